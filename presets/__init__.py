@@ -1,0 +1,1 @@
+"""The shipped presets, installed as the package data ``rdfia_tui.presets``."""

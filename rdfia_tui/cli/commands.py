@@ -1,0 +1,140 @@
+"""The subcommands: each turns parsed arguments into engine calls and printed lines."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from rdfia_tui.cli.output import EpochPrinter, format_table
+from rdfia_tui.engine.config import RunConfig, apply_overrides
+from rdfia_tui.engine.presets import list_presets, load_preset
+
+EXIT_CODES = {"completed": 0, "failed": 1, "diverged": 3, "stopped": 130}
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+if hasattr(signal, "SIGHUP"):
+    SIGNAL_EXIT[signal.SIGHUP] = 143
+
+
+def resolve_config(args: argparse.Namespace) -> RunConfig:
+    cfg = load_preset(args.preset)
+    overrides = list(args.overrides)
+    if getattr(args, "device", None):
+        overrides.append(f"train.device={args.device}")
+    return apply_overrides(cfg, overrides)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    cfg = resolve_config(args)
+    from rdfia_tui.engine.control import RunControl
+    from rdfia_tui.engine.events import EpochEnded, Event, Notice, RunStarted
+    from rdfia_tui.engine.training import fit
+
+    printer = EpochPrinter()
+    control = RunControl()
+    received: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        if received and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        received.append(signum)
+        control.stop.set()
+        print(f"rdfia-tui: {signal.Signals(signum).name} received, stopping after this step (Ctrl-C again to quit now)", file=sys.stderr)
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, RunStarted):
+            printer.line(
+                f"{event.preset}: {event.params:,} parameters on {event.device}; "
+                f"{event.n_train:,} train / {event.n_val:,} val / {event.n_test:,} test; run folder {event.run_dir}"
+            )
+            printer.header()
+        elif isinstance(event, EpochEnded):
+            printer.epoch(event.metrics, event.epochs)
+        elif isinstance(event, Notice):
+            printer.line(f"note: {event.message}", style="yellow")
+
+    previous = {s: signal.signal(s, on_signal) for s in SIGNAL_EXIT}
+    try:
+        result = fit(cfg, on_event, control, runs_dir=args.runs_dir, data_root=args.data_root)
+    except KeyboardInterrupt:
+        print("rdfia-tui: interrupted; the records hold every completed epoch", file=sys.stderr)
+        return 130
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    summary = result.summary
+    if result.status == "completed":
+        best = summary.get("best_test_acc")
+        final = summary.get("final_test_acc")
+        if final is not None:
+            printer.line(f"completed: final test accuracy {100 * final:.2f}% (best {100 * best:.2f}% at epoch {summary['best_epoch']})", style="green")
+    else:
+        print(f"rdfia-tui: run {result.status}: {result.message}", file=sys.stderr)
+    printer.line(f"run folder: {result.run_dir}")
+    if result.status == "stopped" and received:
+        return SIGNAL_EXIT.get(received[0], 130)
+    return EXIT_CODES[result.status]
+
+
+def cmd_layers(args: argparse.Namespace) -> int:
+    cfg = resolve_config(args)
+    from rdfia_tui.engine.inspect import layer_table
+
+    table = layer_table(cfg, data_root=args.data_root)
+    rows = [
+        [r.name, r.kind, "×".join(map(str, r.out_shape)), f"{r.params:,}", "" if r.receptive_field is None else str(r.receptive_field), "" if r.jump is None else str(r.jump)]
+        for r in table.rows
+    ]
+    print(f"{cfg.name}: input {'×'.join(map(str, table.input_shape))}")
+    print(format_table(["layer", "type", "output", "params", "RF", "jump"], rows, right={3, 4, 5}))
+    print(f"total parameters: {table.total_params:,}")
+    if table.error:
+        print(f"rdfia-tui: error: {table.error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    presets = list_presets()
+    width = max(len(p.name) for p in presets)
+    for p in presets:
+        print(f"{p.name:<{width}}  {p.description}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from rdfia_tui.engine.records import list_runs, resolve_runs_dir
+
+    runs_dir = resolve_runs_dir(args.runs_dir)
+    runs = list_runs(runs_dir)
+    if not runs:
+        print(f"no runs in {runs_dir} yet; start one with 'rdfia-tui run circles-mlp'")
+        return 0
+
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{100 * v:.2f}%"
+
+    rows = [
+        [
+            Path(s.get("run_dir", "?")).name,
+            str(s.get("preset", "?")),
+            str(s.get("status", "?")),
+            f"{s.get('epochs_completed', 0)}/{s.get('config', {}).get('train', {}).get('epochs', '?')}",
+            pct(s.get("final_test_acc")),
+            pct(s.get("best_test_acc")),
+            str(s.get("started_at", ""))[:19].replace("T", " "),
+        ]
+        for s in runs
+    ]
+    print(format_table(["run", "preset", "status", "epochs", "final test", "best test", "started"], rows, right={3, 4, 5}))
+    return 0
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run,
+    "layers": cmd_layers,
+    "presets": cmd_presets,
+    "runs": cmd_runs,
+}

@@ -1,0 +1,83 @@
+"""Argument parsing and dispatch; importing this module does not import torch."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from rdfia_tui import __version__
+
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {}
+
+
+class UsageError(Exception):
+    """A command-line mistake found by argparse."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so main() owns every exit code."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _preset_and_overrides(p: argparse.ArgumentParser) -> None:
+    p.add_argument("preset", help="a shipped preset name (see 'rdfia-tui presets') or a path to a .toml file")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override one key; repeatable")
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    _preset_and_overrides(p)
+    p.add_argument("--runs-dir", help="where run folders go (default: $RDFIA_TUI_RUNS, then ./runs)")
+    p.add_argument("--data-root", help="where datasets live (default: $RDFIA_TUI_DATA, then a per-user cache folder)")
+    p.add_argument("--device", help="shorthand for --set train.device=DEVICE (auto, cpu, cuda, cuda:N, mps)")
+
+
+def _layers_args(p: argparse.ArgumentParser) -> None:
+    _preset_and_overrides(p)
+    p.add_argument("--data-root", help="where datasets live, to read the input size of mnist/cifar10/npz/imagefolder data")
+
+
+def _runs_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runs-dir", help="where run folders are (default: $RDFIA_TUI_RUNS, then ./runs)")
+
+
+COMMANDS["run"] = ("train a preset headless, one line per epoch, and record the run", _run_args)
+COMMANDS["layers"] = ("print a preset's layer table: output shapes, parameters, receptive fields", _layers_args)
+COMMANDS["presets"] = ("list the shipped presets with their descriptions", lambda p: None)
+COMMANDS["runs"] = ("list the recorded runs with their status and test accuracy", _runs_args)
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="rdfia-tui",
+        description="A terminal training console for PyTorch: presets, live training, layer tables and run records.",
+        epilog="Example: rdfia-tui run circles-mlp --set optim.lr=0.1",
+    )
+    parser.add_argument("--version", action="version", version=f"rdfia-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name, (help_text, add_args) in COMMANDS.items():
+        add_args(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        print(f"rdfia-tui: error: {exc}", file=sys.stderr)
+        return 2
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from rdfia_tui.cli import commands
+    from rdfia_tui.engine.errors import RdfiaError
+
+    try:
+        return commands.HANDLERS[args.command](args)
+    except RdfiaError as exc:
+        print(f"rdfia-tui: error: {exc}", file=sys.stderr)
+        return exc.exit_code

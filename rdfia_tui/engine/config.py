@@ -1,0 +1,447 @@
+"""Run configuration: frozen dataclasses, loading from TOML, overrides and validation."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import tomllib
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdfia_tui.engine.catalog import (
+    ACTIVATIONS,
+    DATASETS,
+    IMPLS,
+    LOSSES,
+    MODELS,
+    OPTIMISERS,
+    POOLS,
+    SCHEDULES,
+)
+from rdfia_tui.engine.errors import ConfigError
+from rdfia_tui.engine.registry import did_you_mean, nearest
+
+Check = Callable[[Any], str | None]
+
+
+def option(default: Any, help: str, *, choices: Iterable[str] | None = None, check: Check | None = None) -> Any:
+    """A config field with its documentation, its allowed names and its value check."""
+    if isinstance(default, list):
+        default = tuple(default)
+    return field(default=default, metadata={"help": help, "choices": choices, "check": check})
+
+
+def at_least(low: float) -> Check:
+    return lambda v: None if v >= low else f"must be at least {low:g}"
+
+
+def positive(v: float) -> str | None:
+    if not math.isfinite(v):
+        return "must be a finite number"
+    return None if v > 0 else "must be greater than 0"
+
+
+def fraction(v: float) -> str | None:
+    """In [0, 1): a probability that leaves something behind."""
+    return None if 0 <= v < 1 else "must be in [0, 1)"
+
+
+def positive_items(v: tuple[int, ...]) -> str | None:
+    return None if all(x >= 1 for x in v) else "every entry must be at least 1"
+
+
+def non_negative_items(v: tuple[int, ...]) -> str | None:
+    return None if all(x >= 0 for x in v) else "every entry must be at least 0"
+
+
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def device_name(v: str) -> str | None:
+    return None if _DEVICE.match(v) else "must be auto, cpu, cuda, cuda:N or mps"
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which examples the model sees, and how they are split."""
+
+    dataset: str = option("circles", "dataset name", choices=DATASETS)
+    path: str = option("", "file (npz) or folder (imagefolder) to read; unused by the other datasets")
+    limit_train: int = option(0, "use only the first N shuffled training examples; 0 = all", check=at_least(0))
+    val_split: float = option(0.1, "fraction of the training set held out for validation", check=fraction)
+    n_samples: int = option(1000, "circles/moons: number of training points (the test set has half as many)", check=at_least(10))
+    noise: float = option(0.08, "circles/moons: standard deviation of the Gaussian noise", check=at_least(0))
+    seed: int = option(0, "seed that generates circles/moons and splits digits; fixed so every run sees the same data", check=at_least(0))
+    image_size: int = option(0, "imagefolder: resize every image to this square size; 0 = keep (all must match)", check=at_least(0))
+    download: bool = option(True, "mnist/fashion-mnist/cifar10: download into the data root when missing")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network: an MLP (labs 4-5) or the course's CNN (labs 6-7)."""
+
+    arch: str = option("mlp", "network family", choices=MODELS)
+    impl: str = option("module", "MLP implementation: module (torch.nn), autograd or manual", choices=IMPLS)
+    hidden: tuple[int, ...] = option((4,), "MLP: sizes of the hidden layers", check=positive_items)
+    activation: str = option("tanh", "MLP: hidden activation", choices=ACTIVATIONS)
+    conv_channels: tuple[int, ...] = option((32, 64, 64), "convnet: output channels of each convolution", check=positive_items)
+    conv_kernels: tuple[int, ...] = option((5, 5, 5), "convnet: kernel size of each convolution", check=positive_items)
+    conv_paddings: tuple[int, ...] = option((2, 0, 0), "convnet: zero padding of each convolution", check=non_negative_items)
+    pool: str = option("max", "convnet: pooling after each convolution", choices=POOLS)
+    pool_size: int = option(2, "convnet: pooling window and stride; 1 = no pooling", check=at_least(1))
+    pool_ceil: bool = option(False, "convnet: round pooled sizes up (ceil_mode), so a 1x1 map survives a 2x2 pool")
+    fc: tuple[int, ...] = option((1000,), "convnet: sizes of the hidden fully-connected layers", check=positive_items)
+    dropout: float = option(0.0, "convnet: dropout rate before each fully-connected layer", check=fraction)
+    batch_norm: bool = option(False, "convnet: batch normalisation after each convolution")
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """The optimiser, as in torch.optim."""
+
+    name: str = option("sgd", "optimiser", choices=OPTIMISERS)
+    lr: float = option(0.1, "initial learning rate", check=positive)
+    momentum: float = option(0.0, "sgd/rmsprop: momentum", check=fraction)
+    nesterov: bool = option(False, "sgd: Nesterov momentum (needs momentum > 0)")
+    weight_decay: float = option(0.0, "L2 penalty added to the gradient", check=at_least(0))
+    beta1: float = option(0.9, "adam: first-moment decay", check=fraction)
+    beta2: float = option(0.999, "adam: second-moment decay", check=fraction)
+    rho: float = option(0.9, "adadelta: running-average decay", check=fraction)
+    alpha: float = option(0.99, "rmsprop: smoothing constant", check=fraction)
+    eps: float = option(1e-8, "adagrad/adadelta/rmsprop/adam: term added for numerical stability", check=positive)
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """How the learning rate changes with the epoch t (t = 0 for the first epoch)."""
+
+    name: str = option("constant", "constant, time (lr0/(1+decay*t)), step (x gamma every step_size) or exponential (lr0*gamma^t)", choices=SCHEDULES)
+    decay: float = option(0.1, "time: the k in lr0/(1+k*t)", check=at_least(0))
+    step_size: int = option(10, "step: epochs between two multiplications by gamma", check=at_least(1))
+    gamma: float = option(0.95, "step/exponential: multiplicative factor", check=positive)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The loop: epochs, batches, seed, device and loss."""
+
+    epochs: int = option(10, "training epochs after the epoch-0 evaluation", check=at_least(0))
+    batch_size: int = option(32, "examples per step; 1 = stochastic, 0 = full batch", check=at_least(0))
+    seed: int = option(0, "seed for initial weights, shuffling and the validation split", check=at_least(0))
+    device: str = option("auto", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps", check=device_name)
+    loss: str = option("cross_entropy", "cross_entropy (softmax + log loss) or mse (softmax vs one-hot)", choices=LOSSES)
+    eval_batch_size: int = option(1024, "examples per step when evaluating", check=at_least(1))
+    progress_interval: float = option(0.1, "seconds between two progress events (and device syncs)", check=positive)
+
+
+SECTIONS: dict[str, type] = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "optim": OptimConfig,
+    "schedule": ScheduleConfig,
+    "train": TrainConfig,
+}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole preset: a name, a description and the five sections."""
+
+    name: str = "unnamed"
+    description: str = ""
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "description": self.description}
+        for section in SECTIONS:
+            values = dataclasses.asdict(getattr(self, section))
+            out[section] = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+        return out
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What the loader, the validator and a generated form know about one key."""
+
+    section: str
+    name: str
+    type: Any
+    default: Any
+    help: str
+    choices: tuple[str, ...] | None
+    check: Check | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.section}.{self.name}"
+
+    @property
+    def type_name(self) -> str:
+        return _TYPE_NAMES[self.type]
+
+
+_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string", tuple[int, ...]: "a list of integers"}
+
+
+def field_specs() -> list[FieldSpec]:
+    """Every key of every section, in declaration order."""
+    specs = []
+    for section, cls in SECTIONS.items():
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            choices = f.metadata.get("choices")
+            specs.append(
+                FieldSpec(
+                    section=section,
+                    name=f.name,
+                    type=hints[f.name],
+                    default=f.default,
+                    help=f.metadata.get("help", ""),
+                    choices=tuple(choices) if choices is not None else None,
+                    check=f.metadata.get("check"),
+                )
+            )
+    return specs
+
+
+def spec_for(key: str) -> FieldSpec:
+    """The spec of ``section.key``; an unknown key suggests the nearest one."""
+    specs = {s.key: s for s in field_specs()}
+    if key in specs:
+        return specs[key]
+    raise ConfigError(f"unknown key '{key}'{did_you_mean(key, list(specs))}", key=key)
+
+
+def _describe(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def coerce(spec: FieldSpec, value: Any) -> Any:
+    """Check a TOML value's type for ``spec`` and return it in the field's type."""
+    wanted = spec.type
+    ok = False
+    if wanted is bool:
+        ok = isinstance(value, bool)
+    elif wanted is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif wanted is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif wanted is str:
+        ok = isinstance(value, str)
+    elif wanted == tuple[int, ...]:
+        if isinstance(value, list | tuple) and all(isinstance(x, int) and not isinstance(x, bool) for x in value):
+            ok, value = True, tuple(value)
+    if not ok:
+        raise ConfigError(f"{spec.key}: expected {spec.type_name}, got {_describe(value)}", key=spec.key)
+    return value
+
+
+def parse_text(spec: FieldSpec, text: str) -> Any:
+    """Turn the text of a ``--set`` value (or a form field) into the field's type."""
+    raw = text.strip()
+    wanted = spec.type
+    try:
+        if wanted is bool:
+            lowered = raw.lower()
+            if lowered in ("true", "yes", "on", "1"):
+                return True
+            if lowered in ("false", "no", "off", "0"):
+                return False
+            raise ValueError
+        if wanted is int:
+            return int(raw)
+        if wanted is float:
+            number = float(raw)
+            return number
+        if wanted is str:
+            if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+                raw = raw[1:-1]
+            return raw
+        if wanted == tuple[int, ...]:
+            inner = raw.strip("[]() ")
+            return tuple(int(x) for x in inner.split(",") if x.strip()) if inner else ()
+    except ValueError:
+        pass
+    raise ConfigError(f"{spec.key}: expected {spec.type_name}, got {text!r}", key=spec.key)
+
+
+def check_value(spec: FieldSpec, value: Any) -> None:
+    """Raise a ConfigError when ``value`` is not allowed for ``spec``."""
+    if spec.choices is not None and value not in spec.choices:
+        allowed = ", ".join(spec.choices)
+        raise ConfigError(
+            f"{spec.key}: got {value!r}; allowed: {allowed}{did_you_mean(str(value), spec.choices)}",
+            key=spec.key,
+        )
+    if spec.check is not None:
+        problem = spec.check(value)
+        if problem:
+            raise ConfigError(f"{spec.key}: got {value!r}; {problem}", key=spec.key)
+
+
+def _cross_checks(cfg: RunConfig) -> None:
+    """Rules that involve more than one key."""
+    d, m, o = cfg.data, cfg.model, cfg.optim
+    if d.dataset in ("npz", "imagefolder") and not d.path:
+        raise ConfigError(f"data.path: dataset '{d.dataset}' needs data.path; set it with --set data.path=FILE_OR_FOLDER", key="data.path")
+    if m.impl != "module" and m.arch != "mlp":
+        raise ConfigError(f"model.impl: got {m.impl!r}; only the mlp has a manual or autograd implementation, use 'module' for {m.arch}", key="model.impl")
+    n = len(m.conv_channels)
+    if not (len(m.conv_kernels) == n == len(m.conv_paddings)):
+        raise ConfigError(
+            f"model.conv_kernels/conv_paddings: got {len(m.conv_kernels)} kernels and {len(m.conv_paddings)} paddings "
+            f"for {n} conv_channels; give one of each per convolution",
+            key="model.conv_kernels",
+        )
+    if m.arch == "convnet" and n == 0:
+        raise ConfigError("model.conv_channels: got []; the convnet needs at least one convolution", key="model.conv_channels")
+    if o.nesterov and (o.name != "sgd" or o.momentum <= 0):
+        raise ConfigError(f"optim.nesterov: needs optim.name='sgd' and optim.momentum > 0 (got {o.name!r}, momentum {o.momentum:g})", key="optim.nesterov")
+
+
+def validate(cfg: RunConfig) -> RunConfig:
+    """The one place where a config is checked; returns it unchanged when valid."""
+    for spec in field_specs():
+        value = getattr(getattr(cfg, spec.section), spec.name)
+        coerce(spec, list(value) if isinstance(value, tuple) else value)
+        check_value(spec, value)
+    _cross_checks(cfg)
+    return cfg
+
+
+_TOP_LEVEL = ("name", "description", *SECTIONS)
+
+
+def from_mapping(raw: Mapping[str, Any], *, default_name: str = "unnamed") -> RunConfig:
+    """Build and validate a RunConfig from a parsed TOML document."""
+    all_keys = [s.key for s in field_specs()]
+    sections: dict[str, dict[str, Any]] = {}
+    for top, value in raw.items():
+        if top not in _TOP_LEVEL:
+            hint = did_you_mean(top, list(_TOP_LEVEL) + all_keys)
+            raise ConfigError(f"unknown key '{top}'{hint} (top-level keys: {', '.join(_TOP_LEVEL)})", key=top)
+        if top in SECTIONS:
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{top}: expected a table [{top}], got {_describe(value)}", key=top)
+            values = {}
+            for name, item in value.items():
+                key = f"{top}.{name}"
+                if key not in all_keys:
+                    siblings = [k.split(".", 1)[1] for k in all_keys if k.startswith(top + ".")]
+                    near = nearest(name, siblings)
+                    hint = f"; did you mean '{top}.{near}'?" if near else did_you_mean(key, all_keys)
+                    raise ConfigError(f"unknown key '{key}'{hint}", key=key)
+                spec = spec_for(key)
+                values[name] = coerce(spec, item)
+            sections[top] = values
+    for top in ("name", "description"):
+        if top in raw and not isinstance(raw[top], str):
+            raise ConfigError(f"{top}: expected a string, got {_describe(raw[top])}", key=top)
+    cfg = RunConfig(
+        name=raw.get("name", default_name),
+        description=raw.get("description", ""),
+        **{section: cls(**sections.get(section, {})) for section, cls in SECTIONS.items()},
+    )
+    return validate(cfg)
+
+
+def loads(text: str, *, source: str = "<string>", default_name: str = "unnamed") -> RunConfig:
+    """Parse TOML text into a validated RunConfig."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+    try:
+        return from_mapping(raw, default_name=default_name)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}", key=exc.key) from None
+
+
+def load(path: Path) -> RunConfig:
+    """Read a preset file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read preset {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file; a preset is a TOML file") from None
+    return loads(text, source=str(path), default_name=path.stem)
+
+
+def with_value(cfg: RunConfig, key: str, value: Any) -> RunConfig:
+    """A copy of ``cfg`` with one key changed and the result validated."""
+    spec = spec_for(key)
+    value = coerce(spec, list(value) if isinstance(value, tuple) else value)
+    section = getattr(cfg, spec.section)
+    return validate(dataclasses.replace(cfg, **{spec.section: dataclasses.replace(section, **{spec.name: value})}))
+
+
+def parse_override(text: str) -> tuple[str, str]:
+    """Split ``section.key=value``."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or "." not in key:
+        raise ConfigError(f"--set {text!r}: expected section.key=value, for example --set optim.lr=0.05")
+    return key, value
+
+
+def apply_overrides(cfg: RunConfig, overrides: Iterable[str]) -> RunConfig:
+    """Apply ``--set section.key=value`` strings in order, each type-checked."""
+    for text in overrides:
+        key, value = parse_override(text)
+        spec = spec_for(key)
+        cfg = with_value(cfg, key, parse_text(spec, value))
+    return cfg
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def dumps(cfg: RunConfig) -> str:
+    """The fully resolved config as TOML, loadable again as a preset."""
+    data = cfg.to_dict()
+    lines = [f"name = {_toml_value(data['name'])}", f"description = {_toml_value(data['description'])}"]
+    for section in SECTIONS:
+        lines.append("")
+        lines.append(f"[{section}]")
+        lines.extend(f"{k} = {_toml_value(v)}" for k, v in data[section].items())
+    return "\n".join(lines) + "\n"
+
+
+def documented_toml(cfg: RunConfig) -> str:
+    """``cfg`` as TOML with every key preceded by its meaning and allowed values."""
+    data = cfg.to_dict()
+    lines = [f"name = {_toml_value(data['name'])}", f"description = {_toml_value(data['description'])}"]
+    for section, cls in SECTIONS.items():
+        lines += ["", f"# {cls.__doc__}", f"[{section}]"]
+        for spec in (s for s in field_specs() if s.section == section):
+            allowed = f" [{' | '.join(spec.choices)}]" if spec.choices else ""
+            lines.append(f"# {spec.help}{allowed}")
+            lines.append(f"{spec.name} = {_toml_value(data[section][spec.name])}")
+    return "\n".join(lines) + "\n"

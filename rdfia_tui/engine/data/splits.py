@@ -1,0 +1,96 @@
+"""Device-resident train/val/test tensors, shuffled with randperm and cut by indexing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from rdfia_tui.engine.catalog import DATASETS
+from rdfia_tui.engine.config import DataConfig
+from rdfia_tui.engine.data.raw import RawDataset
+
+
+@dataclass(frozen=True)
+class Split:
+    """Inputs and labels of one split, already on the training device."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+
+@dataclass(frozen=True)
+class Splits:
+    train: Split
+    val: Split
+    test: Split
+    input_shape: tuple[int, ...]
+    class_names: tuple[str, ...]
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+
+def load_raw(cfg: DataConfig, root: Path) -> RawDataset:
+    """Run the loader named by ``cfg.dataset``."""
+    return DATASETS.get(cfg.dataset)(cfg, root)
+
+
+def make_splits(raw: RawDataset, cfg: DataConfig, seed: int, device: torch.device) -> Splits:
+    """Shuffle train with ``seed`` (the files may be sorted by class), limit it, hold out val.
+
+    The validation examples come only from train; test is never touched.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(raw.y_train), generator=generator)
+    if cfg.limit_train:
+        order = order[: cfg.limit_train]
+    n_val = int(round(cfg.val_split * len(order)))
+    if cfg.val_split > 0 and len(order) > 1:
+        n_val = max(n_val, 1)
+    n_val = min(n_val, len(order) - 1)
+    train_idx, val_idx = order[n_val:], order[:n_val]
+
+    def put(x: torch.Tensor, y: torch.Tensor) -> Split:
+        return Split(x.to(device).contiguous(), y.to(device))
+
+    return Splits(
+        train=put(raw.x_train[train_idx], raw.y_train[train_idx]),
+        val=put(raw.x_train[val_idx], raw.y_train[val_idx]),
+        test=put(raw.x_test, raw.y_test),
+        input_shape=raw.input_shape,
+        class_names=raw.class_names,
+    )
+
+
+def as_input(x: torch.Tensor) -> torch.Tensor:
+    """Images are stored as uint8 and scaled to [0, 1] one batch at a time."""
+    if x.dtype == torch.uint8:
+        return x.float().div_(255.0)
+    return x
+
+
+def shuffled_batches(split: Split, batch_size: int, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """One epoch of training batches; ``batch_size`` 0 means the whole split at once."""
+    n = len(split)
+    size = batch_size or n
+    order = torch.randperm(n, generator=generator).to(split.y.device)
+    for start in range(0, n, size):
+        idx = order[start : start + size]
+        yield as_input(split.x[idx]), split.y[idx]
+
+
+def ordered_batches(split: Split, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    for start in range(0, len(split), batch_size):
+        yield as_input(split.x[start : start + batch_size]), split.y[start : start + batch_size]
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    size = batch_size or n
+    return max(1, -(-n // size)) if n else 0

@@ -1,0 +1,121 @@
+"""MNIST, Fashion-MNIST and CIFAR-10: an .npz in the data root, torchvision's folders, or a download."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rdfia_tui.engine.config import DataConfig
+from rdfia_tui.engine.data.files import read_npz
+from rdfia_tui.engine.data.raw import RawDataset, from_arrays
+from rdfia_tui.engine.errors import DataError
+
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class VisionSource:
+    """Where one torchvision dataset can be found on disk, and how to fetch it."""
+
+    name: str
+    folder: str
+    read_folder: Callable[[Path], Arrays | None]
+    download: Callable[[Path], None]
+
+
+def _mnist_like(cls_name: str) -> tuple[Callable[[Path], Arrays | None], Callable[[Path], None]]:
+    def read(root: Path) -> Arrays | None:
+        from torchvision import datasets
+
+        cls = getattr(datasets, cls_name)
+        try:
+            train, test = cls(str(root), train=True, download=False), cls(str(root), train=False, download=False)
+        except RuntimeError:
+            return None
+        return (train.data.numpy(), train.targets.numpy(), test.data.numpy(), test.targets.numpy(), tuple(train.classes))
+
+    def download(root: Path) -> None:
+        from torchvision import datasets
+
+        cls = getattr(datasets, cls_name)
+        cls(str(root), train=True, download=True)
+        cls(str(root), train=False, download=True)
+
+    return read, download
+
+
+def _read_cifar10_folder(root: Path) -> Arrays | None:
+    folder = root / "cifar-10-batches-py"
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]
+    if not all((folder / n).is_file() for n in names):
+        return None
+
+    def unpickle(name: str) -> dict:
+        with open(folder / name, "rb") as fh:
+            return pickle.load(fh, encoding="latin1")
+
+    def split(batch_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        batches = [unpickle(n) for n in batch_names]
+        x = np.concatenate([b["data"] for b in batches]).reshape(-1, 3, 32, 32).astype(np.uint8)
+        y = np.concatenate([np.asarray(b["labels"], dtype=np.int64) for b in batches])
+        return x, y
+
+    x_train, y_train = split(names[:5])
+    x_test, y_test = split(["test_batch"])
+    classes = tuple(unpickle("batches.meta")["label_names"])
+    return x_train, y_train, x_test, y_test, classes
+
+
+def _download_cifar10(root: Path) -> None:
+    from torchvision import datasets
+
+    datasets.CIFAR10(str(root), train=True, download=True)
+
+
+_mnist_read, _mnist_download = _mnist_like("MNIST")
+_fashion_read, _fashion_download = _mnist_like("FashionMNIST")
+SOURCES = {
+    "mnist": VisionSource("mnist", "MNIST/raw", _mnist_read, _mnist_download),
+    "fashion-mnist": VisionSource("fashion-mnist", "FashionMNIST/raw", _fashion_read, _fashion_download),
+    "cifar10": VisionSource("cifar10", "cifar-10-batches-py", _read_cifar10_folder, _download_cifar10),
+}
+
+
+def load_vision(source: VisionSource, cfg: DataConfig, root: Path) -> RawDataset:
+    """Try ``<root>/<name>.npz``, then torchvision's folder layout, then a download."""
+    npz = root / f"{source.name}.npz"
+    if npz.is_file():
+        return read_npz(npz)
+    arrays = source.read_folder(root)
+    failure = "downloads are off (data.download = false)"
+    if arrays is None and cfg.download:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            source.download(root)
+            arrays = source.read_folder(root)
+        except Exception as exc:  # noqa: BLE001 - any network or disk failure gets the same advice
+            failure = f"the download failed ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'no detail'})"
+    if arrays is None:
+        raise DataError(
+            f"{source.name} not found: looked for {npz} and {root / source.folder}/, and {failure}. "
+            f"Go online and run again to download it, or copy {source.name}.npz or torchvision's "
+            f"{source.folder.split('/')[0]}/ folder into {root} (choose the folder with --data-root or RDFIA_TUI_DATA)"
+        )
+    x_train, y_train, x_test, y_test, classes = arrays
+    return from_arrays(x_train, y_train, x_test, y_test, classes, source=f"{source.name} in {root}")
+
+
+def load_mnist(cfg: DataConfig, root: Path) -> RawDataset:
+    return load_vision(SOURCES["mnist"], cfg, root)
+
+
+def load_fashion_mnist(cfg: DataConfig, root: Path) -> RawDataset:
+    return load_vision(SOURCES["fashion-mnist"], cfg, root)
+
+
+def load_cifar10(cfg: DataConfig, root: Path) -> RawDataset:
+    return load_vision(SOURCES["cifar10"], cfg, root)

@@ -1,0 +1,87 @@
+"""Typed events the engine emits while a run goes; screens and the CLI subscribe to them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """One row of metrics.csv: epoch 0 is the evaluation before any training."""
+
+    epoch: int
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    test_loss: float
+    test_acc: float
+    lr: float
+    seconds: float
+    images_per_s: float
+
+    @staticmethod
+    def columns() -> tuple[str, ...]:
+        return tuple(EpochMetrics.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    run_dir: Path
+    preset: str
+    config: dict[str, Any]
+    device: str
+    params: int
+    layers: list[dict[str, Any]]
+    n_train: int
+    n_val: int
+    n_test: int
+    epochs: int
+    steps_per_epoch: int
+    class_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Sent at most once per ``train.progress_interval`` seconds."""
+
+    epoch: int
+    step: int
+    steps: int
+    loss: float
+    images_per_s: float
+    eta_s: float
+
+
+@dataclass(frozen=True)
+class EpochEnded:
+    metrics: EpochMetrics
+    epochs: int
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should know that does not stop the run."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """The run ended; ``status`` is completed, stopped, diverged or failed."""
+
+    run_dir: Path
+    status: str
+    message: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+Event = RunStarted | BatchProgress | EpochEnded | Notice | RunFinished
+Emit = Callable[[Event], None]
+
+
+def ignore(event: Event) -> None:
+    """An ``emit`` that drops every event."""

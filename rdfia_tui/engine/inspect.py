@@ -1,0 +1,46 @@
+"""Answers about a config without training it: its layer table and its input shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdfia_tui.engine.config import RunConfig
+from rdfia_tui.engine.data.root import resolve_data_root
+from rdfia_tui.engine.data.splits import load_raw
+from rdfia_tui.engine.errors import ArchitectureError
+from rdfia_tui.engine.layers import LayerTable, describe
+
+# Known input shapes, so a layer table needs no dataset on disk.
+KNOWN_SHAPES = {
+    "circles": ((2,), 2),
+    "moons": ((2,), 2),
+    "digits": ((1, 8, 8), 10),
+    "mnist": ((1, 28, 28), 10),
+    "fashion-mnist": ((1, 28, 28), 10),
+    "cifar10": ((3, 32, 32), 10),
+}
+
+
+def input_spec(cfg: RunConfig, data_root: str | Path | None = None) -> tuple[tuple[int, ...], int]:
+    """(input shape, number of classes) for ``cfg``'s dataset; files are read only for npz/imagefolder."""
+    if cfg.data.dataset in KNOWN_SHAPES:
+        return KNOWN_SHAPES[cfg.data.dataset]
+    raw = load_raw(cfg.data, resolve_data_root(data_root))
+    return raw.input_shape, raw.n_classes
+
+
+def layer_table(cfg: RunConfig, data_root: str | Path | None = None) -> LayerTable:
+    """The model's layer table; for an impossible architecture, the rows up to the failing layer and its error."""
+    import torch
+
+    from rdfia_tui.engine.models import build_model
+
+    shape, n_classes = input_spec(cfg, data_root)
+    torch.manual_seed(cfg.train.seed)
+    try:
+        model = build_model(cfg.model, shape, n_classes)
+    except ArchitectureError as exc:
+        if isinstance(exc.table, LayerTable):
+            return exc.table
+        return LayerTable(shape, [], str(exc))
+    return describe(model, shape)

@@ -1,0 +1,159 @@
+"""The layer table: output shape, parameters, receptive field and jump of every layer.
+
+Shapes are computed from each layer's hyper-parameters, not by running the model, so an
+impossible architecture is described (and named) instead of crashing inside torch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from torch import nn
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    name: str
+    kind: str
+    out_shape: Shape
+    params: int
+    receptive_field: int | None = None
+    jump: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"out_shape": list(self.out_shape)}
+
+
+@dataclass(frozen=True)
+class LayerTable:
+    input_shape: Shape
+    rows: list[LayerRow] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def total_params(self) -> int:
+        return sum(r.params for r in self.rows)
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.rows[-1].out_shape if self.rows else self.input_shape
+
+    def to_dict(self) -> dict:
+        return {
+            "input_shape": list(self.input_shape),
+            "rows": [r.to_dict() for r in self.rows],
+            "total_params": self.total_params,
+            "error": self.error,
+        }
+
+
+@dataclass
+class _Walk:
+    """Shape, receptive field and jump carried from layer to layer."""
+
+    shape: Shape
+    rf: int = 1
+    jump: int = 1
+
+
+def _pair(v: int | tuple[int, ...]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[-1]))
+
+
+def _window_out(size: int, k: int, s: int, p: int, d: int = 1, ceil: bool = False) -> int:
+    """⌊(x + 2p − d(k − 1) − 1)/s⌋ + 1, or its ceiling variant (torch's ceil_mode)."""
+    span = size + 2 * p - d * (k - 1) - 1
+    if not ceil:
+        return max(span // s + 1, 0)
+    out = -(-span // s) + 1
+    # torch drops a last window that would start inside the right padding
+    if (out - 1) * s >= size + p:
+        out -= 1
+    return max(out, 0)
+
+
+def _spatial(module: nn.Module, walk: _Walk, channels: int | None, ceil: bool = False) -> Shape:
+    k, s, p, d = (_pair(getattr(module, a, 1)) for a in ("kernel_size", "stride", "padding", "dilation"))
+    if len(walk.shape) != 3:
+        raise ValueError(f"expects a (C, H, W) input, got {_fmt(walk.shape)}")
+    c, h, w = walk.shape
+    out = (channels or c, _window_out(h, k[0], s[0], p[0], d[0], ceil), _window_out(w, k[1], s[1], p[1], d[1], ceil))
+    walk.rf += (k[0] - 1) * d[0] * walk.jump
+    walk.jump *= s[0]
+    return out
+
+
+def _conv(m: nn.Conv2d, walk: _Walk) -> Shape:
+    if walk.shape[0] != m.in_channels:
+        raise ValueError(f"expects {m.in_channels} input channels, got {walk.shape[0]}")
+    return _spatial(m, walk, m.out_channels)
+
+
+def _pool(m: nn.MaxPool2d | nn.AvgPool2d, walk: _Walk) -> Shape:
+    if m.stride is None:
+        m.stride = m.kernel_size
+    return _spatial(m, walk, None, ceil=bool(m.ceil_mode))
+
+
+def _linear(m: nn.Linear, walk: _Walk) -> Shape:
+    if walk.shape != (m.in_features,):
+        raise ValueError(f"expects {m.in_features} input features, got {_fmt(walk.shape)}")
+    return (m.out_features,)
+
+
+def _flatten(m: nn.Flatten, walk: _Walk) -> Shape:
+    return (math.prod(walk.shape),)
+
+
+def _same(m: nn.Module, walk: _Walk) -> Shape:
+    return walk.shape
+
+
+SHAPE_RULES: dict[type, Callable[[nn.Module, _Walk], Shape]] = {
+    nn.Conv2d: _conv,
+    nn.MaxPool2d: _pool,
+    nn.AvgPool2d: _pool,
+    nn.Linear: _linear,
+    nn.Flatten: _flatten,
+}
+for _kind in (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Dropout, nn.BatchNorm2d, nn.BatchNorm1d, nn.Identity):
+    SHAPE_RULES[_kind] = _same
+
+
+def _fmt(shape: Shape) -> str:
+    return "×".join(str(s) for s in shape)
+
+
+def describe(model: nn.Module, input_shape: Shape) -> LayerTable:
+    """One row per top-level layer of ``model`` for an input of ``input_shape`` (no batch axis).
+
+    Where a layer would produce an empty map, the table stops there and ``error`` names it.
+    """
+    walk = _Walk(tuple(input_shape))
+    rows: list[LayerRow] = []
+    layers = list(model.named_children()) or [(type(model).__name__.lower(), model)]
+    for name, module in layers:
+        rule = SHAPE_RULES.get(type(module))
+        if rule is None:
+            return LayerTable(tuple(input_shape), rows, f"{name}: no shape rule for {type(module).__name__}")
+        before = walk.shape
+        try:
+            out = rule(module, walk)
+        except ValueError as exc:
+            return LayerTable(tuple(input_shape), rows, f"{name} ({type(module).__name__}) {exc}")
+        spatial = len(out) == 3
+        params = sum(p.numel() for p in module.parameters())
+        rows.append(LayerRow(name, type(module).__name__, out, params, walk.rf if spatial else None, walk.jump if spatial else None))
+        walk.shape = out
+        if any(s <= 0 for s in out):
+            error = (
+                f"{name} ({type(module).__name__}) turns a {_fmt(before[1:])} map into {_fmt(out[1:])}: "
+                f"the {_fmt(input_shape[1:])} input is too small for this network; "
+                "add padding (model.conv_paddings) or set model.pool_ceil=true"
+            )
+            return LayerTable(tuple(input_shape), rows, error)
+    return LayerTable(tuple(input_shape), rows)

@@ -1,0 +1,191 @@
+"""Run records: a folder per run with config.toml, metrics.csv and summary.json, written atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import platform
+import re
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdfia_tui import __version__
+from rdfia_tui.engine import config as config_mod
+from rdfia_tui.engine.config import RunConfig
+from rdfia_tui.engine.errors import RecordError
+from rdfia_tui.engine.events import EpochMetrics
+
+ENV_RUNS = "RDFIA_TUI_RUNS"
+STATUSES = ("running", "completed", "stopped", "diverged", "failed")
+
+
+def resolve_runs_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """--runs-dir, then RDFIA_TUI_RUNS, then ./runs."""
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(os.environ.get(ENV_RUNS) or "runs")
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder, then rename over ``path``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def json_safe(value: Any) -> Any:
+    """NaN and infinities become null: JSON has no spelling for them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def metrics_csv(rows: list[EpochMetrics]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EpochMetrics.columns())
+    for row in rows:
+        writer.writerow([repr(v) if isinstance(v, float) else v for v in asdict(row).values()])
+    return out.getvalue()
+
+
+def read_metrics_csv(path: Path) -> list[dict[str, float]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
+
+
+def create_run_dir(runs_dir: Path, preset: str) -> Path:
+    """A new folder ``<runs_dir>/<YYYYmmdd-HHMMSS>-<preset>`` (suffixed -2, -3… on a clash)."""
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        if not os.access(runs_dir, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+        stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(preset)}"
+        for n in range(1, 1000):
+            candidate = runs_dir / (stem if n == 1 else f"{stem}-{n}")
+            try:
+                candidate.mkdir()
+                return candidate
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise RecordError(f"runs dir {runs_dir} is not writable ({exc.strerror or exc}); choose another with --runs-dir or RDFIA_TUI_RUNS") from None
+    raise RecordError(f"runs dir {runs_dir}: too many runs named {stem}")
+
+
+def library_versions() -> dict[str, str]:
+    import torch
+    import torchvision
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "rdfia_tui": __version__,
+    }
+
+
+@dataclass
+class RunRecord:
+    """Everything known about one run; ``write`` puts it on disk atomically."""
+
+    run_dir: Path
+    config: RunConfig
+    device: str
+    layers: dict[str, Any]
+    sizes: dict[str, int]
+    class_names: tuple[str, ...]
+    status: str = "running"
+    message: str = ""
+    epochs: list[EpochMetrics] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+
+    @classmethod
+    def create(cls, runs_dir: Path, config: RunConfig, **kwargs: Any) -> RunRecord:
+        record = cls(run_dir=create_run_dir(runs_dir, config.name), config=config, **kwargs)
+        atomic_write(record.run_dir / "config.toml", config_mod.dumps(config))
+        record.write()
+        return record
+
+    def summary(self) -> dict[str, Any]:
+        test = [(m.test_acc, m.epoch) for m in self.epochs if math.isfinite(m.test_acc)]
+        best_acc, best_epoch = max(test, default=(None, None))
+        end = self.finished or time.time()
+        return json_safe(
+            {
+                "status": self.status,
+                "message": self.message,
+                "preset": self.config.name,
+                "run_dir": str(self.run_dir),
+                "config": self.config.to_dict(),
+                "params": self.layers.get("total_params"),
+                "layers": self.layers,
+                "epochs": [asdict(m) for m in self.epochs],
+                "epochs_completed": max((m.epoch for m in self.epochs), default=0),
+                "final_test_acc": self.epochs[-1].test_acc if self.epochs else None,
+                "best_test_acc": best_acc,
+                "best_epoch": best_epoch,
+                "duration_s": round(end - self.started, 3),
+                "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
+                "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.finished)) if self.finished else None,
+                "device": self.device,
+                "seed": self.config.train.seed,
+                "sizes": self.sizes,
+                "class_names": list(self.class_names),
+                "versions": library_versions(),
+                **self.extra,
+            }
+        )
+
+    def write(self) -> dict[str, Any]:
+        """metrics.csv first, then summary.json: each replaced whole, never half-written."""
+        atomic_write(self.run_dir / "metrics.csv", metrics_csv(self.epochs))
+        summary = self.summary()
+        atomic_write(self.run_dir / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        return summary
+
+    def finish(self, status: str, message: str = "") -> dict[str, Any]:
+        self.status, self.message, self.finished = status, message, time.time()
+        return self.write()
+
+
+def read_summary(run_dir: Path) -> dict[str, Any]:
+    with open(run_dir / "summary.json", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
+    """Summaries of every readable run under ``runs_dir``, oldest first."""
+    if not runs_dir.is_dir():
+        return []
+    found = []
+    for child in sorted(runs_dir.iterdir()):
+        if (child / "summary.json").is_file():
+            try:
+                found.append(read_summary(child))
+            except (OSError, ValueError):
+                continue
+    return found

@@ -1,0 +1,71 @@
+"""A name -> implementation registry whose entries may be imported lazily.
+
+Names are known without importing their implementation, so validation and the
+command line's ``--help`` never pay for ``import torch``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+def nearest(word: str, options: list[str] | tuple[str, ...]) -> str | None:
+    """The closest option to ``word``, or None when nothing is close."""
+    found = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
+    return found[0] if found else None
+
+
+def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
+    """A ``"; did you mean 'x'?"`` suffix, or an empty string."""
+    near = nearest(word, options)
+    return f"; did you mean '{near}'?" if near else ""
+
+
+class Registry(Generic[T]):
+    """Maps names to objects; an entry may be a ``"module:attribute"`` path resolved on use."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, T | str] = {}
+
+    def register(self, name: str, target: T | str | None = None) -> Callable[[T], T] | None:
+        """Register ``target`` under ``name``; without a target, act as a decorator."""
+        if name in self._entries:
+            raise ValueError(f"{self.kind} '{name}' is registered twice")
+        if target is None:
+
+            def decorate(obj: T) -> T:
+                self._entries[name] = obj
+                return obj
+
+            return decorate
+        self._entries[name] = target
+        return None
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def get(self, name: str) -> T:
+        try:
+            entry = self._entries[name]
+        except KeyError:
+            allowed = ", ".join(self._entries)
+            raise KeyError(
+                f"unknown {self.kind} '{name}' (allowed: {allowed}){did_you_mean(name, self.names())}"
+            ) from None
+        if isinstance(entry, str):
+            module, _, attribute = entry.partition(":")
+            entry = getattr(importlib.import_module(module), attribute)
+            self._entries[name] = entry
+        return entry

@@ -1,0 +1,256 @@
+"""The training loop: train_one_epoch, evaluate and fit, reporting through typed events."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from rdfia_tui.engine.catalog import LOSSES
+from rdfia_tui.engine.config import RunConfig
+from rdfia_tui.engine.control import RunControl
+from rdfia_tui.engine.data.root import resolve_data_root
+from rdfia_tui.engine.data.splits import Split, load_raw, make_splits, ordered_batches, shuffled_batches, steps_per_epoch
+from rdfia_tui.engine.device import describe_device, resolve_device
+from rdfia_tui.engine.events import BatchProgress, Emit, EpochEnded, EpochMetrics, Notice, RunFinished, RunStarted, ignore
+from rdfia_tui.engine.layers import describe
+from rdfia_tui.engine.models import build_model
+from rdfia_tui.engine.optimisers import build_optimiser, set_lr
+from rdfia_tui.engine.records import RunRecord, resolve_runs_dir
+from rdfia_tui.engine.schedules import lr_at
+from rdfia_tui.engine.seeding import seed_everything
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class EpochOutcome:
+    loss: float = math.nan
+    acc: float = math.nan
+    seconds: float = 0.0
+    images: int = 0
+    diverged_step: int | None = None
+    stopped: bool = False
+
+
+@dataclass
+class RunResult:
+    status: str
+    run_dir: Path
+    message: str = ""
+    summary: dict = field(default_factory=dict)
+
+
+def _wait_while_paused(control: RunControl) -> float:
+    """Block while paused; return the seconds spent waiting."""
+    if not control.pause.is_set():
+        return 0.0
+    start = time.perf_counter()
+    while control.pause.is_set() and not control.stop.is_set():
+        time.sleep(0.02)
+    return time.perf_counter() - start
+
+
+def train_one_epoch(
+    model: nn.Module,
+    split: Split,
+    batch_size: int,
+    generator: torch.Generator,
+    optimiser: torch.optim.Optimizer,
+    loss_fn: LossFn,
+    control: RunControl,
+    on_progress: Callable[[int, int, list[float], float], None],
+    progress_interval: float,
+) -> EpochOutcome:
+    """One pass over ``split``. Losses stay on the device; they are read once per progress interval."""
+    model.train()
+    n = len(split)
+    steps = steps_per_epoch(n, batch_size)
+    device = split.y.device
+    step_losses = torch.zeros(steps, device=device)
+    step_sizes = torch.zeros(steps, device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    out = EpochOutcome()
+    paused = 0.0
+    start = last_report = time.perf_counter()
+    reported = 0
+
+    def report(step: int) -> bool:
+        """Read the losses of steps reported..step; False when one is not finite."""
+        nonlocal reported, last_report
+        recent = step_losses[reported:step].tolist()
+        for offset, value in enumerate(recent):
+            if not math.isfinite(value):
+                out.diverged_step = reported + offset + 1
+                return False
+        elapsed = time.perf_counter() - start - paused
+        on_progress(step, steps, recent, elapsed)
+        reported, last_report = step, time.perf_counter()
+        return True
+
+    step = 0
+    for step, (xb, yb) in enumerate(shuffled_batches(split, batch_size, generator), start=1):
+        if control.stop.is_set():
+            out.stopped, step = True, step - 1
+            break
+        paused += _wait_while_paused(control)
+        new_lr = control.take_lr()
+        if new_lr is not None:
+            set_lr(optimiser, new_lr)
+        logits = model(xb)
+        loss = loss_fn(logits, yb)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        step_losses[step - 1] = loss.detach()
+        step_sizes[step - 1] = len(yb)
+        correct += (logits.detach().argmax(dim=1) == yb).sum()
+        if time.perf_counter() - last_report >= progress_interval and not report(step):
+            break
+    if out.diverged_step is None and reported < step:
+        report(step)
+    out.images = int(step_sizes.sum().item())
+    out.seconds = time.perf_counter() - start - paused
+    if out.images:
+        out.loss = float((step_losses * step_sizes).sum().item()) / out.images
+        out.acc = float(correct.item()) / out.images
+    return out
+
+
+@torch.inference_mode()
+def evaluate(model: nn.Module, split: Split, loss_fn: LossFn, batch_size: int) -> tuple[float, float]:
+    """Mean loss and accuracy over ``split`` in eval mode; NaN for an empty split."""
+    if len(split) == 0:
+        return math.nan, math.nan
+    model.eval()
+    total = torch.zeros((), device=split.y.device)
+    correct = torch.zeros((), dtype=torch.int64, device=split.y.device)
+    for xb, yb in ordered_batches(split, batch_size):
+        logits = model(xb)
+        total += loss_fn(logits, yb).float() * len(yb)
+        correct += (logits.argmax(dim=1) == yb).sum()
+    return total.item() / len(split), correct.item() / len(split)
+
+
+def fit(
+    cfg: RunConfig,
+    emit: Emit = ignore,
+    control: RunControl | None = None,
+    *,
+    runs_dir: str | Path | None = None,
+    data_root: str | Path | None = None,
+) -> RunResult:
+    """Train ``cfg`` and record the run. User mistakes found before training raise RdfiaError."""
+    control = control or RunControl()
+    t = cfg.train
+    device = resolve_device(t.device)
+    generator = seed_everything(t.seed)
+    raw = load_raw(cfg.data, resolve_data_root(data_root))
+    splits = make_splits(raw, cfg.data, t.seed, device)
+    if len(splits.train) == 0:
+        from rdfia_tui.engine.errors import DataError
+
+        raise DataError("no training examples left after data.limit_train and data.val_split; raise limit_train or lower val_split")
+    torch.manual_seed(t.seed)  # initial weights do not depend on how the data was loaded
+    model = build_model(cfg.model, splits.input_shape, splits.n_classes).to(device)
+    table = describe(model, splits.input_shape)
+    loss_fn: LossFn = LOSSES.get(t.loss)
+    optimiser = build_optimiser(model.parameters(), cfg.optim)
+    steps = steps_per_epoch(len(splits.train), t.batch_size)
+
+    record = RunRecord.create(
+        resolve_runs_dir(runs_dir),
+        cfg,
+        device=describe_device(device),
+        layers=table.to_dict(),
+        sizes={"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)},
+        class_names=splits.class_names,
+    )
+    emit(
+        RunStarted(
+            run_dir=record.run_dir,
+            preset=cfg.name,
+            config=cfg.to_dict(),
+            device=record.device,
+            params=table.total_params,
+            layers=table.to_dict()["rows"],
+            n_train=len(splits.train),
+            n_val=len(splits.val),
+            n_test=len(splits.test),
+            epochs=t.epochs,
+            steps_per_epoch=steps,
+            class_names=splits.class_names,
+        )
+    )
+    if t.batch_size > len(splits.train):
+        emit(Notice(f"train.batch_size {t.batch_size} is larger than the {len(splits.train)} training examples: each epoch is one full batch"))
+
+    def close(status: str, message: str = "") -> RunResult:
+        summary = record.finish(status, message)
+        emit(RunFinished(record.run_dir, status, message, summary))
+        return RunResult(status, record.run_dir, message, summary)
+
+    def add_epoch(metrics: EpochMetrics) -> None:
+        record.epochs.append(metrics)
+        record.write()
+        emit(EpochEnded(metrics, t.epochs))
+
+    try:
+        lr0 = cfg.optim.lr
+        train_loss, train_acc = evaluate(model, splits.train, loss_fn, t.eval_batch_size)
+        add_epoch(_metrics(0, (train_loss, train_acc), model, splits, loss_fn, t.eval_batch_size, lr_at(cfg.schedule, lr0, 0), 0.0, 0))
+        for epoch in range(1, t.epochs + 1):
+            lr = lr_at(cfg.schedule, lr0, epoch - 1)
+            set_lr(optimiser, lr)
+
+            def on_progress(step: int, steps: int, losses: list[float], elapsed: float, epoch: int = epoch) -> None:
+                seen = min(step * (t.batch_size or len(splits.train)), len(splits.train))
+                rate = seen / elapsed if elapsed > 0 else 0.0
+                remaining = (steps - step) * elapsed / step + (t.epochs - epoch) * steps * elapsed / step
+                loss = sum(losses) / len(losses) if losses else math.nan
+                emit(BatchProgress(epoch, step, steps, loss, rate, remaining))
+
+            outcome = train_one_epoch(model, splits.train, t.batch_size, generator, optimiser, loss_fn, control, on_progress, t.progress_interval)
+            if outcome.diverged_step is not None:
+                return close(
+                    "diverged",
+                    f"the loss became non-finite at epoch {epoch}, step {outcome.diverged_step} (lr {optimiser.param_groups[0]['lr']:g}); "
+                    f"try a lower learning rate, e.g. --set optim.lr={lr / 10:g}",
+                )
+            if outcome.stopped:
+                return close("stopped", f"stopped by request during epoch {epoch}; epochs 0-{epoch - 1} are recorded")
+            rate = outcome.images / outcome.seconds if outcome.seconds > 0 else 0.0
+            lr_used = optimiser.param_groups[0]["lr"]
+            add_epoch(_metrics(epoch, (outcome.loss, outcome.acc), model, splits, loss_fn, t.eval_batch_size, lr_used, outcome.seconds, rate))
+            if control.stop.is_set() and epoch < t.epochs:
+                return close("stopped", f"stopped by request after epoch {epoch}")
+        return close("completed")
+    except torch.OutOfMemoryError:
+        return close("failed", f"out of memory on {record.device} with train.batch_size {t.batch_size}; try a smaller batch, e.g. --set train.batch_size={max(1, t.batch_size // 2)}")
+    except KeyboardInterrupt:
+        close("stopped", "interrupted; the completed epochs are recorded")
+        raise
+    except BaseException as exc:
+        close("failed", f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _metrics(
+    epoch: int,
+    train: tuple[float, float],
+    model: nn.Module,
+    splits,
+    loss_fn: LossFn,
+    eval_batch_size: int,
+    lr: float,
+    seconds: float,
+    rate: float,
+) -> EpochMetrics:
+    val_loss, val_acc = evaluate(model, splits.val, loss_fn, eval_batch_size)
+    test_loss, test_acc = evaluate(model, splits.test, loss_fn, eval_batch_size)
+    return EpochMetrics(epoch, train[0], train[1], val_loss, val_acc, test_loss, test_acc, lr, seconds, rate)
