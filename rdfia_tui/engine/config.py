@@ -36,7 +36,12 @@ def option(default: Any, help: str, *, choices: Iterable[str] | None = None, che
 
 
 def at_least(low: float) -> Check:
-    return lambda v: None if v >= low else f"must be at least {low:g}"
+    def check(v: float) -> str | None:
+        if isinstance(v, float) and not math.isfinite(v):
+            return "must be a finite number"
+        return None if v >= low else f"must be at least {low:g}"
+
+    return check
 
 
 def positive(v: float) -> str | None:
@@ -46,7 +51,7 @@ def positive(v: float) -> str | None:
 
 
 def fraction(v: float) -> str | None:
-    """In [0, 1): a probability that leaves something behind."""
+    """In [0, 1): a probability that leaves something behind (NaN fails both comparisons)."""
     return None if 0 <= v < 1 else "must be in [0, 1)"
 
 
@@ -119,7 +124,9 @@ class OptimConfig:
 class ScheduleConfig:
     """How the learning rate changes with the epoch t (t = 0 for the first epoch)."""
 
-    name: str = option("constant", "constant, time (lr0/(1+decay*t)), step (x gamma every step_size) or exponential (lr0*gamma^t)", choices=SCHEDULES)
+    name: str = option(
+        "constant", "constant, time (lr0/(1+decay*t)), step (x gamma every step_size) or exponential (lr0*gamma^t)", choices=SCHEDULES
+    )
     decay: float = option(0.1, "time: the k in lr0/(1+k*t)", check=at_least(0))
     step_size: int = option(10, "step: epochs between two multiplications by gamma", check=at_least(1))
     gamma: float = option(0.95, "step/exponential: multiplicative factor", check=positive)
@@ -238,8 +245,8 @@ def coerce(spec: FieldSpec, value: Any) -> Any:
     elif wanted is str:
         ok = isinstance(value, str)
     elif wanted == tuple[int, ...]:
-        if isinstance(value, list | tuple) and all(isinstance(x, int) and not isinstance(x, bool) for x in value):
-            ok, value = True, tuple(value)
+        ok = isinstance(value, list | tuple) and all(isinstance(x, int) and not isinstance(x, bool) for x in value)
+        value = tuple(value) if ok else value
     if not ok:
         raise ConfigError(f"{spec.key}: expected {spec.type_name}, got {_describe(value)}", key=spec.key)
     return value
@@ -294,7 +301,9 @@ def _cross_checks(cfg: RunConfig) -> None:
     if d.dataset in ("npz", "imagefolder") and not d.path:
         raise ConfigError(f"data.path: dataset '{d.dataset}' needs data.path; set it with --set data.path=FILE_OR_FOLDER", key="data.path")
     if m.impl != "module" and m.arch != "mlp":
-        raise ConfigError(f"model.impl: got {m.impl!r}; only the mlp has a manual or autograd implementation, use 'module' for {m.arch}", key="model.impl")
+        raise ConfigError(
+            f"model.impl: got {m.impl!r}; only the mlp has a manual or autograd implementation, use 'module' for {m.arch}", key="model.impl"
+        )
     n = len(m.conv_channels)
     if not (len(m.conv_kernels) == n == len(m.conv_paddings)):
         raise ConfigError(
@@ -305,7 +314,9 @@ def _cross_checks(cfg: RunConfig) -> None:
     if m.arch == "convnet" and n == 0:
         raise ConfigError("model.conv_channels: got []; the convnet needs at least one convolution", key="model.conv_channels")
     if o.nesterov and (o.name != "sgd" or o.momentum <= 0):
-        raise ConfigError(f"optim.nesterov: needs optim.name='sgd' and optim.momentum > 0 (got {o.name!r}, momentum {o.momentum:g})", key="optim.nesterov")
+        raise ConfigError(
+            f"optim.nesterov: needs optim.name='sgd' and optim.momentum > 0 (got {o.name!r}, momentum {o.momentum:g})", key="optim.nesterov"
+        )
 
 
 def validate(cfg: RunConfig) -> RunConfig:
@@ -377,12 +388,19 @@ def load(path: Path) -> RunConfig:
     return loads(text, source=str(path), default_name=path.stem)
 
 
+def with_values(cfg: RunConfig, changes: Mapping[str, Any]) -> RunConfig:
+    """A copy of ``cfg`` with several keys changed, validated once, as a whole."""
+    sections: dict[str, dict[str, Any]] = {}
+    for key, value in changes.items():
+        spec = spec_for(key)
+        sections.setdefault(spec.section, {})[spec.name] = coerce(spec, list(value) if isinstance(value, tuple) else value)
+    replaced = {name: dataclasses.replace(getattr(cfg, name), **values) for name, values in sections.items()}
+    return validate(dataclasses.replace(cfg, **replaced))
+
+
 def with_value(cfg: RunConfig, key: str, value: Any) -> RunConfig:
     """A copy of ``cfg`` with one key changed and the result validated."""
-    spec = spec_for(key)
-    value = coerce(spec, list(value) if isinstance(value, tuple) else value)
-    section = getattr(cfg, spec.section)
-    return validate(dataclasses.replace(cfg, **{spec.section: dataclasses.replace(section, **{spec.name: value})}))
+    return with_values(cfg, {key: value})
 
 
 def parse_override(text: str) -> tuple[str, str]:
@@ -395,15 +413,31 @@ def parse_override(text: str) -> tuple[str, str]:
 
 
 def apply_overrides(cfg: RunConfig, overrides: Iterable[str]) -> RunConfig:
-    """Apply ``--set section.key=value`` strings in order, each type-checked."""
+    """Apply ``--set section.key=value`` strings (a later one wins), each type-checked, then validate once."""
+    changes: dict[str, Any] = {}
     for text in overrides:
         key, value = parse_override(text)
-        spec = spec_for(key)
-        cfg = with_value(cfg, key, parse_text(spec, value))
-    return cfg
+        changes[key] = parse_text(spec_for(key), value)
+    return with_values(cfg, changes)
 
 
-def _toml_value(value: Any) -> str:
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and every control character (DEL included) escaped."""
+    out = []
+    for ch in text:
+        if ch in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -415,33 +449,31 @@ def _toml_value(value: Any) -> str:
             return "inf" if value > 0 else "-inf"
         return repr(value)
     if isinstance(value, str):
-        import json
-
-        return json.dumps(value, ensure_ascii=False)
+        return toml_string(value)
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
 def dumps(cfg: RunConfig) -> str:
     """The fully resolved config as TOML, loadable again as a preset."""
     data = cfg.to_dict()
-    lines = [f"name = {_toml_value(data['name'])}", f"description = {_toml_value(data['description'])}"]
+    lines = [f"name = {toml_value(data['name'])}", f"description = {toml_value(data['description'])}"]
     for section in SECTIONS:
         lines.append("")
         lines.append(f"[{section}]")
-        lines.extend(f"{k} = {_toml_value(v)}" for k, v in data[section].items())
+        lines.extend(f"{k} = {toml_value(v)}" for k, v in data[section].items())
     return "\n".join(lines) + "\n"
 
 
 def documented_toml(cfg: RunConfig) -> str:
     """``cfg`` as TOML with every key preceded by its meaning and allowed values."""
     data = cfg.to_dict()
-    lines = [f"name = {_toml_value(data['name'])}", f"description = {_toml_value(data['description'])}"]
+    lines = [f"name = {toml_value(data['name'])}", f"description = {toml_value(data['description'])}"]
     for section, cls in SECTIONS.items():
         lines += ["", f"# {cls.__doc__}", f"[{section}]"]
         for spec in (s for s in field_specs() if s.section == section):
             allowed = f" [{' | '.join(spec.choices)}]" if spec.choices else ""
             lines.append(f"# {spec.help}{allowed}")
-            lines.append(f"{spec.name} = {_toml_value(data[section][spec.name])}")
+            lines.append(f"{spec.name} = {toml_value(data[section][spec.name])}")
     return "\n".join(lines) + "\n"

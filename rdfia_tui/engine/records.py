@@ -90,7 +90,9 @@ def create_run_dir(runs_dir: Path, preset: str) -> Path:
             except FileExistsError:
                 continue
     except OSError as exc:
-        raise RecordError(f"runs dir {runs_dir} is not writable ({exc.strerror or exc}); choose another with --runs-dir or RDFIA_TUI_RUNS") from None
+        raise RecordError(
+            f"runs dir {runs_dir} is not writable ({exc.strerror or exc}); choose another with --runs-dir or RDFIA_TUI_RUNS"
+        ) from None
     raise RecordError(f"runs dir {runs_dir}: too many runs named {stem}")
 
 
@@ -132,7 +134,8 @@ class RunRecord:
 
     def summary(self) -> dict[str, Any]:
         test = [(m.test_acc, m.epoch) for m in self.epochs if math.isfinite(m.test_acc)]
-        best_acc, best_epoch = max(test, default=(None, None))
+        # the earliest epoch wins a tie
+        best_acc, best_epoch = max(test, key=lambda t: (t[0], -t[1]), default=(None, None))
         end = self.finished or time.time()
         return json_safe(
             {
@@ -185,7 +188,9 @@ def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
     for child in sorted(runs_dir.iterdir()):
         if (child / "summary.json").is_file():
             try:
-                found.append(read_summary(child))
+                summary = read_summary(child)
             except (OSError, ValueError):
                 continue
+            if isinstance(summary, dict):
+                found.append(summary)
     return found

@@ -61,9 +61,7 @@ class Registry(Generic[T]):
             entry = self._entries[name]
         except KeyError:
             allowed = ", ".join(self._entries)
-            raise KeyError(
-                f"unknown {self.kind} '{name}' (allowed: {allowed}){did_you_mean(name, self.names())}"
-            ) from None
+            raise KeyError(f"unknown {self.kind} '{name}' (allowed: {allowed}){did_you_mean(name, self.names())}") from None
         if isinstance(entry, str):
             module, _, attribute = entry.partition(":")
             entry = getattr(importlib.import_module(module), attribute)

@@ -36,6 +36,7 @@ class EpochOutcome:
     images: int = 0
     diverged_step: int | None = None
     stopped: bool = False
+    lr_changes: list[tuple[int, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -102,6 +103,7 @@ def train_one_epoch(
         new_lr = control.take_lr()
         if new_lr is not None:
             set_lr(optimiser, new_lr)
+            out.lr_changes.append((step, new_lr))
         logits = model(xb)
         loss = loss_fn(logits, yb)
         optimiser.zero_grad(set_to_none=True)
@@ -188,7 +190,11 @@ def fit(
         )
     )
     if t.batch_size > len(splits.train):
-        emit(Notice(f"train.batch_size {t.batch_size} is larger than the {len(splits.train)} training examples: each epoch is one full batch"))
+        emit(
+            Notice(
+                f"train.batch_size {t.batch_size} is larger than the {len(splits.train)} training examples: each epoch is one full batch"
+            )
+        )
 
     def close(status: str, message: str = "") -> RunResult:
         summary = record.finish(status, message)
@@ -202,10 +208,14 @@ def fit(
 
     try:
         lr0 = cfg.optim.lr
+        # A learning rate set by hand mid-run rescales the schedule from then on.
+        lr_scale = 1.0
+        lr_changes: list[dict[str, float]] = []
+        record.extra["lr_changes"] = lr_changes
         train_loss, train_acc = evaluate(model, splits.train, loss_fn, t.eval_batch_size)
         add_epoch(_metrics(0, (train_loss, train_acc), model, splits, loss_fn, t.eval_batch_size, lr_at(cfg.schedule, lr0, 0), 0.0, 0))
         for epoch in range(1, t.epochs + 1):
-            lr = lr_at(cfg.schedule, lr0, epoch - 1)
+            lr = lr_at(cfg.schedule, lr0, epoch - 1) * lr_scale
             set_lr(optimiser, lr)
 
             def on_progress(step: int, steps: int, losses: list[float], elapsed: float, epoch: int = epoch) -> None:
@@ -215,7 +225,14 @@ def fit(
                 loss = sum(losses) / len(losses) if losses else math.nan
                 emit(BatchProgress(epoch, step, steps, loss, rate, remaining))
 
-            outcome = train_one_epoch(model, splits.train, t.batch_size, generator, optimiser, loss_fn, control, on_progress, t.progress_interval)
+            outcome = train_one_epoch(
+                model, splits.train, t.batch_size, generator, optimiser, loss_fn, control, on_progress, t.progress_interval
+            )
+            for step, new_lr in outcome.lr_changes:
+                lr_changes.append({"epoch": epoch, "step": step, "lr": new_lr})
+                emit(Notice(f"learning rate set to {new_lr:g} at epoch {epoch}, step {step}"))
+            if outcome.lr_changes:
+                lr_scale = outcome.lr_changes[-1][1] / lr_at(cfg.schedule, lr0, epoch - 1)
             if outcome.diverged_step is not None:
                 return close(
                     "diverged",
@@ -226,12 +243,18 @@ def fit(
                 return close("stopped", f"stopped by request during epoch {epoch}; epochs 0-{epoch - 1} are recorded")
             rate = outcome.images / outcome.seconds if outcome.seconds > 0 else 0.0
             lr_used = optimiser.param_groups[0]["lr"]
-            add_epoch(_metrics(epoch, (outcome.loss, outcome.acc), model, splits, loss_fn, t.eval_batch_size, lr_used, outcome.seconds, rate))
+            add_epoch(
+                _metrics(epoch, (outcome.loss, outcome.acc), model, splits, loss_fn, t.eval_batch_size, lr_used, outcome.seconds, rate)
+            )
             if control.stop.is_set() and epoch < t.epochs:
                 return close("stopped", f"stopped by request after epoch {epoch}")
         return close("completed")
     except torch.OutOfMemoryError:
-        return close("failed", f"out of memory on {record.device} with train.batch_size {t.batch_size}; try a smaller batch, e.g. --set train.batch_size={max(1, t.batch_size // 2)}")
+        return close(
+            "failed",
+            f"out of memory on {record.device} with train.batch_size {t.batch_size}; "
+            f"try a smaller batch, e.g. --set train.batch_size={max(1, t.batch_size // 2)}",
+        )
     except KeyboardInterrupt:
         close("stopped", "interrupted; the completed epochs are recorded")
         raise

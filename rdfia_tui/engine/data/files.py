@@ -20,7 +20,10 @@ def read_npz(path: Path) -> RawDataset:
     if not path.is_file():
         raise DataError(f"data.path: {path} does not exist; give an .npz file with x_train, y_train, x_test and y_test")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise DataError(f"{path}: holds a single array, not an .npz archive; save x_train, y_train, x_test and y_test with numpy.savez")
+        with loaded as npz:
             missing = [k for k in NPZ_KEYS if k not in npz.files]
             if missing:
                 raise DataError(f"{path}: missing array(s) {', '.join(missing)}; an npz needs {', '.join(NPZ_KEYS)} (class_names optional)")
@@ -28,7 +31,7 @@ def read_npz(path: Path) -> RawDataset:
             names = tuple(str(n) for n in npz["class_names"]) if "class_names" in npz.files else None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise DataError(f"{path}: not a readable .npz file ({exc}); save one with numpy.savez") from None
-    return from_arrays(*arrays, names, source=str(path))
+    return from_arrays(*arrays, names, source=str(path), layout="auto")
 
 
 def load_npz(cfg: DataConfig, root: Path) -> RawDataset:
@@ -79,4 +82,4 @@ def load_imagefolder(cfg: DataConfig, root: Path) -> RawDataset:
         raise DataError(f"{base / 'test'}: class folder(s) {', '.join(extra)} have no match in train/")
     x_test, y_test_local = _read_split(base / "test", test_classes, cfg.image_size)
     y_test = np.asarray([classes.index(test_classes[i]) for i in y_test_local], dtype=np.int64)
-    return from_arrays(x_train, y_train, x_test, y_test, tuple(classes), source=str(base))
+    return from_arrays(x_train, y_train, x_test, y_test, tuple(classes), source=str(base), layout="nhwc")

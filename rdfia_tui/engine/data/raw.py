@@ -32,18 +32,23 @@ class RawDataset:
         return len(self.class_names)
 
 
-def images_to_nchw(x: np.ndarray, source: str) -> np.ndarray:
-    """Accept (N, H, W), (N, H, W, C) or (N, C, H, W) images; return (N, C, H, W)."""
+LAYOUTS = ("auto", "nhwc", "nchw")
+
+
+def images_to_nchw(x: np.ndarray, source: str, layout: str = "auto") -> np.ndarray:
+    """(N, H, W) or (N, H, W, C) images, or (N, C, H, W) when ``layout`` says so, as (N, C, H, W).
+
+    ``auto`` (for files of unknown origin) reads a last axis of 1, 3 or 4 as channels,
+    else a second axis of 1, 3 or 4.
+    """
     if x.ndim == 3:
         return x[:, None, :, :]
     if x.ndim == 4:
-        if x.shape[-1] in (1, 3, 4) and x.shape[1] not in (1, 3, 4):
+        if layout == "nhwc" or (layout == "auto" and x.shape[-1] in (1, 3, 4)):
             return x.transpose(0, 3, 1, 2)
-        if x.shape[1] in (1, 3, 4):
+        if layout == "nchw" or x.shape[1] in (1, 3, 4):
             return x
-        if x.shape[-1] in (1, 3, 4):
-            return x.transpose(0, 3, 1, 2)
-    raise DataError(f"{source}: images must be shaped (N,H,W), (N,H,W,C) or (N,C,H,W) with 1, 3 or 4 channels, got {x.shape}")
+    raise DataError(f"{source}: images must be shaped (N,H,W) or (N,H,W,C) with 1, 3 or 4 channels, got {x.shape}")
 
 
 def from_arrays(
@@ -53,6 +58,7 @@ def from_arrays(
     y_test: np.ndarray,
     class_names: tuple[str, ...] | None,
     source: str,
+    layout: str = "auto",
 ) -> RawDataset:
     """Check the arrays and turn them into a RawDataset; every problem is a one-line DataError."""
     for split, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
@@ -72,7 +78,7 @@ def from_arrays(
     names = tuple(class_names) if class_names is not None else tuple(str(i) for i in range(n_classes))
 
     if x_train.dtype == np.uint8:
-        xs = [images_to_nchw(x, source) for x in (x_train, x_test)]
+        xs = [images_to_nchw(x, source, layout) for x in (x_train, x_test)]
         if xs[0].shape[1:] != xs[1].shape[1:]:
             raise DataError(f"{source}: train images are {xs[0].shape[1:]} but test images are {xs[1].shape[1:]}")
         tensors = [torch.from_numpy(np.ascontiguousarray(x)) for x in xs]
@@ -80,7 +86,7 @@ def from_arrays(
         if x_train.ndim < 2 or x_train.shape[1:] != x_test.shape[1:]:
             raise DataError(f"{source}: x_train {x_train.shape} and x_test {x_test.shape} must have the same shape after the first axis")
         if x_train.ndim >= 3:
-            xs = [images_to_nchw(x, source).astype(np.float32) for x in (x_train, x_test)]
+            xs = [images_to_nchw(x, source, layout).astype(np.float32) for x in (x_train, x_test)]
         else:
             xs = [x.astype(np.float32) for x in (x_train, x_test)]
         tensors = [torch.from_numpy(np.ascontiguousarray(x)) for x in xs]

@@ -51,7 +51,7 @@ def make_splits(raw: RawDataset, cfg: DataConfig, seed: int, device: torch.devic
     order = torch.randperm(len(raw.y_train), generator=generator)
     if cfg.limit_train:
         order = order[: cfg.limit_train]
-    n_val = int(round(cfg.val_split * len(order)))
+    n_val = round(cfg.val_split * len(order))
     if cfg.val_split > 0 and len(order) > 1:
         n_val = max(n_val, 1)
     n_val = min(n_val, len(order) - 1)

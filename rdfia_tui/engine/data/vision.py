@@ -97,7 +97,7 @@ def load_vision(source: VisionSource, cfg: DataConfig, root: Path) -> RawDataset
             root.mkdir(parents=True, exist_ok=True)
             source.download(root)
             arrays = source.read_folder(root)
-        except Exception as exc:  # noqa: BLE001 - any network or disk failure gets the same advice
+        except Exception as exc:
             failure = f"the download failed ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'no detail'})"
     if arrays is None:
         raise DataError(
@@ -106,7 +106,7 @@ def load_vision(source: VisionSource, cfg: DataConfig, root: Path) -> RawDataset
             f"{source.folder.split('/')[0]}/ folder into {root} (choose the folder with --data-root or RDFIA_TUI_DATA)"
         )
     x_train, y_train, x_test, y_test, classes = arrays
-    return from_arrays(x_train, y_train, x_test, y_test, classes, source=f"{source.name} in {root}")
+    return from_arrays(x_train, y_train, x_test, y_test, classes, source=f"{source.name} in {root}", layout="nchw")
 
 
 def load_mnist(cfg: DataConfig, root: Path) -> RawDataset:
