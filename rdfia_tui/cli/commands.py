@@ -69,7 +69,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         best = summary.get("best_test_acc")
         final = summary.get("final_test_acc")
         if final is not None:
-            printer.line(f"completed: final test accuracy {100 * final:.2f}% (best {100 * best:.2f}% at epoch {summary['best_epoch']})", style="green")
+            printer.line(
+                f"completed: final test accuracy {100 * final:.2f}% (best {100 * best:.2f}% at epoch {summary['best_epoch']})",
+                style="green",
+            )
     else:
         print(f"rdfia-tui: run {result.status}: {result.message}", file=sys.stderr)
     printer.line(f"run folder: {result.run_dir}")
@@ -84,7 +87,14 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
     table = layer_table(cfg, data_root=args.data_root)
     rows = [
-        [r.name, r.kind, "×".join(map(str, r.out_shape)), f"{r.params:,}", "" if r.receptive_field is None else str(r.receptive_field), "" if r.jump is None else str(r.jump)]
+        [
+            r.name,
+            r.kind,
+            "×".join(map(str, r.out_shape)),
+            f"{r.params:,}",
+            "" if r.receptive_field is None else str(r.receptive_field),
+            "" if r.jump is None else str(r.jump),
+        ]
         for r in table.rows
     ]
     print(f"{cfg.name}: input {'×'.join(map(str, table.input_shape))}")
@@ -132,7 +142,22 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tui(args: argparse.Namespace) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("rdfia-tui: error: the console needs a terminal; for a headless run use 'rdfia-tui run PRESET'", file=sys.stderr)
+        return 2
+    # Validate the command line's preset and overrides before the screen opens.
+    if args.preset or args.overrides:
+        apply_overrides(load_preset(args.preset or "circles-mlp"), args.overrides)
+    from rdfia_tui.tui.app import create_app
+
+    app = create_app(preset=args.preset, overrides=args.overrides, runs_dir=args.runs_dir, data_root=args.data_root, start=args.start)
+    app.run()
+    return 0
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "tui": cmd_tui,
     "run": cmd_run,
     "layers": cmd_layers,
     "presets": cmd_presets,

@@ -40,10 +40,19 @@ def _layers_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", help="where datasets live, to read the input size of mnist/cifar10/npz/imagefolder data")
 
 
+def _tui_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", help="preset to select at start (a shipped name or a .toml path; default circles-mlp)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override one key; repeatable")
+    p.add_argument("--runs-dir", help="where run folders go (default: $RDFIA_TUI_RUNS, then ./runs)")
+    p.add_argument("--data-root", help="where datasets live (default: $RDFIA_TUI_DATA, then a per-user cache folder)")
+    p.add_argument("--start", action="store_true", help="start training at once")
+
+
 def _runs_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs-dir", help="where run folders are (default: $RDFIA_TUI_RUNS, then ./runs)")
 
 
+COMMANDS["tui"] = ("open the console (the default when no command is given)", _tui_args)
 COMMANDS["run"] = ("train a preset headless, one line per epoch, and record the run", _run_args)
 COMMANDS["layers"] = ("print a preset's layer table: output shapes, parameters, receptive fields", _layers_args)
 COMMANDS["presets"] = ("list the shipped presets with their descriptions", lambda p: None)
@@ -53,10 +62,12 @@ COMMANDS["runs"] = ("list the recorded runs with their status and test accuracy"
 def build_parser() -> Parser:
     parser = Parser(
         prog="rdfia-tui",
-        description="A terminal training console for PyTorch: presets, live training, layer tables and run records.",
-        epilog="Example: rdfia-tui run circles-mlp --set optim.lr=0.1",
+        description="A terminal training console for PyTorch: presets, live training, layer tables and run records. "
+        "Without a command it opens the console.",
+        epilog="Examples: rdfia-tui --preset circles-mlp --start   |   rdfia-tui run circles-mlp --set optim.lr=0.1",
     )
     parser.add_argument("--version", action="version", version=f"rdfia-tui {__version__}")
+    _tui_args(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (help_text, add_args) in COMMANDS.items():
         add_args(sub.add_parser(name, help=help_text, description=help_text))
@@ -71,8 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rdfia-tui: error: {exc}", file=sys.stderr)
         return 2
     if args.command is None:
-        parser.print_help()
-        return 0
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            parser.print_help()  # no terminal to draw the console on: say what there is instead
+            return 0
+        args.command = "tui"
     from rdfia_tui.cli import commands
     from rdfia_tui.engine.errors import RdfiaError
 

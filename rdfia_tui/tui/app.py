@@ -1,0 +1,301 @@
+"""The Textual app: owns the run (its worker and controls) and routes engine events to the screens."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from rdfia_tui.engine.config import RunConfig, apply_overrides
+from rdfia_tui.engine.control import RunControl
+from rdfia_tui.engine.errors import ConfigError, RdfiaError
+from rdfia_tui.engine.events import BatchProgress, EpochEnded, Event, Notice, RunFinished, RunStarted
+from rdfia_tui.engine.presets import load_preset
+from rdfia_tui.engine.records import resolve_runs_dir
+from rdfia_tui.tui.commands import binding_commands
+from rdfia_tui.tui.messages import EngineEvent, LayersReady, ProgressEvent, RunRefused, TrainingDone
+from rdfia_tui.tui.runner import Engine, TorchEngine
+from rdfia_tui.tui.screens.dialogs import ConfirmQuit, LearningRateDialog
+from rdfia_tui.tui.screens.main import MainScreen
+from rdfia_tui.tui.widgets.config_form import ConfigForm
+from rdfia_tui.tui.widgets.preset_picker import PresetPicker
+
+DEFAULT_PRESET = "circles-mlp"
+FINISH_WORDS = {"completed": "finished", "stopped": "stopped", "diverged": "diverged", "failed": "failed"}
+
+
+class RdfiaApp(App):
+    """rdfia-tui: pick a preset, tune it, train it, watch it, compare it."""
+
+    TITLE = "rdfia-tui"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("s", "start", "Start", id="start", tooltip="Start training the form's config"),
+        Binding("p", "pause", "Pause/resume", id="pause", tooltip="Pause or resume the run"),
+        Binding("x", "stop", "Stop", id="stop", tooltip="Stop after the current step; records are kept"),
+        Binding("l", "change_lr", "Set LR", id="change-lr", tooltip="Change the learning rate from the next step"),
+        Binding("ctrl+s", "screenshot", "Screenshot", id="screenshot", priority=True, tooltip="Save an SVG screenshot into the run folder"),
+        Binding("r", "runs", "Runs", id="runs", tooltip="Compare recorded runs"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks first during a run)"),
+        Binding("escape", "leave_field", "Leave field", id="leave-field", show=False, tooltip="Leave a text field so single keys work"),
+    ]
+
+    def __init__(
+        self,
+        preset: str | None = None,
+        overrides: list[str] | None = None,
+        *,
+        runs_dir: str | Path | None = None,
+        data_root: str | None = None,
+        start: bool = False,
+        engine: Engine | None = None,
+    ) -> None:
+        super().__init__()
+        self.preset_name = preset or DEFAULT_PRESET
+        self.overrides = list(overrides or [])
+        self.runs_dir = resolve_runs_dir(runs_dir)
+        self.data_root = data_root
+        self.start_now = start
+        self.engine: Engine = engine or TorchEngine()
+        self.control: RunControl | None = None
+        self.running = False
+        self.run_dir: Path | None = None
+        self.last_status: str | None = None
+        self.current_lr: float | None = None
+        self.quit_when_done = False
+        self._layers_for: tuple[Any, Any] | None = None
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            RunStarted: self._on_started,
+            EpochEnded: self._on_epoch,
+            BatchProgress: self._on_progress,
+            Notice: lambda e: self.main.log_view.add(f"note: {e.message}"),
+            RunFinished: self._on_finished,
+        }
+
+    # ---- set-up -------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.main = MainScreen(self.preset_name)
+        self.push_screen(self.main)
+        self.call_after_refresh(self._initial_config)
+
+    def _initial_config(self) -> None:
+        try:
+            cfg = apply_overrides(load_preset(self.preset_name), self.overrides)
+        except ConfigError as exc:
+            self.main.log_view.add(f"error: {exc}")
+            self.notify(str(exc), severity="error", timeout=10)
+            cfg = load_preset(DEFAULT_PRESET)
+        self.main.form.load(cfg)
+        if self.start_now:
+            self.call_after_refresh(self.action_start)
+
+    RUN_ACTIONS = frozenset({"pause", "stop", "change_lr"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide the training keys away from the main screen; grey out run controls when idle."""
+        if action in self.RUN_ACTIONS | {"start"} and not isinstance(self.screen, MainScreen):
+            return False
+        if action in self.RUN_ACTIONS and not self.running:
+            return None
+        return True
+
+    def on_unmount(self) -> None:
+        # A thread worker cannot be cancelled: tell the engine to stop so the app can exit.
+        if self.control is not None:
+            self.control.stop.set()
+            self.control.pause.clear()
+
+    def get_system_commands(self, screen: Screen) -> Any:
+        yield from super().get_system_commands(screen)
+        yield from binding_commands(self, screen)
+
+    # ---- form and layer table -----------------------------------------------------------
+    def on_preset_picker_chosen(self, message: PresetPicker.Chosen) -> None:
+        try:
+            cfg = load_preset(message.name)
+        except ConfigError as exc:
+            self.main.log_view.add(f"error: {exc}")
+            return
+        self.preset_name = message.name
+        self.main.form.load(cfg)
+        self.main.log_view.add(f"preset {message.name}: {cfg.description}")
+
+    def on_config_form_changed(self, message: ConfigForm.Changed) -> None:
+        cfg = message.config
+        self.main.query_one("#form-title").update(
+            "Hyper-parameters" if cfg else f"Hyper-parameters — {len(message.errors)} error(s), fix to start"
+        )
+        if cfg is None:
+            return
+        key = (cfg.data, cfg.model)
+        if key != self._layers_for:
+            self._layers_for = key
+            self._compute_layers(cfg)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="layers")
+    def _compute_layers(self, cfg: RunConfig) -> None:
+        try:
+            self.post_message(LayersReady(self.engine.layer_table(cfg, self.data_root)))
+        except RdfiaError as exc:
+            self.post_message(LayersReady(None, str(exc)))
+
+    def on_layers_ready(self, message: LayersReady) -> None:
+        self.main.layer_view.show(message.table, message.error)
+
+    # ---- training -----------------------------------------------------------------------
+    def action_start(self) -> None:
+        if self.running:
+            self.notify("a run is already in progress", severity="warning")
+            return
+        cfg = self.main.form.config
+        if cfg is None:
+            first = next(iter(self.main.form.errors.values()), "invalid value")
+            self.notify(f"fix the form first: {first}", severity="error")
+            self.main.log_view.add(f"cannot start: {first}")
+            return
+        self.control = RunControl()
+        self.running, self.run_dir, self.last_status = True, None, None
+        self.refresh_bindings()
+        self.current_lr = cfg.optim.lr
+        self.main.status_line.set_state("starting…")
+        self._train(cfg, self.control)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="train")
+    def _train(self, cfg: RunConfig, control: RunControl) -> None:
+        """Runs in a thread: calls the engine and posts what it says; touches no widget."""
+        try:
+            self.engine.run(cfg, self._post_event, control, self.runs_dir, self.data_root)
+        except RdfiaError as exc:
+            self.post_message(RunRefused(str(exc), getattr(exc, "key", None)))
+        except Exception as exc:
+            self.post_message(RunRefused(f"the run crashed: {type(exc).__name__}: {exc}"))
+        finally:
+            self.post_message(TrainingDone())
+
+    def _post_event(self, event: Event) -> None:
+        self.post_message(ProgressEvent(event) if isinstance(event, BatchProgress) else EngineEvent(event))
+
+    def on_engine_event(self, message: EngineEvent) -> None:
+        handler = self._handlers.get(type(message.event))
+        if handler is not None:
+            handler(message.event)
+
+    def on_progress_event(self, message: ProgressEvent) -> None:
+        self.on_engine_event(message)
+
+    def _on_started(self, event: RunStarted) -> None:
+        self.run_dir = event.run_dir
+        self.main.run_started(event)
+
+    def _on_epoch(self, event: EpochEnded) -> None:
+        self.current_lr = event.metrics.lr
+        self.main.epoch_ended(event)
+
+    def _on_progress(self, event: BatchProgress) -> None:
+        self.main.progress(event, gpu_memory())
+        if self.control is not None and self.control.pause.is_set():
+            self.main.status_line.set_state(f"paused · epoch {event.epoch}/{self.main.epochs}")
+
+    def _on_finished(self, event: RunFinished) -> None:
+        self.last_status = event.status
+        word = FINISH_WORDS.get(event.status, event.status)
+        detail = f": {event.message}" if event.message else ""
+        self.main.log_view.add(f"{word}{detail} — {event.run_dir}")
+        self.main.status_line.set_state(f"{word} ({event.summary.get('epochs_completed', 0)}/{self.main.epochs} epochs)")
+        self.notify(f"run {word}", severity="information" if event.status == "completed" else "warning")
+
+    def on_run_refused(self, message: RunRefused) -> None:
+        self.main.log_view.add(f"error: {message.message}")
+        self.main.status_line.set_state("refused")
+        self.notify(message.message, severity="error", timeout=10)
+
+    def on_training_done(self, message: TrainingDone) -> None:
+        self.running = False
+        self.refresh_bindings()
+        if self.control is not None:
+            self.control.pause.clear()
+        if self.quit_when_done:
+            self.exit()
+
+    def action_pause(self) -> None:
+        if not self.running or self.control is None:
+            return
+        if self.control.pause.is_set():
+            self.control.pause.clear()
+            self.main.log_view.add("resumed")
+        else:
+            self.control.pause.set()
+            self.main.status_line.set_state(f"paused · {self.main.status_line.epoch_text}")
+            self.main.log_view.add("paused (p resumes)")
+
+    def action_stop(self) -> None:
+        if self.running and self.control is not None:
+            self.control.stop.set()
+            self.control.pause.clear()
+            self.main.log_view.add("stopping after the current step…")
+
+    def action_change_lr(self) -> None:
+        if not self.running or self.control is None:
+            self.notify("no run in progress: edit optim.lr in the form instead")
+            return
+
+        def apply(value: float | None) -> None:
+            if value is not None and self.control is not None:
+                self.control.request_lr(value)
+                self.current_lr = value
+                self.main.log_view.add(f"learning rate → {value:g} from the next step")
+
+        self.push_screen(LearningRateDialog(self.current_lr or 0.1), apply)
+
+    def action_screenshot(self) -> None:
+        folder = self.run_dir or self.runs_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        path = self.save_screenshot(f"screenshot-{time.strftime('%Y%m%d-%H%M%S')}.svg", str(folder))
+        self.main.log_view.add(f"screenshot saved: {path}")
+        self.notify(f"screenshot saved: {path}")
+
+    def action_leave_field(self) -> None:
+        self.screen.set_focus(None)
+
+    def action_runs(self) -> None:
+        from rdfia_tui.tui.screens.runs import RunsScreen
+
+        self.push_screen(RunsScreen(self.runs_dir))
+
+    def open_config(self, cfg: RunConfig) -> None:
+        """Load a recorded run's config into the form (from the runs screen)."""
+        self.main.form.load(cfg)
+        self.main.log_view.add(f"loaded the config of a recorded run ({cfg.name}); press s to run it again")
+
+    async def action_quit(self) -> None:
+        if not self.running:
+            self.exit()
+            return
+
+        def answer(stop: bool | None) -> None:
+            if stop and self.control is not None:
+                self.quit_when_done = True
+                self.action_stop()
+
+        self.push_screen(ConfirmQuit(), answer)
+
+
+def gpu_memory() -> str:
+    """GPU memory in use, when torch is loaded and a GPU exists; never imports torch itself."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return ""
+    return f"GPU {torch.cuda.memory_allocated() / 2**20:,.0f} MiB"
+
+
+def create_app(**kwargs: Any) -> RdfiaApp:
+    """The app factory used by the command line and the tests."""
+    return RdfiaApp(**kwargs)

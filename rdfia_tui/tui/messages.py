@@ -1,0 +1,46 @@
+"""Messages the training and layer workers post to the app (never widget calls)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+from rdfia_tui.engine.events import Event
+
+
+class EngineEvent(Message):
+    """One engine event, carried from the worker thread to the UI thread."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ProgressEvent(EngineEvent):
+    """Batch progress: a newer one may replace an older one still queued; epoch events never merge."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ProgressEvent)
+
+
+class RunRefused(Message):
+    """The engine refused to start (a user mistake) or crashed."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__()
+        self.message = message
+        self.key = key
+
+
+class TrainingDone(Message):
+    """The training worker has returned; the run's records are complete."""
+
+
+class LayersReady(Message):
+    """A layer table (or the reason there is none) for the form's current config."""
+
+    def __init__(self, table: Any | None, error: str | None = None) -> None:
+        super().__init__()
+        self.table = table
+        self.error = error

@@ -1,0 +1,94 @@
+"""Modal dialogs: confirm quitting a run, and set the learning rate now."""
+
+from __future__ import annotations
+
+import math
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+DIALOG_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{ width: 60; height: auto; border: thick $primary; background: $surface; padding: 1 2; }}
+{name} Horizontal {{ height: auto; align-horizontal: right; margin-top: 1; }}
+{name} Button {{ margin-left: 2; }}
+{name} .dialog-error {{ color: $error; height: auto; }}
+"""
+
+
+class ConfirmQuit(ModalScreen[bool]):
+    """Asked when quitting during a run: stop it cleanly and quit, or keep going."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmQuit")
+    BINDINGS = [
+        Binding("y", "answer(True)", "Stop and quit", id="confirm-yes"),
+        Binding("n,escape", "answer(False)", "Keep training", id="confirm-no"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("A run is in progress. Stop it (records are kept) and quit?")
+            with Horizontal():
+                yield Button("Keep training [n]", id="no")
+                yield Button("Stop and quit [y]", variant="error", id="yes")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+def parse_lr(text: str) -> float:
+    """A positive finite learning rate, or ValueError with the reason."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"optim.lr: expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"optim.lr: got {value!r}; must be greater than 0")
+    return value
+
+
+class LearningRateDialog(ModalScreen[float | None]):
+    """Type a new learning rate; it applies from the next step."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="LearningRateDialog")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="lr-cancel")]
+
+    def __init__(self, current: float) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Learning rate now {self.current:g}. New value (applies from the next step):")
+            yield Input(f"{self.current:g}", id="lr-input")
+            yield Static("", classes="dialog-error")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Apply", variant="primary", id="apply")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._apply()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "apply":
+            self._apply()
+        else:
+            self.dismiss(None)
+
+    def _apply(self) -> None:
+        try:
+            self.dismiss(parse_lr(self.query_one(Input).value))
+        except ValueError as exc:
+            self.query_one(".dialog-error", Static).update(str(exc))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

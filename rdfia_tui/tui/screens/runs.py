@@ -1,0 +1,166 @@
+"""The runs screen: recorded runs, overlaid curves, and the config keys that differ."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from rdfia_tui.engine import config as config_mod
+from rdfia_tui.engine.errors import ConfigError
+from rdfia_tui.engine.records import list_runs
+from rdfia_tui.tui.widgets.charts import SeriesChart
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.2f}%"
+
+
+def flatten_config(config: dict[str, Any]) -> dict[str, Any]:
+    flat = {}
+    for section, values in config.items():
+        if isinstance(values, dict):
+            flat.update({f"{section}.{k}": v for k, v in values.items()})
+    return flat
+
+
+def config_differences(configs: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Only the keys whose values are not the same in every config."""
+    flats = [flatten_config(c) for c in configs]
+    keys = sorted(set().union(*flats)) if flats else []
+    return {k: [f.get(k) for f in flats] for k in keys if len({repr(f.get(k)) for f in flats}) > 1}
+
+
+class RunsScreen(Screen):
+    BINDINGS = [
+        Binding("space", "toggle", "Select/unselect", id="runs-toggle"),
+        Binding("o", "open", "Open in form (enter)", id="runs-open"),
+        Binding("escape,r", "back", "Back", id="runs-back"),
+    ]
+    DEFAULT_CSS = """
+    RunsScreen #runs-table { height: 1fr; min-height: 6; }
+    RunsScreen #runs-charts { height: 2fr; min-height: 10; }
+    RunsScreen #runs-charts SeriesChart { width: 1fr; }
+    RunsScreen #diff-table { height: auto; max-height: 10; }
+    RunsScreen .panel-title { background: $primary-darken-2; text-style: bold; padding: 0 1; }
+    """
+
+    def __init__(self, runs_dir: Path) -> None:
+        super().__init__(id="runs")
+        self.runs_dir = runs_dir
+        self.runs: list[dict[str, Any]] = []
+        self.selected: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"Runs in {self.runs_dir} — space selects runs to overlay, enter opens one in the form", classes="panel-title")
+            yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+            with Horizontal(id="runs-charts"):
+                yield SeriesChart("test accuracy (%)", id="runs-acc")
+                yield SeriesChart("test loss", id="runs-loss")
+            yield Static("Config differences between the selected runs", classes="panel-title")
+            yield DataTable(id="diff-table", cursor_type="none")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self.runs = list(reversed(list_runs(self.runs_dir)))
+        table = self.query_one("#runs-table", DataTable)
+        table.clear(columns=True)
+        table.add_columns(" ", "run", "preset", "status", "epochs", "final test", "best test", "date")
+        for s in self.runs:
+            name = Path(s.get("run_dir", "?")).name
+            epochs = f"{s.get('epochs_completed', 0)}/{s.get('config', {}).get('train', {}).get('epochs', '?')}"
+            date = str(s.get("started_at") or "")[:16].replace("T", " ")
+            table.add_row(
+                "✓" if name in self.selected else " ",
+                name,
+                str(s.get("preset", "?")),
+                str(s.get("status", "?")),
+                epochs,
+                _pct(s.get("final_test_acc")),
+                _pct(s.get("best_test_acc")),
+                date,
+                key=name,
+            )
+        if not self.runs:
+            self.notify(f"no runs in {self.runs_dir} yet")
+        self.refresh_comparison()
+
+    def _current(self) -> dict[str, Any] | None:
+        table = self.query_one("#runs-table", DataTable)
+        if not self.runs or table.cursor_row is None or table.cursor_row >= len(self.runs):
+            return None
+        return self.runs[table.cursor_row]
+
+    def action_toggle(self) -> None:
+        run = self._current()
+        if run is None:
+            return
+        name = Path(run["run_dir"]).name
+        if name in self.selected:
+            self.selected.remove(name)
+        else:
+            self.selected.append(name)
+        table = self.query_one("#runs-table", DataTable)
+        table.update_cell(name, table.ordered_columns[0].key, "✓" if name in self.selected else " ")
+        self.refresh_comparison()
+
+    def selected_runs(self) -> list[dict[str, Any]]:
+        by_name = {Path(s["run_dir"]).name: s for s in self.runs if "run_dir" in s}
+        return [by_name[n] for n in self.selected if n in by_name]
+
+    def refresh_comparison(self) -> None:
+        chosen = self.selected_runs()
+        acc, loss = self.query_one("#runs-acc", SeriesChart), self.query_one("#runs-loss", SeriesChart)
+        acc.clear()
+        loss.clear()
+        acc.ylim = (0, 100)
+        for s in chosen:
+            label = Path(s["run_dir"]).name
+            rows = s.get("epochs", [])
+            xs = [r["epoch"] for r in rows]
+            acc.set_series(label, xs, [100 * r["test_acc"] if r.get("test_acc") is not None else float("nan") for r in rows])
+            loss.set_series(label, xs, [r["test_loss"] if r.get("test_loss") is not None else float("nan") for r in rows])
+        diff = self.query_one("#diff-table", DataTable)
+        diff.clear(columns=True)
+        if len(chosen) < 2:
+            diff.add_column("select two or more runs to see the keys that differ")
+            return
+        diff.add_column("key")
+        for s in chosen:
+            diff.add_column(Path(s["run_dir"]).name)
+        differences = config_differences([s.get("config", {}) for s in chosen])
+        for key, values in differences.items():
+            diff.add_row(key, *(config_mod.toml_value(v) if v is not None else "-" for v in values))
+        if not differences:
+            diff.add_row("(identical configs)", *("" for _ in chosen))
+
+    def action_open(self) -> None:
+        run = self._current()
+        if run is None:
+            return
+        path = Path(run["run_dir"]) / "config.toml"
+        try:
+            cfg = config_mod.load(path)
+        except ConfigError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.pop_screen()
+        self.app.open_config(cfg)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # enter on a run (DataTable's own binding) opens it, like "o"
+        if event.data_table.id == "runs-table":
+            event.stop()
+            self.action_open()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

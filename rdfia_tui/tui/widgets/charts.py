@@ -1,0 +1,74 @@
+"""Live line charts; each owns its plotext figure and redraws at most a few times a second."""
+
+from __future__ import annotations
+
+from textual_plotext import PlotextPlot
+
+REDRAW_SECONDS = 0.25
+
+
+class SeriesChart(PlotextPlot):
+    """Named (x, y) series, drawn together with a legend."""
+
+    DEFAULT_CSS = """
+    SeriesChart {
+        height: 1fr;
+        min-height: 8;
+    }
+    """
+
+    def __init__(self, title: str, ylabel: str = "", *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.title = title
+        self.ylabel = ylabel
+        self.series: dict[str, tuple[list[float], list[float]]] = {}
+        self.ylim: tuple[float, float] | None = None
+        self.caption = ""  # latest values, shown after the title
+        self.draws = 0
+        self._dirty = True
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(REDRAW_SECONDS, self._redraw_if_dirty)
+        self._draw()
+
+    def clear(self) -> None:
+        self.series.clear()
+        self.caption = ""
+        self._dirty = True
+
+    def append(self, name: str, x: float, y: float) -> None:
+        xs, ys = self.series.setdefault(name, ([], []))
+        xs.append(x)
+        ys.append(y)
+        self._dirty = True
+
+    def set_series(self, name: str, xs: list[float], ys: list[float]) -> None:
+        self.series[name] = (list(xs), list(ys))
+        self._dirty = True
+
+    def points(self, name: str) -> list[tuple[float, float]]:
+        xs, ys = self.series.get(name, ([], []))
+        return list(zip(xs, ys, strict=True))
+
+    def _redraw_if_dirty(self) -> None:
+        if self._dirty:
+            self._draw()
+
+    def _draw(self) -> None:
+        self._dirty = False
+        self.draws += 1
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(f"{self.title}   {self.caption}" if self.caption else self.title)
+        if self.ylabel:
+            plt.ylabel(self.ylabel)
+        plt.xlabel("epoch")
+        for name, (xs, ys) in self.series.items():
+            finite = [(x, y) for x, y in zip(xs, ys, strict=True) if y == y and abs(y) != float("inf")]
+            if finite:
+                plt.plot([p[0] for p in finite], [p[1] for p in finite], label=name, marker="braille")
+        if self.ylim:
+            plt.ylim(*self.ylim)
+        self.refresh()

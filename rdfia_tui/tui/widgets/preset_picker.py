@@ -1,0 +1,76 @@
+"""The preset list with descriptions, filtered as you type."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from rdfia_tui.engine.presets import PresetInfo, list_presets
+
+
+class PresetPicker(Vertical):
+    DEFAULT_CSS = """
+    PresetPicker { height: 13; }
+    PresetPicker Input { height: 1; }
+    PresetPicker OptionList { height: 1fr; border: none; padding: 0; }
+    PresetPicker OptionList:focus { border: none; }
+    PresetPicker #preset-description { height: 4; color: $text-muted; padding: 0 1; }
+    """
+
+    class Chosen(Message):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    def __init__(self, selected: str | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.presets: list[PresetInfo] = list_presets()
+        self.selected = selected
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="type to filter presets", compact=True, id="preset-filter")
+        yield OptionList(id="preset-list")
+        yield Static("", id="preset-description")
+
+    def on_mount(self) -> None:
+        self.apply_filter("")
+
+    def apply_filter(self, text: str) -> None:
+        words = text.lower().split()
+        options = self.query_one(OptionList)
+        options.clear_options()
+        shown = [p for p in self.presets if all(w in (p.name + " " + p.description).lower() for w in words)]
+        options.add_options([Option(p.name, id=p.name) for p in shown])
+        names = [p.name for p in shown]
+        if self.selected in names:
+            options.highlighted = names.index(self.selected)
+
+    def visible_names(self) -> list[str]:
+        options = self.query_one(OptionList)
+        return [options.get_option_at_index(i).id for i in range(options.option_count)]
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        info = next((p for p in self.presets if p.name == event.option.id), None)
+        self.query_one("#preset-description", Static).update(info.description if info else "")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.apply_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        names = self.visible_names()
+        if names:
+            self.choose(names[0])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.choose(event.option.id)
+
+    def choose(self, name: str) -> None:
+        self.selected = name
+        self.post_message(self.Chosen(name))

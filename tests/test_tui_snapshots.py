@@ -1,0 +1,67 @@
+"""Snapshot tests of the console at 120×40: before a run, after a scripted run, and the runs screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_tui import write_run
+from tui_fakes import ScriptedEngine
+
+from rdfia_tui.tui.app import create_app
+from rdfia_tui.tui.widgets import event_log
+
+SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def _steady(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Relative paths and a fixed clock, so the screen is the same on every machine."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(event_log, "wall_clock", lambda: "12:00:00")
+
+
+async def _until(pilot, condition, timeout: float = 10.0) -> None:
+    waited = 0.0
+    while not condition() and waited < timeout:
+        await pilot.pause(0.02)
+        waited += 0.02
+    assert condition(), "the app did not reach the expected state"
+
+
+def test_main_screen_before_a_run(snap_compare) -> None:
+    app = create_app(runs_dir="runs", engine=ScriptedEngine(steps=0))
+
+    async def ready(pilot) -> None:
+        await _until(pilot, lambda: app.main.form.config is not None and "total" in app.main.layer_view.message)
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_main_screen_after_a_scripted_run(snap_compare) -> None:
+    # no progress events: merged progress messages would make the batch curve vary
+    app = create_app(runs_dir="runs", engine=ScriptedEngine(steps=0), overrides=["train.epochs=8"])
+
+    async def run(pilot) -> None:
+        await _until(pilot, lambda: app.main.form.config is not None and "total" in app.main.layer_view.message)
+        await pilot.press("s")
+        await _until(pilot, lambda: app.last_status == "completed" and not app.running)
+        await pilot.pause(0.4)  # one chart redraw period
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+def test_runs_screen_with_two_runs_overlaid(snap_compare) -> None:
+    write_run(Path("runs"), "20261120-100000-circles-mlp", 0.3, [0.5, 0.8, 0.9, 0.95, 0.97])
+    write_run(Path("runs"), "20261120-110000-circles-mlp", 0.05, [0.5, 0.55, 0.6, 0.66, 0.7], status="stopped")
+    app = create_app(runs_dir="runs", engine=ScriptedEngine(steps=0))
+
+    async def compare(pilot) -> None:
+        await _until(pilot, lambda: app.main.form.config is not None)
+        await pilot.press("r")
+        await pilot.pause(0.1)
+        await pilot.press("space", "down", "space")
+        await pilot.pause(0.4)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=compare)

@@ -1,0 +1,75 @@
+"""A scripted stand-in for the engine, so UI tests run in milliseconds without torch."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from rdfia_tui.engine.config import RunConfig
+from rdfia_tui.engine.control import RunControl
+from rdfia_tui.engine.events import BatchProgress, Emit, EpochEnded, EpochMetrics, RunFinished, RunStarted
+from rdfia_tui.engine.layers import LayerRow, LayerTable
+
+
+def scripted_metrics(epoch: int, epochs: int, lr: float) -> EpochMetrics:
+    """Made-up but recognisable curves: loss 1/(e+1), accuracy climbing to 90%."""
+    loss = 1.0 / (epoch + 1)
+    acc = 0.5 + 0.4 * epoch / max(epochs, 1)
+    return EpochMetrics(
+        epoch, loss, acc, loss * 1.1, acc - 0.02, loss * 1.2, acc - 0.05, lr, 0.0 if epoch == 0 else 0.5, 0.0 if epoch == 0 else 1000.0
+    )
+
+
+class ScriptedEngine:
+    """Emits RunStarted, epoch 0, ``steps`` progress events per epoch, and RunFinished; honours the controls."""
+
+    def __init__(self, *, steps: int = 4, step_delay: float = 0.0, diverge_at: int | None = None, run_name: str = "fake-run") -> None:
+        self.steps = steps
+        self.step_delay = step_delay
+        self.diverge_at = diverge_at
+        self.run_name = run_name
+        self.runs: list[RunConfig] = []
+        self.lr_requests: list[float] = []
+        self.progress_sent = 0
+        self.controls: list[RunControl] = []
+
+    def layer_table(self, cfg: RunConfig, data_root: str | None) -> LayerTable:
+        rows, width = [], 2
+        for i, size in enumerate((*cfg.model.hidden, 2), start=1):
+            rows.append(LayerRow(f"fc{i}", "Linear", (size,), width * size + size))
+            width = size
+        return LayerTable((2,), rows)
+
+    def run(self, cfg: RunConfig, emit: Emit, control: RunControl, runs_dir: Path, data_root: str | None) -> None:
+        self.runs.append(cfg)
+        self.controls.append(control)
+        run_dir = Path(runs_dir) / self.run_name
+        epochs, lr = cfg.train.epochs, cfg.optim.lr
+        emit(RunStarted(run_dir, cfg.name, cfg.to_dict(), "cpu", 22, [], 800, 200, 500, epochs, self.steps, ("0", "1")))
+        emit(EpochEnded(scripted_metrics(0, epochs, lr), epochs))
+
+        def finish(status: str, message: str = "", done: int = 0) -> None:
+            emit(RunFinished(run_dir, status, message, {"epochs_completed": done, "status": status}))
+
+        for epoch in range(1, epochs + 1):
+            for step in range(1, self.steps + 1):
+                while control.pause.is_set() and not control.stop.is_set():
+                    time.sleep(0.005)
+                if control.stop.is_set():
+                    return finish("stopped", f"stopped by request during epoch {epoch}", epoch - 1)
+                new_lr = control.take_lr()
+                if new_lr is not None:
+                    lr = new_lr
+                    self.lr_requests.append(new_lr)
+                time.sleep(self.step_delay)
+                if self.diverge_at == epoch:
+                    return finish("diverged", f"the loss became non-finite at epoch {epoch}, step {step}", epoch - 1)
+                self.progress_sent += 1
+                emit(BatchProgress(epoch, step, self.steps, 1.0 / (epoch + step / self.steps), 1234.0, (epochs - epoch) * 1.0))
+            emit(EpochEnded(scripted_metrics(epoch, epochs, lr), epochs))
+        return finish("completed", "", epochs)
+
+
+def finite(values: list[float]) -> list[float]:
+    return [v for v in values if math.isfinite(v)]
