@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Static
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -30,10 +30,10 @@ class ConfirmQuit(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("A run is in progress. Stop it (records are kept) and quit?")
+            yield Static("A run is in progress. Stop it after the current step (its records are kept) and quit?")
             with Horizontal():
-                yield Button("Keep training [n]", id="no")
-                yield Button("Stop and quit [y]", variant="error", id="yes")
+                yield Button("Keep training (n)", id="no")
+                yield Button("Stop and quit (y)", variant="error", id="yes")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -68,7 +68,7 @@ class LearningRateDialog(ModalScreen[float | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Learning rate now {self.current:g}. New value (applies from the next step):")
+            yield Static(f"Learning rate now {self.current:g}. New value (applies from the next step; the schedule continues from it):")
             yield Input(f"{self.current:g}", id="lr-input")
             yield Static("", classes="dialog-error")
             with Horizontal():

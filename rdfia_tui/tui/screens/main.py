@@ -17,7 +17,7 @@ from rdfia_tui.tui.widgets.layers_view import LayerTableView
 from rdfia_tui.tui.widgets.preset_picker import PresetPicker
 from rdfia_tui.tui.widgets.status import StatusLine
 
-SMOOTHING = 0.8  # weight of the past in the per-batch loss's moving average
+SMOOTHING = 0.9  # per-step weight of the past in the batch loss's moving average
 
 
 class MainScreen(Screen):
@@ -30,6 +30,7 @@ class MainScreen(Screen):
         self.epochs = 0
         self.device = ""
         self._smoothed: float | None = None
+        self._last_step = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -74,7 +75,7 @@ class MainScreen(Screen):
 
     def run_started(self, event: RunStarted) -> None:
         self.steps_per_epoch, self.epochs, self.device = event.steps_per_epoch, event.epochs, event.device
-        self._smoothed = None
+        self._smoothed, self._last_step = None, 0
         with self.app.batch_update():
             self.loss_chart.clear()
             self.acc_chart.clear()
@@ -98,8 +99,12 @@ class MainScreen(Screen):
             self.status_line.set_state(f"epoch {m.epoch}/{event.epochs}")
 
     def progress(self, event: BatchProgress, memory: str = "") -> None:
+        # the event's loss is the mean of the steps since the last event: weigh it by their number
+        step = (event.epoch - 1) * max(event.steps, 1) + event.step
+        steps, self._last_step = max(step - self._last_step, 1), step
         if math.isfinite(event.loss):
-            self._smoothed = event.loss if self._smoothed is None else SMOOTHING * self._smoothed + (1 - SMOOTHING) * event.loss
+            keep = SMOOTHING**steps
+            self._smoothed = event.loss if self._smoothed is None else keep * self._smoothed + (1 - keep) * event.loss
             x = event.epoch - 1 + event.step / max(event.steps, 1)
             self.loss_chart.append("batch (smoothed)", x, self._smoothed)
         self.status_line.show_progress(

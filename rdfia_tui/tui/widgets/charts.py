@@ -70,5 +70,7 @@ class SeriesChart(PlotextPlot):
             if finite:
                 plt.plot([p[0] for p in finite], [p[1] for p in finite], label=name, marker="braille")
         if self.ylim:
-            plt.ylim(*self.ylim)
+            low, high = self.ylim
+            plt.ylim(low, high)
+            plt.yticks([low + (high - low) * i / 4 for i in range(5)])
         self.refresh()
