@@ -16,9 +16,10 @@ import torch
 from rdfia_tui.engine.config import ModelConfig, RunConfig, apply_overrides
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.data.splits import Split
-from rdfia_tui.engine.events import BatchProgress, EpochEnded, EpochMetrics, Notice, RunFinished, RunStarted
+from rdfia_tui.engine.events import BatchProgress, BoundaryUpdated, EpochEnded, EpochMetrics, Notice, PlanePoints, RunFinished, RunStarted
 from rdfia_tui.engine.losses import cross_entropy
 from rdfia_tui.engine.models import build_model
+from rdfia_tui.engine.models.manual import ModuleStep
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.records import read_metrics_csv, read_summary
 from rdfia_tui.engine.training import RunResult, evaluate, fit, train_one_epoch
@@ -156,7 +157,8 @@ def test_events_arrive_in_order(runs_dir: Path) -> None:
     rec = Recorder()
     result = fit(circles("train.epochs=4", "data.val_split=0.25", "train.batch_size=16"), rec, runs_dir=runs_dir)
     kinds = [type(e) for e in rec.events if not isinstance(e, BatchProgress)]
-    assert kinds == [RunStarted] + [EpochEnded] * 5 + [RunFinished]
+    # 2-D data: the plane's points once, then a boundary after every epoch
+    assert kinds == [RunStarted, PlanePoints] + [EpochEnded, BoundaryUpdated] * 5 + [RunFinished]
     assert [m.epoch for m in rec.epochs()] == [0, 1, 2, 3, 4]
     assert all(e.epochs == 4 for e in rec.of(EpochEnded))
     started = rec.events[0]
@@ -429,7 +431,7 @@ def test_train_one_epoch_switches_back_to_train_mode() -> None:
         8,
         torch.Generator().manual_seed(0),
         optimiser,
-        cross_entropy,
+        ModuleStep(model, optimiser, cross_entropy),
         RunControl(),
         lambda step, steps, losses, elapsed: progress.append((step, steps)),
         1e-9,

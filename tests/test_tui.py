@@ -75,12 +75,38 @@ async def test_a_run_fills_the_charts_status_and_log(tmp_path: Path) -> None:
         assert [x for x, _ in app.main.acc_chart.points("val")] == list(range(epochs + 1))
         assert app.main.acc_chart.points("train")[-1][1] == pytest.approx(90.0)
         batch = app.main.loss_chart.points("batch (smoothed)")
-        # queued progress messages may merge, epoch points never do
-        assert 0 < len(batch) <= engine.progress_sent and batch[-1][0] == pytest.approx(epochs)
+        # queued progress messages merge, but hand their per-step losses on: no step is lost
+        assert len(batch) == engine.progress_sent and batch[-1][0] == pytest.approx(epochs)
+        assert len(app.main.loss_chart.points("batch")) == engine.progress_sent
         assert "finished" in app.main.status_line.epoch_text
         log = app.main.log_view.entries
         assert log[-1].startswith("finished") and str(tmp_path / "runs" / "fake-run") in log[-1]
         assert any(e.startswith("started circles-mlp") for e in log)
+
+
+async def test_boundary_panel_follows_the_run_for_2d_data(tmp_path: Path) -> None:
+    engine = ScriptedEngine()
+    app = make_app(tmp_path, engine, overrides=["train.epochs=5"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        panel = app.main.boundary
+        assert not panel.display  # nothing to draw before a 2-D run
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.last_status == "completed" and not app.running)
+        assert panel.display and panel.updates == 6  # epochs 0..5
+        assert panel.grid.epoch == 5
+        # the scripted boundary sweeps from the right edge to cover the whole plane
+        assert panel.cell_class(0.05, 0.5) == 1 and panel.cell_class(0.95, 0.5) == 1
+        assert "epoch 5" in str(panel.render())
+
+
+async def test_boundary_panel_stays_hidden_for_images(tmp_path: Path) -> None:
+    app = make_app(tmp_path, ScriptedEngine(plane=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.last_status == "completed" and not app.running)
+        assert not app.main.boundary.display and app.main.boundary.updates == 0
 
 
 async def test_invalid_field_is_marked_and_blocks_start(tmp_path: Path) -> None:
@@ -120,9 +146,10 @@ async def test_pause_resume_and_stop(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: engine.progress_sent >= 3)
         await pilot.press("p")
         assert engine.controls[0].pause.is_set()
+        await wait_for(pilot, lambda: "paused" in app.main.status_line.epoch_text)
         await pilot.pause(0.1)
         frozen = engine.progress_sent
-        await pilot.pause(0.2)
+        await pilot.pause(0.3)
         assert engine.progress_sent <= frozen + 1  # at most the step already under way
         assert "paused" in app.main.status_line.epoch_text
         await pilot.press("p")
@@ -310,16 +337,19 @@ async def test_small_terminal_keeps_every_part_reachable(tmp_path: Path) -> None
 
 
 async def test_real_run_on_circles_leaves_a_complete_record(tmp_path: Path) -> None:
-    app = create_app(runs_dir=tmp_path / "runs", overrides=["train.epochs=3"])
+    app = create_app(runs_dir=tmp_path / "runs", overrides=["train.epochs=12"])
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: "total parameters: 22" in app.main.layer_view.message, timeout=60)
         await pilot.press("s")
         await wait_for(pilot, lambda: app.last_status is not None and not app.running, timeout=60)
         assert app.last_status == "completed"
         points = app.main.acc_chart.points("test")
-        assert [x for x, _ in points] == [0, 1, 2, 3]
+        assert [x for x, _ in points] == list(range(13))
+        assert app.main.boundary.updates == 13 and app.main.boundary.grid.epoch == 12
+        # the trained circles net puts the inner circle (class 1) in the middle of the plane
+        assert app.main.boundary.cell_class(0.5, 0.5) == 1 and app.main.boundary.cell_class(0.02, 0.02) == 0
     summary = json.loads((app.run_dir / "summary.json").read_text())
-    assert summary["status"] == "completed" and summary["epochs_completed"] == 3
+    assert summary["status"] == "completed" and summary["epochs_completed"] == 12
     assert [p[1] for p in points] == pytest.approx([100 * e["test_acc"] for e in summary["epochs"]])
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rdfia_tui.engine.config import RunConfig
 from rdfia_tui.engine.control import RunControl
-from rdfia_tui.engine.events import BatchProgress, Emit, EpochEnded, EpochMetrics, RunFinished, RunStarted
+from rdfia_tui.engine.events import BatchProgress, BoundaryUpdated, Emit, EpochEnded, EpochMetrics, PlanePoints, RunFinished, RunStarted
 from rdfia_tui.engine.layers import LayerRow, LayerTable
 
 
@@ -24,7 +24,10 @@ def scripted_metrics(epoch: int, epochs: int, lr: float) -> EpochMetrics:
 class ScriptedEngine:
     """Emits RunStarted, epoch 0, ``steps`` progress events per epoch, and RunFinished; honours the controls."""
 
-    def __init__(self, *, steps: int = 4, step_delay: float = 0.0, diverge_at: int | None = None, run_name: str = "fake-run") -> None:
+    def __init__(
+        self, *, steps: int = 4, step_delay: float = 0.0, diverge_at: int | None = None, run_name: str = "fake-run", plane: bool = True
+    ) -> None:
+        self.plane = plane
         self.steps = steps
         self.step_delay = step_delay
         self.diverge_at = diverge_at
@@ -48,6 +51,9 @@ class ScriptedEngine:
         epochs, lr = cfg.train.epochs, cfg.optim.lr
         emit(RunStarted(run_dir, cfg.name, cfg.to_dict(), "cpu", 22, [], 800, 200, 500, epochs, self.steps, ("0", "1")))
         emit(EpochEnded(scripted_metrics(0, epochs, lr), epochs))
+        if self.plane:
+            emit(PlanePoints(((-0.5, 0.5), (0.5, -0.5)), (0, 1), (-1.0, 1.0), (-1.0, 1.0)))
+            emit(BoundaryUpdated(0, split_grid(0.0), (-1.0, 1.0), (-1.0, 1.0)))
 
         def finish(status: str, message: str = "", done: int = 0) -> None:
             emit(RunFinished(run_dir, status, message, {"epochs_completed": done, "status": status}))
@@ -66,9 +72,18 @@ class ScriptedEngine:
                 if self.diverge_at == epoch:
                     return finish("diverged", f"the loss became non-finite at epoch {epoch}, step {step}", epoch - 1)
                 self.progress_sent += 1
-                emit(BatchProgress(epoch, step, self.steps, 1.0 / (epoch + step / self.steps), 1234.0, (epochs - epoch) * 1.0))
+                loss = 1.0 / (epoch + step / self.steps)
+                emit(BatchProgress(epoch, step, self.steps, loss, 1234.0, (epochs - epoch) * 1.0, (loss,)))
             emit(EpochEnded(scripted_metrics(epoch, epochs, lr), epochs))
+            if self.plane:
+                emit(BoundaryUpdated(epoch, split_grid(epoch / max(epochs, 1)), (-1.0, 1.0), (-1.0, 1.0)))
         return finish("completed", "", epochs)
+
+
+def split_grid(fraction: float, width: int = 16, height: int = 8) -> tuple[tuple[int, ...], ...]:
+    """Class 1 on the right-hand ``fraction`` of the plane, class 0 elsewhere."""
+    edge = round(width * (1 - fraction))
+    return tuple(tuple(int(c >= edge) for c in range(width)) for _ in range(height))
 
 
 def finite(values: list[float]) -> list[float]:

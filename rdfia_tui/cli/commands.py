@@ -106,6 +106,22 @@ def cmd_layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    cfg = resolve_config(args)
+    from rdfia_tui.engine.inspect import gradient_check
+
+    rows = gradient_check(cfg, data_root=args.data_root)
+    worst = max(rel for _, _, rel in rows)
+    print(f"{cfg.name}: manual vs autograd gradients on one batch (float64, {cfg.train.loss}, {cfg.model.activation})")
+    table = [[name, f"{diff:.3e}", f"{rel:.3e}", "ok" if rel <= args.tolerance else "TOO LARGE"] for name, diff, rel in rows]
+    print(format_table(["parameter", "max abs diff", "max rel diff", ""], table, right={1, 2}))
+    if worst > args.tolerance:
+        print(f"rdfia-tui: error: largest relative difference {worst:.3e} is above the tolerance {args.tolerance:g}", file=sys.stderr)
+        return 1
+    print(f"passed: largest relative difference {worst:.3e} <= {args.tolerance:g}")
+    return 0
+
+
 def cmd_presets(args: argparse.Namespace) -> int:
     presets = list_presets()
     width = max(len(p.name) for p in presets)
@@ -160,6 +176,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "tui": cmd_tui,
     "run": cmd_run,
     "layers": cmd_layers,
+    "gradcheck": cmd_gradcheck,
     "presets": cmd_presets,
     "runs": cmd_runs,
 }

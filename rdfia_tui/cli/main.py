@@ -48,6 +48,12 @@ def _tui_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--start", action="store_true", help="start training at once")
 
 
+def _gradcheck_args(p: argparse.ArgumentParser) -> None:
+    _preset_and_overrides(p)
+    p.add_argument("--data-root", help="where datasets live")
+    p.add_argument("--tolerance", type=float, default=1e-6, help="largest relative difference allowed (default 1e-6, in float64)")
+
+
 def _runs_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs-dir", help="where run folders are (default: $RDFIA_TUI_RUNS, then ./runs)")
 
@@ -55,6 +61,7 @@ def _runs_args(p: argparse.ArgumentParser) -> None:
 COMMANDS["tui"] = ("open the console (the default when no command is given)", _tui_args)
 COMMANDS["run"] = ("train a preset headless, one line per epoch, and record the run", _run_args)
 COMMANDS["layers"] = ("print a preset's layer table: output shapes, parameters, receptive fields", _layers_args)
+COMMANDS["gradcheck"] = ("compare the hand-written MLP gradients with autograd on one batch", _gradcheck_args)
 COMMANDS["presets"] = ("list the shipped presets with their descriptions", lambda p: None)
 COMMANDS["runs"] = ("list the recorded runs with their status and test accuracy", _runs_args)
 

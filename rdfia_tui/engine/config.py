@@ -143,6 +143,12 @@ class TrainConfig:
     loss: str = option("cross_entropy", "cross_entropy (softmax + log loss) or mse (softmax vs one-hot)", choices=LOSSES)
     eval_batch_size: int = option(1024, "examples per step when evaluating", check=at_least(1))
     progress_interval: float = option(0.1, "seconds between two progress events (and device syncs)", check=positive)
+    threads: int = option(0, "CPU threads for torch; 0 = automatic (every core headless, one fewer in the console)", check=at_least(0))
+    dtype: str = option(
+        "float32",
+        "floating-point type of the weights and inputs (float64 to compare implementations exactly)",
+        choices=("float32", "float64"),
+    )
 
 
 SECTIONS: dict[str, type] = {
@@ -303,6 +309,12 @@ def _cross_checks(cfg: RunConfig) -> None:
     if m.impl != "module" and m.arch != "mlp":
         raise ConfigError(
             f"model.impl: got {m.impl!r}; only the mlp has a manual or autograd implementation, use 'module' for {m.arch}", key="model.impl"
+        )
+    if m.impl != "module" and (o.name != "sgd" or o.nesterov):
+        raise ConfigError(
+            f"model.impl: {m.impl!r} trains with a hand-written SGD (momentum allowed, no Nesterov); "
+            "set optim.name=sgd or model.impl=module",
+            key="model.impl",
         )
     n = len(m.conv_channels)
     if not (len(m.conv_kernels) == n == len(m.conv_paddings)):

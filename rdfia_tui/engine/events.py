@@ -54,12 +54,33 @@ class BatchProgress:
     loss: float
     images_per_s: float
     eta_s: float
+    losses: tuple[float, ...] = ()  # every step's loss since the previous BatchProgress
 
 
 @dataclass(frozen=True)
 class EpochEnded:
     metrics: EpochMetrics
     epochs: int
+
+
+@dataclass(frozen=True)
+class PlanePoints:
+    """For 2-D data: the training points to draw under the decision boundary (a sample)."""
+
+    x: tuple[tuple[float, float], ...]
+    y: tuple[int, ...]
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class BoundaryUpdated:
+    """For 2-D data: the predicted class on a grid over the plane; rows go from top (high y) to bottom."""
+
+    epoch: int
+    classes: tuple[tuple[int, ...], ...]
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -79,7 +100,7 @@ class RunFinished:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-Event = RunStarted | BatchProgress | EpochEnded | Notice | RunFinished
+Event = RunStarted | BatchProgress | EpochEnded | PlanePoints | BoundaryUpdated | Notice | RunFinished
 Emit = Callable[[Event], None]
 
 

@@ -44,3 +44,29 @@ def layer_table(cfg: RunConfig, data_root: str | Path | None = None) -> LayerTab
             return exc.table
         return LayerTable(shape, [], str(exc))
     return describe(model, shape)
+
+
+GRADCHECK_TOLERANCE = 1e-6
+
+
+def gradient_check(cfg: RunConfig, data_root: str | Path | None = None, batch: int = 64) -> list[tuple[str, float, float]]:
+    """Manual against autograd gradients of ``cfg``'s MLP on one training batch, in float64.
+
+    Returns (parameter, largest absolute difference, largest relative difference) per parameter.
+    """
+    import torch
+
+    from rdfia_tui.engine.data.splits import as_input, make_splits
+    from rdfia_tui.engine.errors import ConfigError
+    from rdfia_tui.engine.models import build_model
+    from rdfia_tui.engine.models.manual import gradients_compared
+
+    if cfg.model.arch != "mlp":
+        raise ConfigError(f"model.arch: gradcheck compares the hand-written MLP with autograd; got {cfg.model.arch!r}, use an mlp preset")
+    raw = load_raw(cfg.data, resolve_data_root(data_root))
+    splits = make_splits(raw, cfg.data, cfg.train.seed, torch.device("cpu"))
+    torch.manual_seed(cfg.train.seed)
+    model = build_model(cfg.model, splits.input_shape, splits.n_classes).double()
+    size = min(cfg.train.batch_size or batch, batch, len(splits.train))
+    x, y = as_input(splits.train.x[:size], torch.float64), splits.train.y[:size]
+    return gradients_compared(model, x, y, cfg.train.loss)

@@ -11,21 +11,35 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from rdfia_tui.engine.boundary import decision_grid, plane_extent, sample_points
 from rdfia_tui.engine.catalog import LOSSES
 from rdfia_tui.engine.config import RunConfig
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.data.root import resolve_data_root
 from rdfia_tui.engine.data.splits import Split, load_raw, make_splits, ordered_batches, shuffled_batches, steps_per_epoch
 from rdfia_tui.engine.device import describe_device, resolve_device
-from rdfia_tui.engine.events import BatchProgress, Emit, EpochEnded, EpochMetrics, Notice, RunFinished, RunStarted, ignore
+from rdfia_tui.engine.events import (
+    BatchProgress,
+    BoundaryUpdated,
+    Emit,
+    EpochEnded,
+    EpochMetrics,
+    Notice,
+    PlanePoints,
+    RunFinished,
+    RunStarted,
+    ignore,
+)
 from rdfia_tui.engine.layers import describe
 from rdfia_tui.engine.models import build_model
-from rdfia_tui.engine.optimisers import build_optimiser, set_lr
+from rdfia_tui.engine.models.manual import HandSGD, Step, build_step
+from rdfia_tui.engine.optimisers import set_lr
 from rdfia_tui.engine.records import RunRecord, resolve_runs_dir
 from rdfia_tui.engine.schedules import lr_at
 from rdfia_tui.engine.seeding import seed_everything
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 @dataclass
@@ -62,18 +76,19 @@ def train_one_epoch(
     split: Split,
     batch_size: int,
     generator: torch.Generator,
-    optimiser: torch.optim.Optimizer,
-    loss_fn: LossFn,
+    optimiser: torch.optim.Optimizer | HandSGD,
+    step_fn: Step,
     control: RunControl,
     on_progress: Callable[[int, int, list[float], float], None],
     progress_interval: float,
+    dtype: torch.dtype = torch.float32,
 ) -> EpochOutcome:
     """One pass over ``split``. Losses stay on the device; they are read once per progress interval."""
     model.train()
     n = len(split)
     steps = steps_per_epoch(n, batch_size)
     device = split.y.device
-    step_losses = torch.zeros(steps, device=device)
+    step_losses = torch.zeros(steps, device=device, dtype=dtype)
     step_sizes = torch.zeros(steps, device=device)
     correct = torch.zeros((), dtype=torch.int64, device=device)
     out = EpochOutcome()
@@ -95,7 +110,7 @@ def train_one_epoch(
         return True
 
     step = 0
-    for step, (xb, yb) in enumerate(shuffled_batches(split, batch_size, generator), start=1):
+    for step, (xb, yb) in enumerate(shuffled_batches(split, batch_size, generator, dtype), start=1):
         if control.stop.is_set():
             out.stopped, step = True, step - 1
             break
@@ -104,14 +119,10 @@ def train_one_epoch(
         if new_lr is not None:
             set_lr(optimiser, new_lr)
             out.lr_changes.append((step, new_lr))
-        logits = model(xb)
-        loss = loss_fn(logits, yb)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        step_losses[step - 1] = loss.detach()
+        loss, logits = step_fn(xb, yb)
+        step_losses[step - 1] = loss
         step_sizes[step - 1] = len(yb)
-        correct += (logits.detach().argmax(dim=1) == yb).sum()
+        correct += (logits.argmax(dim=1) == yb).sum()
         if time.perf_counter() - last_report >= progress_interval and not report(step):
             break
     if out.diverged_step is None and reported < step:
@@ -125,16 +136,16 @@ def train_one_epoch(
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, split: Split, loss_fn: LossFn, batch_size: int) -> tuple[float, float]:
+def evaluate(model: nn.Module, split: Split, loss_fn: LossFn, batch_size: int, dtype: torch.dtype = torch.float32) -> tuple[float, float]:
     """Mean loss and accuracy over ``split`` in eval mode; NaN for an empty split."""
     if len(split) == 0:
         return math.nan, math.nan
     model.eval()
-    total = torch.zeros((), device=split.y.device)
+    total = torch.zeros((), device=split.y.device, dtype=torch.float64 if dtype == torch.float64 else torch.float32)
     correct = torch.zeros((), dtype=torch.int64, device=split.y.device)
-    for xb, yb in ordered_batches(split, batch_size):
+    for xb, yb in ordered_batches(split, batch_size, dtype):
         logits = model(xb)
-        total += loss_fn(logits, yb).float() * len(yb)
+        total += loss_fn(logits, yb).to(total.dtype) * len(yb)
         correct += (logits.argmax(dim=1) == yb).sum()
     return total.item() / len(split), correct.item() / len(split)
 
@@ -151,6 +162,8 @@ def fit(
     control = control or RunControl()
     t = cfg.train
     device = resolve_device(t.device)
+    if t.threads:
+        torch.set_num_threads(t.threads)
     generator = seed_everything(t.seed)
     raw = load_raw(cfg.data, resolve_data_root(data_root))
     splits = make_splits(raw, cfg.data, t.seed, device)
@@ -159,10 +172,11 @@ def fit(
 
         raise DataError("no training examples left after data.limit_train and data.val_split; raise limit_train or lower val_split")
     torch.manual_seed(t.seed)  # initial weights do not depend on how the data was loaded
-    model = build_model(cfg.model, splits.input_shape, splits.n_classes).to(device)
+    dtype = DTYPES[t.dtype]
+    model = build_model(cfg.model, splits.input_shape, splits.n_classes).to(device=device, dtype=dtype)
     table = describe(model, splits.input_shape)
     loss_fn: LossFn = LOSSES.get(t.loss)
-    optimiser = build_optimiser(model.parameters(), cfg.optim)
+    step_fn, optimiser = build_step(cfg.model.impl, model, cfg.optim, t.loss, loss_fn)
     steps = steps_per_epoch(len(splits.train), t.batch_size)
 
     record = RunRecord.create(
@@ -189,6 +203,11 @@ def fit(
             class_names=splits.class_names,
         )
     )
+    plane = splits.input_shape == (2,)
+    if plane:
+        x_range, y_range = plane_extent(splits.train.x.float())
+        points, labels = sample_points(splits.train.x, splits.train.y)
+        emit(PlanePoints(tuple(map(tuple, points)), tuple(labels), x_range, y_range))
     if t.batch_size > len(splits.train):
         emit(
             Notice(
@@ -201,10 +220,18 @@ def fit(
         emit(RunFinished(record.run_dir, status, message, summary))
         return RunResult(status, record.run_dir, message, summary)
 
+    def measure(epoch: int, train: tuple[float, float], lr: float, seconds: float = 0.0, rate: float = 0.0) -> EpochMetrics:
+        val = evaluate(model, splits.val, loss_fn, t.eval_batch_size, dtype)
+        test = evaluate(model, splits.test, loss_fn, t.eval_batch_size, dtype)
+        return EpochMetrics(epoch, *train, *val, *test, lr, seconds, rate)
+
     def add_epoch(metrics: EpochMetrics) -> None:
         record.epochs.append(metrics)
         record.write()
         emit(EpochEnded(metrics, t.epochs))
+        if plane:
+            grid = decision_grid(model, x_range, y_range, dtype=dtype)
+            emit(BoundaryUpdated(metrics.epoch, tuple(map(tuple, grid)), x_range, y_range))
 
     try:
         lr0 = cfg.optim.lr
@@ -212,8 +239,8 @@ def fit(
         lr_scale = 1.0
         lr_changes: list[dict[str, float]] = []
         record.extra["lr_changes"] = lr_changes
-        train_loss, train_acc = evaluate(model, splits.train, loss_fn, t.eval_batch_size)
-        add_epoch(_metrics(0, (train_loss, train_acc), model, splits, loss_fn, t.eval_batch_size, lr_at(cfg.schedule, lr0, 0), 0.0, 0))
+        train_loss, train_acc = evaluate(model, splits.train, loss_fn, t.eval_batch_size, dtype)
+        add_epoch(measure(0, (train_loss, train_acc), lr_at(cfg.schedule, lr0, 0)))
         for epoch in range(1, t.epochs + 1):
             lr = lr_at(cfg.schedule, lr0, epoch - 1) * lr_scale
             set_lr(optimiser, lr)
@@ -223,10 +250,10 @@ def fit(
                 rate = seen / elapsed if elapsed > 0 else 0.0
                 remaining = (steps - step) * elapsed / step + (t.epochs - epoch) * steps * elapsed / step
                 loss = sum(losses) / len(losses) if losses else math.nan
-                emit(BatchProgress(epoch, step, steps, loss, rate, remaining))
+                emit(BatchProgress(epoch, step, steps, loss, rate, remaining, tuple(losses)))
 
             outcome = train_one_epoch(
-                model, splits.train, t.batch_size, generator, optimiser, loss_fn, control, on_progress, t.progress_interval
+                model, splits.train, t.batch_size, generator, optimiser, step_fn, control, on_progress, t.progress_interval, dtype
             )
             for step, new_lr in outcome.lr_changes:
                 lr_changes.append({"epoch": epoch, "step": step, "lr": new_lr})
@@ -243,9 +270,7 @@ def fit(
                 return close("stopped", f"stopped by request during epoch {epoch}; epochs 0-{epoch - 1} are recorded")
             rate = outcome.images / outcome.seconds if outcome.seconds > 0 else 0.0
             lr_used = optimiser.param_groups[0]["lr"]
-            add_epoch(
-                _metrics(epoch, (outcome.loss, outcome.acc), model, splits, loss_fn, t.eval_batch_size, lr_used, outcome.seconds, rate)
-            )
+            add_epoch(measure(epoch, (outcome.loss, outcome.acc), lr_used, outcome.seconds, rate))
             if control.stop.is_set() and epoch < t.epochs:
                 return close("stopped", f"stopped by request after epoch {epoch}")
         return close("completed")
@@ -261,19 +286,3 @@ def fit(
     except BaseException as exc:
         close("failed", f"{type(exc).__name__}: {exc}")
         raise
-
-
-def _metrics(
-    epoch: int,
-    train: tuple[float, float],
-    model: nn.Module,
-    splits,
-    loss_fn: LossFn,
-    eval_batch_size: int,
-    lr: float,
-    seconds: float,
-    rate: float,
-) -> EpochMetrics:
-    val_loss, val_acc = evaluate(model, splits.val, loss_fn, eval_batch_size)
-    test_loss, test_acc = evaluate(model, splits.test, loss_fn, eval_batch_size)
-    return EpochMetrics(epoch, train[0], train[1], val_loss, val_acc, test_loss, test_acc, lr, seconds, rate)

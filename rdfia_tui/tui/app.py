@@ -15,7 +15,7 @@ from textual.screen import Screen
 from rdfia_tui.engine.config import RunConfig, apply_overrides
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.errors import ConfigError, RdfiaError
-from rdfia_tui.engine.events import BatchProgress, EpochEnded, Event, Notice, RunFinished, RunStarted
+from rdfia_tui.engine.events import BatchProgress, BoundaryUpdated, EpochEnded, Event, Notice, PlanePoints, RunFinished, RunStarted
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.records import resolve_runs_dir
 from rdfia_tui.tui.commands import binding_commands
@@ -69,12 +69,15 @@ class RdfiaApp(App):
         self.last_status: str | None = None
         self.current_lr: float | None = None
         self.quit_when_done = False
+        self._progress_losses: list[float] = []
         self._layers_for: tuple[Any, Any] | None = None
         self._handlers: dict[type, Callable[[Any], None]] = {
             RunStarted: self._on_started,
             EpochEnded: self._on_epoch,
             BatchProgress: self._on_progress,
             Notice: lambda e: self.main.log_view.add(f"note: {e.message}"),
+            PlanePoints: lambda e: self.main.show_plane(e),
+            BoundaryUpdated: lambda e: self.main.show_boundary(e),
             RunFinished: self._on_finished,
         }
 
@@ -187,6 +190,7 @@ class RdfiaApp(App):
             handler(message.event)
 
     def on_progress_event(self, message: ProgressEvent) -> None:
+        self._progress_losses = message.losses
         self.on_engine_event(message)
 
     def _on_started(self, event: RunStarted) -> None:
@@ -198,7 +202,7 @@ class RdfiaApp(App):
         self.main.epoch_ended(event)
 
     def _on_progress(self, event: BatchProgress) -> None:
-        self.main.progress(event, gpu_memory())
+        self.main.progress(event, self._progress_losses, gpu_memory())
         if self.control is not None and self.control.pause.is_set():
             self.main.status_line.set_state(f"paused · epoch {event.epoch}/{self.main.epochs}")
 

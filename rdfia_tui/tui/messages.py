@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.message import Message
 
-from rdfia_tui.engine.events import Event
+from rdfia_tui.engine.events import BatchProgress, Event
 
 
 class EngineEvent(Message):
@@ -18,10 +18,21 @@ class EngineEvent(Message):
 
 
 class ProgressEvent(EngineEvent):
-    """Batch progress: a newer one may replace an older one still queued; epoch events never merge."""
+    """Batch progress: a newer one may replace an older one still queued; epoch events never merge.
+
+    The per-step losses of a replaced message are handed on, so the batch curve has no gaps.
+    """
+
+    def __init__(self, event: BatchProgress) -> None:
+        super().__init__(event)
+        self.losses: list[float] = list(event.losses)
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, ProgressEvent)
+        # Textual asks the queued (older) message whether the next one may replace it.
+        if isinstance(message, ProgressEvent):
+            message.losses[:0] = self.losses
+            return True
+        return False
 
 
 class RunRefused(Message):

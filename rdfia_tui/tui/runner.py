@@ -6,6 +6,7 @@ torch only when first used, so the first frame never waits for it.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,12 +21,22 @@ class Engine(Protocol):
     def layer_table(self, cfg: RunConfig, data_root: str | None) -> Any: ...
 
 
+def ui_threads() -> int:
+    """Torch threads for a run inside the console: every core but one, which drawing needs."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 class TorchEngine:
     """The real engine: ``fit`` and ``inspect.layer_table``."""
 
     def run(self, cfg: RunConfig, emit: Emit, control: RunControl, runs_dir: Path, data_root: str | None) -> Any:
+        import torch
+
         from rdfia_tui.engine.training import fit
 
+        if cfg.train.threads == 0:
+            # torch's spinning worker threads would starve the UI thread of a core
+            torch.set_num_threads(ui_threads())
         return fit(cfg, emit, control, runs_dir=runs_dir, data_root=data_root)
 
     def layer_table(self, cfg: RunConfig, data_root: str | None) -> Any:

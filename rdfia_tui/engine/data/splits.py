@@ -69,26 +69,28 @@ def make_splits(raw: RawDataset, cfg: DataConfig, seed: int, device: torch.devic
     )
 
 
-def as_input(x: torch.Tensor) -> torch.Tensor:
+def as_input(x: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Images are stored as uint8 and scaled to [0, 1] one batch at a time."""
     if x.dtype == torch.uint8:
-        return x.float().div_(255.0)
-    return x
+        return x.to(dtype).div_(255.0)
+    return x.to(dtype)
 
 
-def shuffled_batches(split: Split, batch_size: int, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def shuffled_batches(
+    split: Split, batch_size: int, generator: torch.Generator, dtype: torch.dtype = torch.float32
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """One epoch of training batches; ``batch_size`` 0 means the whole split at once."""
     n = len(split)
     size = batch_size or n
     order = torch.randperm(n, generator=generator).to(split.y.device)
     for start in range(0, n, size):
         idx = order[start : start + size]
-        yield as_input(split.x[idx]), split.y[idx]
+        yield as_input(split.x[idx], dtype), split.y[idx]
 
 
-def ordered_batches(split: Split, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def ordered_batches(split: Split, batch_size: int, dtype: torch.dtype = torch.float32) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     for start in range(0, len(split), batch_size):
-        yield as_input(split.x[start : start + batch_size]), split.y[start : start + batch_size]
+        yield as_input(split.x[start : start + batch_size], dtype), split.y[start : start + batch_size]
 
 
 def steps_per_epoch(n: int, batch_size: int) -> int:

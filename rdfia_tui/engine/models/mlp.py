@@ -9,13 +9,10 @@ from torch import nn
 
 from rdfia_tui.engine.catalog import ACTIVATIONS
 from rdfia_tui.engine.config import ModelConfig
-from rdfia_tui.engine.errors import ConfigError
 
 
 def build_mlp(cfg: ModelConfig, input_shape: tuple[int, ...], n_classes: int) -> nn.Sequential:
     """flatten → (fc → activation) per hidden size → fc to the classes."""
-    if cfg.impl != "module":
-        raise ConfigError(f"model.impl: {cfg.impl!r} is not available yet; use 'module'", key="model.impl")
     layers: OrderedDict[str, nn.Module] = OrderedDict(flatten=nn.Flatten())
     width = math.prod(input_shape)
     activation = ACTIVATIONS.get(cfg.activation)

@@ -9,7 +9,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from rdfia_tui.engine.events import BatchProgress, EpochEnded, RunStarted
+from rdfia_tui.engine.events import BatchProgress, BoundaryUpdated, EpochEnded, PlanePoints, RunStarted
+from rdfia_tui.tui.widgets.boundary import BoundaryPanel
 from rdfia_tui.tui.widgets.charts import SeriesChart
 from rdfia_tui.tui.widgets.config_form import ConfigForm
 from rdfia_tui.tui.widgets.event_log import EventLog
@@ -18,6 +19,7 @@ from rdfia_tui.tui.widgets.preset_picker import PresetPicker
 from rdfia_tui.tui.widgets.status import StatusLine
 
 SMOOTHING = 0.9  # per-step weight of the past in the batch loss's moving average
+MAX_BATCH_POINTS = 4000  # the raw per-batch series is thinned beyond this
 
 
 class MainScreen(Screen):
@@ -30,7 +32,6 @@ class MainScreen(Screen):
         self.epochs = 0
         self.device = ""
         self._smoothed: float | None = None
-        self._last_step = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -41,7 +42,9 @@ class MainScreen(Screen):
                 yield ConfigForm(id="form")
             with VerticalScroll(id="main-area"):
                 yield Static("Layers", classes="panel-title")
-                yield LayerTableView(id="layers")
+                with Horizontal(id="top-row"):
+                    yield LayerTableView(id="layers")
+                    yield BoundaryPanel(id="boundary")
                 with Horizontal(id="charts"):
                     yield SeriesChart("loss", id="loss-chart")
                     yield SeriesChart("accuracy (%)", id="acc-chart")
@@ -75,7 +78,9 @@ class MainScreen(Screen):
 
     def run_started(self, event: RunStarted) -> None:
         self.steps_per_epoch, self.epochs, self.device = event.steps_per_epoch, event.epochs, event.device
-        self._smoothed, self._last_step = None, 0
+        self._smoothed = None
+        self.boundary.display = False
+        self.query_one("#top-row").remove_class("-plane")
         with self.app.batch_update():
             self.loss_chart.clear()
             self.acc_chart.clear()
@@ -98,15 +103,31 @@ class MainScreen(Screen):
                 self.acc_chart.caption = f"test {100 * m.test_acc:.1f}%"
             self.status_line.set_state(f"epoch {m.epoch}/{event.epochs}")
 
-    def progress(self, event: BatchProgress, memory: str = "") -> None:
-        # the event's loss is the mean of the steps since the last event: weigh it by their number
-        step = (event.epoch - 1) * max(event.steps, 1) + event.step
-        steps, self._last_step = max(step - self._last_step, 1), step
-        if math.isfinite(event.loss):
-            keep = SMOOTHING**steps
-            self._smoothed = event.loss if self._smoothed is None else keep * self._smoothed + (1 - keep) * event.loss
-            x = event.epoch - 1 + event.step / max(event.steps, 1)
+    @property
+    def boundary(self) -> BoundaryPanel:
+        return self.query_one(BoundaryPanel)
+
+    def show_plane(self, points: PlanePoints) -> None:
+        self.boundary.display = True
+        self.query_one("#top-row").add_class("-plane")
+        self.boundary.set_points(points)
+
+    def show_boundary(self, grid: BoundaryUpdated) -> None:
+        self.boundary.set_grid(grid)
+
+    def progress(self, event: BatchProgress, losses: list[float], memory: str = "") -> None:
+        """Per-batch losses (raw, and an exponential moving average per step), and the status line."""
+        steps = max(event.steps, 1)
+        first = event.step - len(losses) + 1
+        for i, loss in enumerate(losses):
+            if not math.isfinite(loss):
+                continue
+            x = event.epoch - 1 + (first + i) / steps
+            self._smoothed = loss if self._smoothed is None else SMOOTHING * self._smoothed + (1 - SMOOTHING) * loss
+            self.loss_chart.append("batch", x, loss)
             self.loss_chart.append("batch (smoothed)", x, self._smoothed)
+        for name in ("batch", "batch (smoothed)"):
+            self.loss_chart.thin(name, MAX_BATCH_POINTS)
         self.status_line.show_progress(
             event.epoch, self.epochs, event.step, event.steps, event.images_per_s, event.eta_s, self.device, memory
         )

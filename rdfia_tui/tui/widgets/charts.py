@@ -43,6 +43,13 @@ class SeriesChart(PlotextPlot):
         ys.append(y)
         self._dirty = True
 
+    def thin(self, name: str, limit: int) -> None:
+        """Keep every other point of a series that has grown past ``limit``."""
+        xs, ys = self.series.get(name, ([], []))
+        if len(xs) > limit:
+            self.series[name] = (xs[::2], ys[::2])
+            self._dirty = True
+
     def set_series(self, name: str, xs: list[float], ys: list[float]) -> None:
         self.series[name] = (list(xs), list(ys))
         self._dirty = True
