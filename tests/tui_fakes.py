@@ -8,7 +8,18 @@ from pathlib import Path
 
 from rdfia_tui.engine.config import RunConfig
 from rdfia_tui.engine.control import RunControl
-from rdfia_tui.engine.events import BatchProgress, BoundaryUpdated, Emit, EpochEnded, EpochMetrics, PlanePoints, RunFinished, RunStarted
+from rdfia_tui.engine.events import (
+    BatchProgress,
+    BoundaryUpdated,
+    Emit,
+    EpochEnded,
+    EpochMetrics,
+    Event,
+    PlanePoints,
+    RunFinished,
+    RunStarted,
+    SamplePredictions,
+)
 from rdfia_tui.engine.layers import LayerRow, LayerTable
 
 
@@ -21,13 +32,57 @@ def scripted_metrics(epoch: int, epochs: int, lr: float) -> EpochMetrics:
     )
 
 
+def scripted_confusion(epoch: int, n: int) -> tuple[tuple[int, ...], ...]:
+    """Row i sums to 10 + i: min(epoch + i, 10 + i) right, the rest predicted as class (i + 1) mod n."""
+    rows = []
+    for i in range(n):
+        right = min(epoch + i, 10 + i)
+        row = [0] * n
+        row[i] += right
+        row[(i + 1) % n] += 10 + i - right
+        rows.append(tuple(row))
+    return tuple(rows)
+
+
+def scripted_image(k: int, channels: int = 3, size: int = 4) -> tuple[tuple[tuple[int, ...], ...], ...]:
+    """A flat image whose colour depends on ``k``: channel c holds (k * 40 + c * 100) mod 256."""
+    return tuple(tuple(tuple((k * 40 + c * 100) % 256 for _ in range(size)) for _ in range(size)) for c in range(channels))
+
+
+def scripted_samples(epoch: int, class_names: tuple[str, ...], channels: int = 3) -> SamplePredictions:
+    """One image per class; image i is predicted right from epoch i on, as the next class before."""
+    n = len(class_names)
+    true = tuple(range(n))
+    predicted = tuple(i if epoch >= i else (i + 1) % n for i in true)
+    return SamplePredictions(epoch, tuple(scripted_image(i, channels) for i in true), true, predicted, class_names)
+
+
 class ScriptedEngine:
-    """Emits RunStarted, epoch 0, ``steps`` progress events per epoch, and RunFinished; honours the controls."""
+    """Emits RunStarted, epoch 0, ``steps`` progress events per epoch, and RunFinished; honours the controls.
+
+    ``confusion`` adds a confusion matrix to each EpochEnded and ``samples`` a SamplePredictions after it,
+    as the real engine does for image data; every event sent is kept in ``events``.
+    """
 
     def __init__(
-        self, *, steps: int = 4, step_delay: float = 0.0, diverge_at: int | None = None, run_name: str = "fake-run", plane: bool = True
+        self,
+        *,
+        steps: int = 4,
+        step_delay: float = 0.0,
+        diverge_at: int | None = None,
+        run_name: str = "fake-run",
+        plane: bool = True,
+        confusion: bool = False,
+        samples: bool = False,
+        class_names: tuple[str, ...] = ("0", "1"),
+        channels: int = 3,
     ) -> None:
         self.plane = plane
+        self.confusion = confusion
+        self.samples = samples
+        self.class_names = class_names
+        self.channels = channels
+        self.events: list[Event] = []
         self.steps = steps
         self.step_delay = step_delay
         self.diverge_at = diverge_at
@@ -44,16 +99,30 @@ class ScriptedEngine:
             width = size
         return LayerTable((2,), rows)
 
+    def epoch_ended(self, emit: Emit, epoch: int, epochs: int, lr: float) -> None:
+        confusion = scripted_confusion(epoch, len(self.class_names)) if self.confusion else ()
+        emit(EpochEnded(scripted_metrics(epoch, epochs, lr), epochs, confusion))
+        if self.samples:
+            emit(scripted_samples(epoch, self.class_names, self.channels))
+        if self.plane:
+            emit(BoundaryUpdated(epoch, split_grid(epoch / max(epochs, 1)), (-1.0, 1.0), (-1.0, 1.0)))
+
     def run(self, cfg: RunConfig, emit: Emit, control: RunControl, runs_dir: Path, data_root: str | None) -> None:
+        def record(event: Event) -> None:
+            self.events.append(event)
+            emit(event)
+
+        return self._run(cfg, record, control, runs_dir)
+
+    def _run(self, cfg: RunConfig, emit: Emit, control: RunControl, runs_dir: Path) -> None:
         self.runs.append(cfg)
         self.controls.append(control)
         run_dir = Path(runs_dir) / self.run_name
         epochs, lr = cfg.train.epochs, cfg.optim.lr
-        emit(RunStarted(run_dir, cfg.name, cfg.to_dict(), "cpu", 22, [], 800, 200, 500, epochs, self.steps, ("0", "1")))
-        emit(EpochEnded(scripted_metrics(0, epochs, lr), epochs))
-        if self.plane:
+        emit(RunStarted(run_dir, cfg.name, cfg.to_dict(), "cpu", 22, [], 800, 200, 500, epochs, self.steps, self.class_names))
+        if self.plane:  # before epoch 0, as the real engine sends it
             emit(PlanePoints(((-0.5, 0.5), (0.5, -0.5)), (0, 1), (-1.0, 1.0), (-1.0, 1.0)))
-            emit(BoundaryUpdated(0, split_grid(0.0), (-1.0, 1.0), (-1.0, 1.0)))
+        self.epoch_ended(emit, 0, epochs, lr)
 
         def finish(status: str, message: str = "", done: int = 0) -> None:
             emit(RunFinished(run_dir, status, message, {"epochs_completed": done, "status": status}))
@@ -74,9 +143,7 @@ class ScriptedEngine:
                 self.progress_sent += 1
                 loss = 1.0 / (epoch + step / self.steps)
                 emit(BatchProgress(epoch, step, self.steps, loss, 1234.0, (epochs - epoch) * 1.0, (loss,)))
-            emit(EpochEnded(scripted_metrics(epoch, epochs, lr), epochs))
-            if self.plane:
-                emit(BoundaryUpdated(epoch, split_grid(epoch / max(epochs, 1)), (-1.0, 1.0), (-1.0, 1.0)))
+            self.epoch_ended(emit, epoch, epochs, lr)
         return finish("completed", "", epochs)
 
 

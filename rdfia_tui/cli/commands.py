@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rdfia_tui.cli.output import EpochPrinter, format_table
-from rdfia_tui.engine.config import RunConfig, apply_overrides
+from rdfia_tui.cli.sweep_command import cmd_sweep
+from rdfia_tui.engine.config import ConfigError, RunConfig, apply_overrides
 from rdfia_tui.engine.presets import list_presets, load_preset
 
 EXIT_CODES = {"completed": 0, "failed": 1, "diverged": 3, "stopped": 130}
@@ -81,11 +82,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_CODES[result.status]
 
 
+def parse_shape(text: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(part) for part in text.lower().replace("×", "x").split("x"))
+    except ValueError:
+        shape = ()
+    if len(shape) not in (1, 3) or min(shape) < 1:
+        raise ConfigError(f"--input: got {text!r}; give C x H x W such as 3x64x64 (or a feature count such as 2)")
+    return shape
+
+
 def cmd_layers(args: argparse.Namespace) -> int:
     cfg = resolve_config(args)
     from rdfia_tui.engine.inspect import layer_table
 
-    table = layer_table(cfg, data_root=args.data_root)
+    table = layer_table(cfg, data_root=args.data_root, input_shape=parse_shape(args.input) if args.input else None)
     rows = [
         [
             r.name,
@@ -158,6 +169,16 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    cfg = resolve_config(args)
+    from rdfia_tui.engine.schedules import lr_table
+
+    lrs = lr_table(cfg.schedule, cfg.optim.lr, cfg.train.epochs)
+    print(f"{cfg.name}: {cfg.schedule.name} schedule from lr {cfg.optim.lr:g} over {cfg.train.epochs} epochs")
+    print(format_table(["epoch", "lr"], [[str(epoch), f"{lr:.6g}"] for epoch, lr in enumerate(lrs, start=1)], right={0, 1}))
+    return 0
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print("rdfia-tui: error: the console needs a terminal; for a headless run use 'rdfia-tui run PRESET'", file=sys.stderr)
@@ -179,4 +200,6 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gradcheck": cmd_gradcheck,
     "presets": cmd_presets,
     "runs": cmd_runs,
+    "sweep": cmd_sweep,
+    "schedule": cmd_schedule,
 }

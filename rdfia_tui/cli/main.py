@@ -38,6 +38,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
 def _layers_args(p: argparse.ArgumentParser) -> None:
     _preset_and_overrides(p)
     p.add_argument("--data-root", help="where datasets live, to read the input size of mnist/cifar10/npz/imagefolder data")
+    p.add_argument("--input", metavar="CxHxW", help="describe the network for another input size, e.g. 3x64x64 (a fully-convolutional net)")
 
 
 def _tui_args(p: argparse.ArgumentParser) -> None:
@@ -54,6 +55,19 @@ def _gradcheck_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tolerance", type=float, default=1e-6, help="largest relative difference allowed (default 1e-6, in float64)")
 
 
+def _sweep_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "source", metavar="PRESET_OR_SWEEP", help="a shipped sweep or preset name, or a .toml file (a preset, or a preset plus [grid])"
+    )
+    p.add_argument("--grid", action="append", default=[], metavar="SECTION.KEY=V1,V2", help="one axis of the grid; repeatable")
+    p.add_argument("--seeds", type=int, metavar="N", help="train each point with N seeds: train.seed, train.seed+1, ...")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override one key; repeatable")
+    p.add_argument("--runs-dir", help="where a new sweep folder goes (default: $RDFIA_TUI_RUNS, then ./runs)")
+    p.add_argument("--sweep-dir", help="the sweep folder to write, or to resume: finished points are skipped")
+    p.add_argument("--data-root", help="where datasets live (default: $RDFIA_TUI_DATA, then a per-user cache folder)")
+    p.add_argument("--device", help="shorthand for --set train.device=DEVICE (auto, cpu, cuda, cuda:N, mps)")
+
+
 def _runs_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs-dir", help="where run folders are (default: $RDFIA_TUI_RUNS, then ./runs)")
 
@@ -63,7 +77,9 @@ COMMANDS["run"] = ("train a preset headless, one line per epoch, and record the 
 COMMANDS["layers"] = ("print a preset's layer table: output shapes, parameters, receptive fields", _layers_args)
 COMMANDS["gradcheck"] = ("compare the hand-written MLP gradients with autograd on one batch", _gradcheck_args)
 COMMANDS["presets"] = ("list the shipped presets with their descriptions", lambda p: None)
+COMMANDS["sweep"] = ("train every point of a grid (e.g. lr × batch size) into one sweep folder, then print the table", _sweep_args)
 COMMANDS["runs"] = ("list the recorded runs with their status and test accuracy", _runs_args)
+COMMANDS["schedule"] = ("print the learning rate a preset's schedule gives each epoch", _preset_and_overrides)
 
 
 def build_parser() -> Parser:

@@ -50,3 +50,6 @@ SCHEDULES.register("step", "rdfia_tui.engine.schedules:step")
 SCHEDULES.register("exponential", "rdfia_tui.engine.schedules:exponential")
 
 POOLS = ("max", "avg")
+NORMALISATIONS = ("none", "standard")
+# implemented in rdfia_tui.engine.data.pipeline.AUGMENTATIONS (a test keeps the two in step)
+AUGMENTATION_NAMES = ("crop", "hflip", "vflip", "rotate", "jitter", "scale")

@@ -14,10 +14,12 @@ from typing import Any
 
 from rdfia_tui.engine.catalog import (
     ACTIVATIONS,
+    AUGMENTATION_NAMES,
     DATASETS,
     IMPLS,
     LOSSES,
     MODELS,
+    NORMALISATIONS,
     OPTIMISERS,
     POOLS,
     SCHEDULES,
@@ -83,6 +85,19 @@ class DataConfig:
     seed: int = option(0, "seed that generates circles/moons and splits digits; fixed so every run sees the same data", check=at_least(0))
     image_size: int = option(0, "imagefolder: resize every image to this square size; 0 = keep (all must match)", check=at_least(0))
     download: bool = option(True, "mnist/fashion-mnist/cifar10: download into the data root when missing")
+    normalize: str = option(
+        "none", "per-channel standardisation with train-split mean/std, applied to every split (Q19-20)", choices=NORMALISATIONS
+    )
+    zca: bool = option(False, "ZCA-whiten every split with a transform fitted on train (Q21)")
+    zca_eps: float = option(0.01, "zca: the ε in U diag(1/√(λ+ε)) Uᵀ", check=positive)
+    augment: tuple[str, ...] = option(
+        (), "training augmentations applied in order, batched on the device (Q22-25)", choices=AUGMENTATION_NAMES
+    )
+    crop_size: int = option(0, "crop: output size (evaluation uses a centre crop); 0 = the image size", check=at_least(0))
+    crop_padding: int = option(0, "crop: zero padding added around the image before cropping", check=at_least(0))
+    rotation: float = option(10.0, "rotate: largest angle in degrees", check=at_least(0))
+    scale: float = option(0.1, "scale: largest zoom in or out, as a fraction", check=fraction)
+    jitter: float = option(0.2, "jitter: largest brightness/contrast change, as a fraction", check=fraction)
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,9 @@ class ModelConfig:
     fc: tuple[int, ...] = option((1000,), "convnet: sizes of the hidden fully-connected layers", check=positive_items)
     dropout: float = option(0.0, "convnet: dropout rate before each fully-connected layer", check=fraction)
     batch_norm: bool = option(False, "convnet: batch normalisation after each convolution")
+    fully_conv: bool = option(
+        False, "convnet: fully-connected layers as convolutions, giving a map of class scores on larger images (Q4-6)"
+    )
 
 
 @dataclass(frozen=True)
@@ -117,6 +135,9 @@ class OptimConfig:
     beta2: float = option(0.999, "adam: second-moment decay", check=fraction)
     rho: float = option(0.9, "adadelta: running-average decay", check=fraction)
     alpha: float = option(0.99, "rmsprop: smoothing constant", check=fraction)
+    max_norm: float = option(
+        0.0, "after each step, rescale each unit's incoming weights to an L2 norm of at most this; 0 = off (Q32)", check=at_least(0)
+    )
     eps: float = option(1e-8, "adagrad/adadelta/rmsprop/adam: term added for numerical stability", check=positive)
 
 
@@ -201,7 +222,14 @@ class FieldSpec:
         return _TYPE_NAMES[self.type]
 
 
-_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string", tuple[int, ...]: "a list of integers"}
+_TYPE_NAMES = {
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    str: "a string",
+    tuple[int, ...]: "a list of integers",
+    tuple[str, ...]: "a list of names",
+}
 
 
 def field_specs() -> list[FieldSpec]:
@@ -253,6 +281,9 @@ def coerce(spec: FieldSpec, value: Any) -> Any:
     elif wanted == tuple[int, ...]:
         ok = isinstance(value, list | tuple) and all(isinstance(x, int) and not isinstance(x, bool) for x in value)
         value = tuple(value) if ok else value
+    elif wanted == tuple[str, ...]:
+        ok = isinstance(value, list | tuple) and all(isinstance(x, str) for x in value)
+        value = tuple(value) if ok else value
     if not ok:
         raise ConfigError(f"{spec.key}: expected {spec.type_name}, got {_describe(value)}", key=spec.key)
     return value
@@ -282,6 +313,9 @@ def parse_text(spec: FieldSpec, text: str) -> Any:
         if wanted == tuple[int, ...]:
             inner = raw.strip("[]() ")
             return tuple(int(x) for x in inner.split(",") if x.strip()) if inner else ()
+        if wanted == tuple[str, ...]:
+            inner = raw.strip("[]() ")
+            return tuple(x.strip().strip("'\"") for x in inner.split(",") if x.strip()) if inner else ()
     except ValueError:
         pass
     raise ConfigError(f"{spec.key}: expected {spec.type_name}, got {text!r}", key=spec.key)
@@ -289,7 +323,12 @@ def parse_text(spec: FieldSpec, text: str) -> Any:
 
 def check_value(spec: FieldSpec, value: Any) -> None:
     """Raise a ConfigError when ``value`` is not allowed for ``spec``."""
-    if spec.choices is not None and value not in spec.choices:
+    if spec.choices is not None and isinstance(value, tuple):
+        for item in value:
+            if item not in spec.choices:
+                allowed = ", ".join(spec.choices)
+                raise ConfigError(f"{spec.key}: got {item!r}; allowed: {allowed}{did_you_mean(str(item), spec.choices)}", key=spec.key)
+    elif spec.choices is not None and value not in spec.choices:
         allowed = ", ".join(spec.choices)
         raise ConfigError(
             f"{spec.key}: got {value!r}; allowed: {allowed}{did_you_mean(str(value), spec.choices)}",

@@ -59,8 +59,22 @@ class BatchProgress:
 
 @dataclass(frozen=True)
 class EpochEnded:
+    """One epoch's metrics; ``confusion[i][j]`` counts test examples of class i predicted as j."""
+
     metrics: EpochMetrics
     epochs: int
+    confusion: tuple[tuple[int, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class SamplePredictions:
+    """A fixed handful of test images (uint8, (C, H, W) nested lists) with their true and predicted labels."""
+
+    epoch: int
+    images: tuple[tuple[tuple[tuple[int, ...], ...], ...], ...]
+    true: tuple[int, ...]
+    predicted: tuple[int, ...]
+    class_names: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -100,7 +114,7 @@ class RunFinished:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-Event = RunStarted | BatchProgress | EpochEnded | PlanePoints | BoundaryUpdated | Notice | RunFinished
+Event = RunStarted | BatchProgress | EpochEnded | SamplePredictions | PlanePoints | BoundaryUpdated | Notice | RunFinished
 Emit = Callable[[Event], None]
 
 

@@ -29,13 +29,19 @@ def input_spec(cfg: RunConfig, data_root: str | Path | None = None) -> tuple[tup
     return raw.input_shape, raw.n_classes
 
 
-def layer_table(cfg: RunConfig, data_root: str | Path | None = None) -> LayerTable:
-    """The model's layer table; for an impossible architecture, the rows up to the failing layer and its error."""
+def layer_table(cfg: RunConfig, data_root: str | Path | None = None, input_shape: tuple[int, ...] | None = None) -> LayerTable:
+    """The model's layer table; for an impossible architecture, the rows up to the failing layer and its error.
+
+    The model is built for the dataset's input (after a random crop); ``input_shape`` then
+    describes it on another size, as a fully-convolutional net allows.
+    """
     import torch
 
     from rdfia_tui.engine.models import build_model
 
     shape, n_classes = input_spec(cfg, data_root)
+    if cfg.data.crop_size and "crop" in cfg.data.augment and len(shape) == 3:
+        shape = (shape[0], cfg.data.crop_size, cfg.data.crop_size)
     torch.manual_seed(cfg.train.seed)
     try:
         model = build_model(cfg.model, shape, n_classes)
@@ -43,7 +49,7 @@ def layer_table(cfg: RunConfig, data_root: str | Path | None = None) -> LayerTab
         if isinstance(exc.table, LayerTable):
             return exc.table
         return LayerTable(shape, [], str(exc))
-    return describe(model, shape)
+    return describe(model, input_shape or shape)
 
 
 GRADCHECK_TOLERANCE = 1e-6

@@ -124,6 +124,16 @@ for _kind in (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Dropout, nn.BatchNorm2d, nn.Batch
     SHAPE_RULES[_kind] = _same
 
 
+def register_shape_rule(kind: type, rule: Callable[[nn.Module, _Walk], Shape]) -> None:
+    """Let a module type defined elsewhere describe its output shape."""
+    SHAPE_RULES[kind] = rule
+
+
+def class_map_rule(m: nn.Module, walk: _Walk) -> Shape:
+    """A (K, 1, 1) score map becomes K logits; a larger map stays a map."""
+    return walk.shape[:1] if walk.shape[1:] == (1, 1) else walk.shape
+
+
 def _fmt(shape: Shape) -> str:
     return "×".join(str(s) for s in shape)
 

@@ -13,10 +13,11 @@ from torch import nn
 
 from rdfia_tui.engine.boundary import decision_grid, plane_extent, sample_points
 from rdfia_tui.engine.catalog import LOSSES
-from rdfia_tui.engine.config import RunConfig
+from rdfia_tui.engine.config import DataConfig, RunConfig
 from rdfia_tui.engine.control import RunControl
+from rdfia_tui.engine.data.pipeline import InputPipeline, apply_zca, build_pipeline, fit_zca
 from rdfia_tui.engine.data.root import resolve_data_root
-from rdfia_tui.engine.data.splits import Split, load_raw, make_splits, ordered_batches, shuffled_batches, steps_per_epoch
+from rdfia_tui.engine.data.splits import Split, Splits, load_raw, make_splits, shuffled_indices, steps_per_epoch
 from rdfia_tui.engine.device import describe_device, resolve_device
 from rdfia_tui.engine.events import (
     BatchProgress,
@@ -28,6 +29,7 @@ from rdfia_tui.engine.events import (
     PlanePoints,
     RunFinished,
     RunStarted,
+    SamplePredictions,
     ignore,
 )
 from rdfia_tui.engine.layers import describe
@@ -82,6 +84,7 @@ def train_one_epoch(
     on_progress: Callable[[int, int, list[float], float], None],
     progress_interval: float,
     dtype: torch.dtype = torch.float32,
+    pipeline: InputPipeline | None = None,
 ) -> EpochOutcome:
     """One pass over ``split``. Losses stay on the device; they are read once per progress interval."""
     model.train()
@@ -110,7 +113,9 @@ def train_one_epoch(
         return True
 
     step = 0
-    for step, (xb, yb) in enumerate(shuffled_batches(split, batch_size, generator, dtype), start=1):
+    pipeline = pipeline or InputPipeline(DataConfig(), dtype)
+    for step, idx in enumerate(shuffled_indices(split, batch_size, generator), start=1):
+        xb, yb = pipeline.train_batch(split.x[idx], generator), split.y[idx]
         if control.stop.is_set():
             out.stopped, step = True, step - 1
             break
@@ -136,17 +141,34 @@ def train_one_epoch(
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, split: Split, loss_fn: LossFn, batch_size: int, dtype: torch.dtype = torch.float32) -> tuple[float, float]:
-    """Mean loss and accuracy over ``split`` in eval mode; NaN for an empty split."""
+def evaluate(
+    model: nn.Module,
+    split: Split,
+    loss_fn: LossFn,
+    batch_size: int,
+    dtype: torch.dtype = torch.float32,
+    pipeline: InputPipeline | None = None,
+    confusion: torch.Tensor | None = None,
+) -> tuple[float, float]:
+    """Mean loss and accuracy over ``split`` in eval mode; NaN for an empty split.
+
+    With ``confusion`` (a K×K int64 tensor), counts true class (row) against prediction (column).
+    """
     if len(split) == 0:
         return math.nan, math.nan
+    pipeline = pipeline or InputPipeline(DataConfig(), dtype)
     model.eval()
     total = torch.zeros((), device=split.y.device, dtype=torch.float64 if dtype == torch.float64 else torch.float32)
     correct = torch.zeros((), dtype=torch.int64, device=split.y.device)
-    for xb, yb in ordered_batches(split, batch_size, dtype):
+    for start in range(0, len(split), batch_size):
+        xb, yb = pipeline.eval_batch(split.x[start : start + batch_size]), split.y[start : start + batch_size]
         logits = model(xb)
         total += loss_fn(logits, yb).to(total.dtype) * len(yb)
-        correct += (logits.argmax(dim=1) == yb).sum()
+        predicted = logits.argmax(dim=1)
+        correct += (predicted == yb).sum()
+        if confusion is not None:
+            k = confusion.shape[0]
+            confusion += torch.bincount(yb * k + predicted, minlength=k * k).reshape(k, k)
     return total.item() / len(split), correct.item() / len(split)
 
 
@@ -171,12 +193,18 @@ def fit(
         from rdfia_tui.engine.errors import DataError
 
         raise DataError("no training examples left after data.limit_train and data.val_split; raise limit_train or lower val_split")
-    torch.manual_seed(t.seed)  # initial weights do not depend on how the data was loaded
     dtype = DTYPES[t.dtype]
-    model = build_model(cfg.model, splits.input_shape, splits.n_classes).to(device=device, dtype=dtype)
-    table = describe(model, splits.input_shape)
+    if cfg.data.zca:
+        splits = whiten(splits, cfg.data.zca_eps)
+    pipeline = build_pipeline(cfg.data, splits.train.x, dtype)
+    input_shape = model_input_shape(splits.input_shape, pipeline)
+    torch.manual_seed(t.seed)  # initial weights do not depend on how the data was loaded
+    model = build_model(cfg.model, input_shape, splits.n_classes).to(device=device, dtype=dtype)
+    table = describe(model, input_shape)
     loss_fn: LossFn = LOSSES.get(t.loss)
     step_fn, optimiser = build_step(cfg.model.impl, model, cfg.optim, t.loss, loss_fn)
+    if cfg.optim.max_norm > 0:
+        step_fn = MaxNormStep(step_fn, model, cfg.optim.max_norm)
     steps = steps_per_epoch(len(splits.train), t.batch_size)
 
     record = RunRecord.create(
@@ -220,15 +248,26 @@ def fit(
         emit(RunFinished(record.run_dir, status, message, summary))
         return RunResult(status, record.run_dir, message, summary)
 
+    n_classes = splits.n_classes
+    confusions: list[list[list[int]]] = []
+    record.extra["test_confusion"] = confusions
+    samples = sample_indices(splits.test.y, n_classes) if len(splits.input_shape) == 3 else None
+
     def measure(epoch: int, train: tuple[float, float], lr: float, seconds: float = 0.0, rate: float = 0.0) -> EpochMetrics:
-        val = evaluate(model, splits.val, loss_fn, t.eval_batch_size, dtype)
-        test = evaluate(model, splits.test, loss_fn, t.eval_batch_size, dtype)
+        val = evaluate(model, splits.val, loss_fn, t.eval_batch_size, dtype, pipeline)
+        confusion = torch.zeros(n_classes, n_classes, dtype=torch.int64, device=device)
+        test = evaluate(model, splits.test, loss_fn, t.eval_batch_size, dtype, pipeline, confusion)
+        confusions.append(confusion.tolist())
         return EpochMetrics(epoch, *train, *val, *test, lr, seconds, rate)
 
     def add_epoch(metrics: EpochMetrics) -> None:
         record.epochs.append(metrics)
+        matrix = confusions[-1]
+        record.extra["per_class_test_acc"] = per_class_accuracy(matrix, splits.class_names)
         record.write()
-        emit(EpochEnded(metrics, t.epochs))
+        emit(EpochEnded(metrics, t.epochs, tuple(map(tuple, matrix))))
+        if samples is not None:
+            emit(predict_samples(model, splits, samples, pipeline, metrics.epoch))
         if plane:
             grid = decision_grid(model, x_range, y_range, dtype=dtype)
             emit(BoundaryUpdated(metrics.epoch, tuple(map(tuple, grid)), x_range, y_range))
@@ -239,7 +278,7 @@ def fit(
         lr_scale = 1.0
         lr_changes: list[dict[str, float]] = []
         record.extra["lr_changes"] = lr_changes
-        train_loss, train_acc = evaluate(model, splits.train, loss_fn, t.eval_batch_size, dtype)
+        train_loss, train_acc = evaluate(model, splits.train, loss_fn, t.eval_batch_size, dtype, pipeline)
         add_epoch(measure(0, (train_loss, train_acc), lr_at(cfg.schedule, lr0, 0)))
         for epoch in range(1, t.epochs + 1):
             lr = lr_at(cfg.schedule, lr0, epoch - 1) * lr_scale
@@ -253,7 +292,7 @@ def fit(
                 emit(BatchProgress(epoch, step, steps, loss, rate, remaining, tuple(losses)))
 
             outcome = train_one_epoch(
-                model, splits.train, t.batch_size, generator, optimiser, step_fn, control, on_progress, t.progress_interval, dtype
+                model, splits.train, t.batch_size, generator, optimiser, step_fn, control, on_progress, t.progress_interval, dtype, pipeline
             )
             for step, new_lr in outcome.lr_changes:
                 lr_changes.append({"epoch": epoch, "step": step, "lr": new_lr})
@@ -286,3 +325,71 @@ def fit(
     except BaseException as exc:
         close("failed", f"{type(exc).__name__}: {exc}")
         raise
+
+
+def whiten(splits: Splits, eps: float) -> Splits:
+    """ZCA fitted on the training split, applied to every split once (Q21)."""
+    mean, w = fit_zca(splits.train.x, eps)
+    return Splits(
+        train=Split(apply_zca(splits.train.x, mean, w), splits.train.y),
+        val=Split(apply_zca(splits.val.x, mean, w), splits.val.y),
+        test=Split(apply_zca(splits.test.x, mean, w), splits.test.y),
+        input_shape=splits.input_shape,
+        class_names=splits.class_names,
+    )
+
+
+def model_input_shape(shape: tuple[int, ...], pipeline: InputPipeline) -> tuple[int, ...]:
+    """What the model sees: a random crop shrinks the images (evaluation crops the centre to match)."""
+    if pipeline.crop_size and len(shape) == 3:
+        return (shape[0], pipeline.crop_size, pipeline.crop_size)
+    return shape
+
+
+class MaxNormStep:
+    """After each step, rescale every unit's incoming weight vector to an L2 norm of at most ``limit`` (Q32)."""
+
+    def __init__(self, step: Step, model: nn.Module, limit: float) -> None:
+        self.step, self.limit = step, limit
+        self.weights = [m.weight for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.step(x, y)
+        with torch.no_grad():
+            for w in self.weights:
+                w.copy_(torch.renorm(w, p=2, dim=0, maxnorm=self.limit))
+        return out
+
+
+def per_class_accuracy(confusion: list[list[int]], class_names: tuple[str, ...]) -> dict[str, float | None]:
+    """Diagonal over row sum for each class; None for a class with no test example."""
+    return {name: (row[i] / sum(row) if sum(row) else None) for i, (name, row) in enumerate(zip(class_names, confusion, strict=False))}
+
+
+SAMPLES_PER_CLASS = 1
+MAX_SAMPLES = 10
+
+
+def sample_indices(labels: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """The first test example of each class (at most MAX_SAMPLES): the same images every epoch."""
+    picked = []
+    for k in range(min(n_classes, MAX_SAMPLES)):
+        hits = (labels == k).nonzero()
+        if len(hits):
+            picked.append(int(hits[0]))
+    return torch.tensor(picked, dtype=torch.long, device=labels.device)
+
+
+@torch.inference_mode()
+def predict_samples(model: nn.Module, splits: Splits, idx: torch.Tensor, pipeline: InputPipeline, epoch: int) -> SamplePredictions:
+    was_training = model.training
+    model.eval()
+    x = splits.test.x[idx]
+    predicted = model(pipeline.eval_batch(x)).argmax(dim=1).tolist()
+    model.train(was_training)
+    if x.dtype != torch.uint8:  # whitened or float images: stretch each to 0-255 for display
+        low = x.amin(dim=(1, 2, 3), keepdim=True)
+        high = x.amax(dim=(1, 2, 3), keepdim=True)
+        x = ((x - low) / (high - low).clamp_min(1e-8) * 255).round().to(torch.uint8)
+    images = tuple(tuple(tuple(tuple(row) for row in channel) for channel in image) for image in x.cpu().tolist())
+    return SamplePredictions(epoch, images, tuple(splits.test.y[idx].tolist()), tuple(predicted), splits.class_names)

@@ -15,7 +15,17 @@ from textual.screen import Screen
 from rdfia_tui.engine.config import RunConfig, apply_overrides
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.errors import ConfigError, RdfiaError
-from rdfia_tui.engine.events import BatchProgress, BoundaryUpdated, EpochEnded, Event, Notice, PlanePoints, RunFinished, RunStarted
+from rdfia_tui.engine.events import (
+    BatchProgress,
+    BoundaryUpdated,
+    EpochEnded,
+    Event,
+    Notice,
+    PlanePoints,
+    RunFinished,
+    RunStarted,
+    SamplePredictions,
+)
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.records import resolve_runs_dir
 from rdfia_tui.tui.commands import binding_commands
@@ -42,6 +52,7 @@ class RdfiaApp(App):
         Binding("l", "change_lr", "Set LR", id="change-lr", tooltip="Change the learning rate from the next step"),
         Binding("ctrl+s", "screenshot", "Screenshot", id="screenshot", priority=True, tooltip="Save an SVG screenshot into the run folder"),
         Binding("r", "runs", "Runs", id="runs", tooltip="Compare recorded runs"),
+        Binding("w", "sweeps", "Sweeps", id="sweeps", show=False, tooltip="Open a sweep: accuracy grid and overlaid curves"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks first during a run)"),
         Binding("escape", "leave_field", "Leave field", id="leave-field", show=False, tooltip="Leave a text field so single keys work"),
     ]
@@ -78,6 +89,7 @@ class RdfiaApp(App):
             Notice: lambda e: self.main.log_view.add(f"note: {e.message}"),
             PlanePoints: lambda e: self.main.show_plane(e),
             BoundaryUpdated: lambda e: self.main.show_boundary(e),
+            SamplePredictions: lambda e: self.main.show_samples(e),
             RunFinished: self._on_finished,
         }
 
@@ -271,6 +283,11 @@ class RdfiaApp(App):
         from rdfia_tui.tui.screens.runs import RunsScreen
 
         self.push_screen(RunsScreen(self.runs_dir))
+
+    def action_sweeps(self) -> None:
+        from rdfia_tui.tui.screens.sweep import SweepScreen
+
+        self.push_screen(SweepScreen(self.runs_dir))
 
     def open_config(self, cfg: RunConfig) -> None:
         """Load a recorded run's config into the form (from the runs screen)."""

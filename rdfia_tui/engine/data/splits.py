@@ -76,6 +76,15 @@ def as_input(x: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tenso
     return x.to(dtype)
 
 
+def shuffled_indices(split: Split, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """One epoch of shuffled index batches; ``batch_size`` 0 means the whole split at once."""
+    n = len(split)
+    size = batch_size or n
+    order = torch.randperm(n, generator=generator).to(split.y.device)
+    for start in range(0, n, size):
+        yield order[start : start + size]
+
+
 def shuffled_batches(
     split: Split, batch_size: int, generator: torch.Generator, dtype: torch.dtype = torch.float32
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

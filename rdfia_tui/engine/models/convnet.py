@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import torch
 from torch import nn
 
 from rdfia_tui.engine.config import ModelConfig
 from rdfia_tui.engine.errors import ArchitectureError
-from rdfia_tui.engine.layers import describe
+from rdfia_tui.engine.layers import class_map_rule, describe, register_shape_rule
 
 _POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
@@ -43,4 +44,44 @@ def build_convnet(cfg: ModelConfig, input_shape: tuple[int, ...], n_classes: int
     if cfg.dropout > 0:
         layers[f"dropout{index}"] = nn.Dropout(cfg.dropout)
     layers[f"fc{index}"] = nn.Linear(width, n_classes)
+    model = nn.Sequential(layers)
+    return to_fully_conv(model, (c, h, w)) if cfg.fully_conv else model
+
+
+class ClassMap(nn.Module):
+    """The end of a fully-convolutional net: (N, K, 1, 1) becomes logits (N, K); a larger map stays a map."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(1) if x.shape[-2:] == (1, 1) else x
+
+
+def to_fully_conv(model: nn.Sequential, feature_shape: tuple[int, int, int]) -> nn.Sequential:
+    """The same network with each Linear rewritten as a convolution carrying the same weights (Q4-6).
+
+    The first fc becomes a conv whose kernel covers the whole feature map it used to flatten;
+    the next ones become 1×1 convs. On the training size the logits are unchanged; a larger
+    image gives a spatial map of class scores.
+    """
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    _, h, w = feature_shape
+    first = True
+    for name, layer in model.named_children():
+        if isinstance(layer, nn.Flatten):
+            continue
+        if isinstance(layer, nn.Linear):
+            kernel = (h, w) if first else (1, 1)
+            conv = nn.Conv2d(layer.in_features // (kernel[0] * kernel[1]), layer.out_features, kernel)
+            with torch.no_grad():
+                conv.weight.copy_(layer.weight.reshape(conv.weight.shape))
+                conv.bias.copy_(layer.bias)
+            layers[name] = conv
+            first = False
+        elif isinstance(layer, nn.Dropout):
+            layers[name] = nn.Dropout(layer.p)  # elementwise, as before the rewrite
+        else:
+            layers[name] = layer
+    layers["scores"] = ClassMap()
     return nn.Sequential(layers)
+
+
+register_shape_rule(ClassMap, class_map_rule)

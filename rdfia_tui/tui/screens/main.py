@@ -5,25 +5,33 @@ from __future__ import annotations
 import math
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from rdfia_tui.engine.events import BatchProgress, BoundaryUpdated, EpochEnded, PlanePoints, RunStarted
+from rdfia_tui.engine.events import BatchProgress, BoundaryUpdated, EpochEnded, PlanePoints, RunStarted, SamplePredictions
 from rdfia_tui.tui.widgets.boundary import BoundaryPanel
 from rdfia_tui.tui.widgets.charts import SeriesChart
 from rdfia_tui.tui.widgets.config_form import ConfigForm
+from rdfia_tui.tui.widgets.confusion import ConfusionPanel
 from rdfia_tui.tui.widgets.event_log import EventLog
 from rdfia_tui.tui.widgets.layers_view import LayerTableView
 from rdfia_tui.tui.widgets.preset_picker import PresetPicker
+from rdfia_tui.tui.widgets.samples import SamplePanel
+from rdfia_tui.tui.widgets.schedule_preview import SchedulePreview
 from rdfia_tui.tui.widgets.status import StatusLine
 
 SMOOTHING = 0.9  # per-step weight of the past in the batch loss's moving average
 MAX_BATCH_POINTS = 4000  # the raw per-batch series is thinned beyond this
+CLASS_TABS = ("tab-confusion", "tab-samples")  # shown only once a run on image classes sends them
 
 
 class MainScreen(Screen):
     AUTO_FOCUS = "#preset-list"
+    BINDINGS = [
+        Binding("v", "next_panel", "Panels", id="next-panel", tooltip="Show the next panel: layers, confusion, samples"),
+    ]
 
     def __init__(self, preset: str | None) -> None:
         super().__init__(id="main")
@@ -31,7 +39,10 @@ class MainScreen(Screen):
         self.steps_per_epoch = 1
         self.epochs = 0
         self.device = ""
+        self.class_names: tuple[str, ...] = ()
         self._smoothed: float | None = None
+        self._plane = False  # this run's data is 2-D: the boundary, not class panels
+        self._revealed: set[str] = set()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -41,10 +52,15 @@ class MainScreen(Screen):
                 yield Static("Hyper-parameters", classes="panel-title", id="form-title")
                 yield ConfigForm(id="form")
             with VerticalScroll(id="main-area"):
-                yield Static("Layers", classes="panel-title")
-                with Horizontal(id="top-row"):
-                    yield LayerTableView(id="layers")
-                    yield BoundaryPanel(id="boundary")
+                with TabbedContent(id="panels", initial="tab-layers"):
+                    with TabPane("Layers", id="tab-layers"), Horizontal(id="top-row"):
+                        yield LayerTableView(id="layers")
+                        yield SchedulePreview(id="schedule-preview")
+                        yield BoundaryPanel(id="boundary")
+                    with TabPane("Confusion", id="tab-confusion"):
+                        yield ConfusionPanel(id="confusion")
+                    with TabPane("Samples", id="tab-samples"):
+                        yield SamplePanel(id="samples")
                 with Horizontal(id="charts"):
                     yield SeriesChart("loss", id="loss-chart")
                     yield SeriesChart("accuracy (%)", id="acc-chart")
@@ -76,11 +92,76 @@ class MainScreen(Screen):
     def layer_view(self) -> LayerTableView:
         return self.query_one(LayerTableView)
 
+    @property
+    def panels(self) -> TabbedContent:
+        return self.query_one("#panels", TabbedContent)
+
+    @property
+    def confusion(self) -> ConfusionPanel:
+        return self.query_one(ConfusionPanel)
+
+    @property
+    def samples(self) -> SamplePanel:
+        return self.query_one(SamplePanel)
+
+    @property
+    def schedule_preview(self) -> SchedulePreview:
+        return self.query_one(SchedulePreview)
+
+    def on_mount(self) -> None:
+        self._hide_class_tabs()
+
+    def _hide_class_tabs(self) -> None:
+        self._revealed.clear()
+        for pane in CLASS_TABS:
+            self.panels.hide_tab(pane)
+        self.panels.active = "tab-layers"
+        self.refresh_bindings()
+
+    def _reveal(self, pane: str) -> None:
+        """Show a class tab the first time a run fills it; the first one shown takes over from the layer table."""
+        if pane in self._revealed:
+            return
+        self._revealed.add(pane)
+        self.panels.show_tab(pane)
+        if len(self._revealed) == 1 and self.panels.active == "tab-layers":
+            self.panels.active = pane
+        self.refresh_bindings()
+
+    def class_tabs_shown(self) -> set[str]:
+        """The class tabs whose headers are visible now."""
+        return {pane for pane in CLASS_TABS if not self.panels.get_tab(pane).has_class("-hidden")}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out the panel key while the layer tab is the only one."""
+        if action == "next_panel" and not self._revealed:
+            return None
+        return True
+
+    def action_next_panel(self) -> None:
+        visible = ["tab-layers", *(pane for pane in CLASS_TABS if pane in self.class_tabs_shown())]
+        current = self.panels.active
+        self.panels.active = visible[(visible.index(current) + 1) % len(visible)] if current in visible else visible[0]
+
+    def on_config_form_changed(self, message: ConfigForm.Changed) -> None:
+        """Redraw the schedule preview (the app hears this message next); while idle, a new plan brings it into view."""
+        if message.config is None:
+            return
+        if self.schedule_preview.show(message.config) and not getattr(self.app, "running", False):
+            self.boundary.display = False
+            self.query_one("#top-row").remove_class("-plane")
+            self.panels.active = "tab-layers"
+
     def run_started(self, event: RunStarted) -> None:
         self.steps_per_epoch, self.epochs, self.device = event.steps_per_epoch, event.epochs, event.device
+        self.class_names = event.class_names
         self._smoothed = None
+        self._plane = False
         self.boundary.display = False
         self.query_one("#top-row").remove_class("-plane")
+        self._hide_class_tabs()
+        self.confusion.clear()
+        self.samples.clear()
         with self.app.batch_update():
             self.loss_chart.clear()
             self.acc_chart.clear()
@@ -102,12 +183,28 @@ class MainScreen(Screen):
             if math.isfinite(m.test_acc):
                 self.acc_chart.caption = f"test {100 * m.test_acc:.1f}%"
             self.status_line.set_state(f"epoch {m.epoch}/{event.epochs}")
+            self.show_confusion(event)
+
+    def show_confusion(self, event: EpochEnded) -> None:
+        """The epoch's test confusion matrix, for runs on classes that are not points in a plane."""
+        if not event.confusion or self._plane:
+            return
+        self.confusion.set_matrix(event.metrics.epoch, event.confusion, self.class_names)
+        self._reveal("tab-confusion")
+
+    def show_samples(self, event: SamplePredictions) -> None:
+        if self._plane:
+            return
+        self.samples.set_samples(event)
+        self._reveal("tab-samples")
 
     @property
     def boundary(self) -> BoundaryPanel:
         return self.query_one(BoundaryPanel)
 
     def show_plane(self, points: PlanePoints) -> None:
+        self._plane = True
+        self._hide_class_tabs()
         self.boundary.display = True
         self.query_one("#top-row").add_class("-plane")
         self.boundary.set_points(points)

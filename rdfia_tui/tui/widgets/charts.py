@@ -24,6 +24,7 @@ class SeriesChart(PlotextPlot):
         self.series: dict[str, tuple[list[float], list[float]]] = {}
         self.ylim: tuple[float, float] | None = None
         self.caption = ""  # latest values, shown after the title
+        self.legend = True  # off for a single series, whose name the title already says
         self.draws = 0
         self._dirty = True
 
@@ -75,7 +76,7 @@ class SeriesChart(PlotextPlot):
         for name, (xs, ys) in self.series.items():
             finite = [(x, y) for x, y in zip(xs, ys, strict=True) if y == y and abs(y) != float("inf")]
             if finite:
-                plt.plot([p[0] for p in finite], [p[1] for p in finite], label=name, marker="braille")
+                plt.plot([p[0] for p in finite], [p[1] for p in finite], label=name if self.legend else None, marker="braille")
         if self.ylim:
             low, high = self.ylim
             plt.ylim(low, high)

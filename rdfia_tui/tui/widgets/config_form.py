@@ -52,7 +52,7 @@ class FieldRow(Widget):
         spec, fid = self.spec, field_id(self.spec.key)
         with Horizontal():
             yield Label(spec.name, classes="field-label")
-            if spec.choices is not None:
+            if spec.choices is not None and spec.type is str:
                 yield Select([(c, c) for c in spec.choices], value=spec.default, allow_blank=False, compact=True, id=fid)
             elif spec.type is bool:
                 yield Switch(value=spec.default, id=fid)

@@ -1,0 +1,134 @@
+"""``rdfia-tui sweep``: train every point of a grid, one line per finished point, then the table and the accuracy grid."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from rdfia_tui.cli.output import EpochPrinter, format_table
+
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+if hasattr(signal, "SIGHUP"):
+    SIGNAL_EXIT[signal.SIGHUP] = 143
+STATUS_STYLE = {"completed": "green", "diverged": "red", "failed": "red", "stopped": "yellow"}
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}%"
+
+
+def point_line(index: int, total: int, text: str, result: Any, skipped: bool = False) -> str:
+    """``[3/8] optim.lr=1 train.batch_size=128: completed, final test 45.10%, best 46.00% (epoch 2), 35.2s``."""
+    head = f"[{index}/{total}] {text}: "
+    if result.status == "diverged":
+        body = f"diverged: {result.message.split(';')[0]}"
+    elif result.status in ("completed", "stopped"):
+        best = f", best {_pct(result.best_test_acc)} (epoch {result.best_epoch})" if result.best_test_acc is not None else ""
+        seconds = f", {result.duration_s:.1f}s" if result.duration_s is not None else ""
+        body = f"{result.status}, final test {_pct(result.final_test_acc)}{best}{seconds}"
+        if result.at_chance:
+            body += " — at chance"
+    else:
+        body = f"{result.status}: {result.message}"
+    return head + ("already " + body + " (skipped)" if skipped else body)
+
+
+def results_table(doc: dict[str, Any]) -> str:
+    """One row per point: its axis labels, seed, status, final/best test accuracy, final train accuracy, time, note."""
+    axes = list(doc.get("labels", {}))
+    seeds = int(doc.get("seeds", 1)) > 1
+    headers = ["#", *axes, *(["seed"] if seeds else []), "status", "final test", "best test", "final train", "time", "note"]
+    rows = []
+    for p in doc["points"]:
+        note = "at chance" if p.get("at_chance") else ""
+        if p.get("status") == "failed":
+            note = str(p.get("message", ""))[:60]
+        rows.append(
+            [
+                str(p["index"]),
+                *(p["labels"][a] for a in axes),
+                *([str(p["seed"])] if seeds else []),
+                str(p.get("status", "?")),
+                _pct(p.get("final_test_acc")) if p.get("status") != "diverged" else "-",
+                _pct(p.get("best_test_acc")),
+                _pct(p.get("final_train_acc")) if p.get("status") != "diverged" else "-",
+                "-" if p.get("duration_s") is None else f"{p['duration_s']:.1f}s",
+                note,
+            ]
+        )
+    right = {0, len(axes) + seeds + 2, len(axes) + seeds + 3, len(axes) + seeds + 4, len(axes) + seeds + 5}
+    return format_table(headers, rows, right=right)
+
+
+def grid_table(doc: dict[str, Any]) -> str | None:
+    """The accuracy grid as text (rows × columns), the best cell starred; None for a one-axis sweep."""
+    from rdfia_tui.engine.sweep_records import accuracy_grid
+
+    grid = accuracy_grid(doc)
+    if len(doc.get("labels", {})) < 2:
+        return None
+    rows = [
+        [label, *(c.text + (" *" if c.kind == "best" else "") for c in row)] for label, row in zip(grid.row_labels, grid.cells, strict=True)
+    ]
+    title = f"final test accuracy (%): {grid.row_title} down, {grid.col_title} across (* best)"
+    return title + "\n" + format_table([grid.row_title, *grid.col_labels], rows, right=set(range(1, len(grid.col_labels) + 1)))
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from rdfia_tui.engine.control import RunControl
+    from rdfia_tui.engine.records import resolve_runs_dir
+    from rdfia_tui.engine.sweep import PointFinished, SweepEvent, build_plan, new_sweep_dir, run_sweep
+    from rdfia_tui.engine.sweep_records import read_sweep
+
+    plan = build_plan(args.source, grid=args.grid, seeds=args.seeds, overrides=args.overrides, device=args.device)
+    sweep_dir = Path(args.sweep_dir).expanduser() if args.sweep_dir else new_sweep_dir(resolve_runs_dir(args.runs_dir), plan.name)
+    printer = EpochPrinter()
+    control = RunControl()
+    received: list[int] = []
+    seeds = f", {plan.seeds} seeds each" if plan.seeds > 1 else ""
+    printer.line(
+        f"sweep {plan.name}: {len(plan.points)} runs over {' × '.join(a.name for a in plan.axes)}{seeds}; sweep folder {sweep_dir}"
+    )
+
+    def on_signal(signum: int, frame: object) -> None:
+        if received and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        received.append(signum)
+        control.stop.set()
+        print(f"rdfia-tui: {signal.Signals(signum).name} received, stopping after this step (Ctrl-C again to quit now)", file=sys.stderr)
+
+    def on_event(event: SweepEvent) -> None:
+        if isinstance(event, PointFinished):
+            style = "dim" if event.skipped else STATUS_STYLE.get(event.result.status)
+            printer.line(point_line(event.index, event.total, event.point.text, event.result, event.skipped), style=style)
+
+    resume = f"run the same command with --sweep-dir {sweep_dir} to resume"
+    previous = {s: signal.signal(s, on_signal) for s in SIGNAL_EXIT}
+    try:
+        outcome = run_sweep(plan, sweep_dir, on_event, control, data_root=args.data_root)
+    except KeyboardInterrupt:
+        print(f"rdfia-tui: interrupted; sweep.json holds every finished point; {resume}", file=sys.stderr)
+        return 130
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    doc = read_sweep(sweep_dir)
+    printer.line("")
+    printer.line(results_table(doc))
+    grid = grid_table(doc)
+    if grid:
+        printer.line("")
+        printer.line(grid)
+    finished = sum(1 for r in outcome.results if r.finished)
+    if outcome.status == "stopped":
+        print(f"rdfia-tui: sweep stopped: {finished} of {len(outcome.results)} points finished; {resume}", file=sys.stderr)
+    elif outcome.failed:
+        failed = ", ".join(map(str, outcome.failed))
+        print(f"rdfia-tui: {len(outcome.failed)} of {len(outcome.results)} points failed (point {failed}); {resume}", file=sys.stderr)
+    printer.line(f"sweep folder: {sweep_dir}")
+    if outcome.status == "stopped":
+        return SIGNAL_EXIT.get(received[0], 130) if received else 130
+    return 1 if outcome.failed else 0
