@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from rdfia_tui.cli.output import EpochPrinter, format_table
+from rdfia_tui.cli.signals import signal_exit_code, stop_on_signals
 from rdfia_tui.cli.sweep_command import cmd_sweep
 from rdfia_tui.engine.config import ConfigError, RunConfig, apply_overrides
 from rdfia_tui.engine.presets import list_presets, load_preset
 
 EXIT_CODES = {"completed": 0, "failed": 1, "diverged": 3, "stopped": 130}
-SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
-if hasattr(signal, "SIGHUP"):
-    SIGNAL_EXIT[signal.SIGHUP] = 143
 
 
 def resolve_config(args: argparse.Namespace) -> RunConfig:
@@ -35,14 +32,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     printer = EpochPrinter()
     control = RunControl()
-    received: list[int] = []
-
-    def on_signal(signum: int, frame: object) -> None:
-        if received and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        received.append(signum)
-        control.stop.set()
-        print(f"rdfia-tui: {signal.Signals(signum).name} received, stopping after this step (Ctrl-C again to quit now)", file=sys.stderr)
 
     def on_event(event: Event) -> None:
         if isinstance(event, RunStarted):
@@ -56,15 +45,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         elif isinstance(event, Notice):
             printer.line(f"note: {event.message}", style="yellow")
 
-    previous = {s: signal.signal(s, on_signal) for s in SIGNAL_EXIT}
-    try:
-        result = fit(cfg, on_event, control, runs_dir=args.runs_dir, data_root=args.data_root)
-    except KeyboardInterrupt:
-        print("rdfia-tui: interrupted; the records hold every completed epoch", file=sys.stderr)
-        return 130
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    with stop_on_signals(control.stop) as received:
+        try:
+            result = fit(cfg, on_event, control, runs_dir=args.runs_dir, data_root=args.data_root)
+        except KeyboardInterrupt:
+            print("rdfia-tui: interrupted; the records hold every completed epoch", file=sys.stderr)
+            return 130
     summary = result.summary
     if result.status == "completed":
         best = summary.get("best_test_acc")
@@ -78,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"rdfia-tui: run {result.status}: {result.message}", file=sys.stderr)
     printer.line(f"run folder: {result.run_dir}")
     if result.status == "stopped" and received:
-        return SIGNAL_EXIT.get(received[0], 130)
+        return signal_exit_code(received)
     return EXIT_CODES[result.status]
 
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from rdfia_tui.cli.output import EpochPrinter, format_table
+from rdfia_tui.cli.signals import signal_exit_code, stop_on_signals
 
-SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
-if hasattr(signal, "SIGHUP"):
-    SIGNAL_EXIT[signal.SIGHUP] = 143
 STATUS_STYLE = {"completed": "green", "diverged": "red", "failed": "red", "stopped": "yellow"}
 
 
@@ -87,18 +84,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     sweep_dir = Path(args.sweep_dir).expanduser() if args.sweep_dir else new_sweep_dir(resolve_runs_dir(args.runs_dir), plan.name)
     printer = EpochPrinter()
     control = RunControl()
-    received: list[int] = []
     seeds = f", {plan.seeds} seeds each" if plan.seeds > 1 else ""
     printer.line(
         f"sweep {plan.name}: {len(plan.points)} runs over {' × '.join(a.name for a in plan.axes)}{seeds}; sweep folder {sweep_dir}"
     )
-
-    def on_signal(signum: int, frame: object) -> None:
-        if received and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        received.append(signum)
-        control.stop.set()
-        print(f"rdfia-tui: {signal.Signals(signum).name} received, stopping after this step (Ctrl-C again to quit now)", file=sys.stderr)
 
     def on_event(event: SweepEvent) -> None:
         if isinstance(event, PointFinished):
@@ -106,15 +95,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             printer.line(point_line(event.index, event.total, event.point.text, event.result, event.skipped), style=style)
 
     resume = f"run the same command with --sweep-dir {sweep_dir} to resume"
-    previous = {s: signal.signal(s, on_signal) for s in SIGNAL_EXIT}
-    try:
-        outcome = run_sweep(plan, sweep_dir, on_event, control, data_root=args.data_root)
-    except KeyboardInterrupt:
-        print(f"rdfia-tui: interrupted; sweep.json holds every finished point; {resume}", file=sys.stderr)
-        return 130
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    with stop_on_signals(control.stop) as received:
+        try:
+            outcome = run_sweep(plan, sweep_dir, on_event, control, data_root=args.data_root)
+        except KeyboardInterrupt:
+            print(f"rdfia-tui: interrupted; sweep.json holds every finished point; {resume}", file=sys.stderr)
+            return 130
     doc = read_sweep(sweep_dir)
     printer.line("")
     printer.line(results_table(doc))
@@ -130,5 +116,5 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"rdfia-tui: {len(outcome.failed)} of {len(outcome.results)} points failed (point {failed}); {resume}", file=sys.stderr)
     printer.line(f"sweep folder: {sweep_dir}")
     if outcome.status == "stopped":
-        return SIGNAL_EXIT.get(received[0], 130) if received else 130
+        return signal_exit_code(received)
     return 1 if outcome.failed else 0
