@@ -75,13 +75,13 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
 
 
-def create_run_dir(runs_dir: Path, preset: str) -> Path:
-    """A new folder ``<runs_dir>/<YYYYmmdd-HHMMSS>-<preset>`` (suffixed -2, -3… on a clash)."""
+def create_run_dir(runs_dir: Path, preset: str, prefix: str = "") -> Path:
+    """A new folder ``<runs_dir>/<prefix><YYYYmmdd-HHMMSS>-<preset>`` (suffixed -2, -3… on a clash)."""
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
         if not os.access(runs_dir, os.W_OK | os.X_OK):
             raise PermissionError(13, "Permission denied")
-        stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(preset)}"
+        stem = f"{prefix}{time.strftime('%Y%m%d-%H%M%S')}-{_slug(preset)}"
         for n in range(1, 1000):
             candidate = runs_dir / (stem if n == 1 else f"{stem}-{n}")
             try:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
-import time
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +23,7 @@ from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.errors import ConfigError, DataError, DeviceError, RecordError
 from rdfia_tui.engine.events import Emit, Event, RunStarted, ignore
 from rdfia_tui.engine.presets import load_preset, preset_names
-from rdfia_tui.engine.records import read_summary
+from rdfia_tui.engine.records import create_run_dir, read_summary
 from rdfia_tui.engine.registry import did_you_mean, nearest
 from rdfia_tui.engine.sweep_grid import Axis, check_disjoint, grid_from_toml, merge_axes, parse_grid
 from rdfia_tui.engine.sweep_records import (
@@ -308,25 +306,9 @@ class SweepOutcome:
         return [i + 1 for i, r in enumerate(self.results) if r.status == "failed"]
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "sweep"
-
-
 def new_sweep_dir(runs_dir: Path, name: str) -> Path:
     """A new folder ``<runs_dir>/sweep-<YYYYmmdd-HHMMSS>-<name>`` (suffixed -2, -3… on a clash)."""
-    stem = f"sweep-{time.strftime('%Y%m%d-%H%M%S')}-{_slug(name)}"
-    try:
-        runs_dir.mkdir(parents=True, exist_ok=True)
-        for n in range(1, 1000):
-            candidate = runs_dir / (stem if n == 1 else f"{stem}-{n}")
-            try:
-                candidate.mkdir()
-                return candidate
-            except FileExistsError:
-                continue
-    except OSError as exc:
-        raise RecordError(f"cannot create a sweep folder in {runs_dir} ({exc.strerror or exc}); choose another with --runs-dir") from None
-    raise RecordError(f"runs dir {runs_dir}: too many sweeps named {stem}")
+    return create_run_dir(runs_dir, name, prefix="sweep-")
 
 
 def _open_sweep_dir(sweep_dir: Path, plan: SweepPlan) -> None:
