@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.app import App
 from textual.widgets import DataTable
-from tui_fakes import ScriptedEngine
+from tui_fakes import ScriptedEngine, wait_for
 
 from rdfia_tui.engine.records import read_summary
 from rdfia_tui.engine.sweep import build_plan, run_sweep
@@ -17,15 +17,6 @@ from rdfia_tui.tui import app as app_mod
 from rdfia_tui.tui.screens import sweep as sweep_screen
 from rdfia_tui.tui.screens.runs import RunsScreen
 from rdfia_tui.tui.screens.sweep import SweepScreen
-
-
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
-    waited = 0.0
-    while not condition():
-        if waited >= timeout:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
-        waited += 0.02
 
 
 async def open_sweeps(pilot, app) -> SweepScreen:

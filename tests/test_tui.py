@@ -7,21 +7,12 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input
-from tui_fakes import ScriptedEngine
+from tui_fakes import ScriptedEngine, wait_for
 
 from rdfia_tui.tui.app import RdfiaApp, create_app
 from rdfia_tui.tui.screens.dialogs import ConfirmQuit, LearningRateDialog
 from rdfia_tui.tui.screens.runs import RunsScreen, config_differences
 from rdfia_tui.tui.widgets.config_form import FieldRow, field_id
-
-
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
-    waited = 0.0
-    while not condition():
-        if waited >= timeout:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
-        waited += 0.02
 
 
 async def ready(pilot, app: RdfiaApp) -> None:

@@ -155,3 +155,13 @@ def split_grid(fraction: float, width: int = 16, height: int = 8) -> tuple[tuple
 
 def finite(values: list[float]) -> list[float]:
     return [v for v in values if math.isfinite(v)]
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
+    """Let the app run until ``condition()`` holds; fail after ``timeout`` seconds."""
+    waited = 0.0
+    while not condition():
+        if waited >= timeout:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.02)
+        waited += 0.02
