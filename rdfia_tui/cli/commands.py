@@ -36,7 +36,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     def on_event(event: Event) -> None:
         if isinstance(event, RunStarted):
             printer.line(
-                f"{event.preset}: {event.params:,} parameters on {event.device}; "
+                f"{event.preset}: {event.params:,} parameters on {event.device} ({event.speed}); "
                 f"{event.n_train:,} train / {event.n_val:,} val / {event.n_test:,} test; run folder {event.run_dir}"
             )
             printer.header()

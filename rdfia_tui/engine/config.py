@@ -170,6 +170,16 @@ class TrainConfig:
         "floating-point type of the weights and inputs (float64 to compare implementations exactly)",
         choices=("float32", "float64"),
     )
+    precision: str = option(
+        "auto",
+        "autocast: auto (bf16 on CUDA and on CPUs with native bf16, else fp32), fp32 or bf16; module impl and float32 only",
+        choices=("auto", "fp32", "bf16"),
+    )
+    channels_last: str = option(
+        "auto", "NHWC memory layout for convolutions: auto (on for convnets), on or off", choices=("auto", "on", "off")
+    )
+    compile: bool = option(False, "torch.compile the network (the first steps pay the compile time); module impl only")
+    cuda_graphs: bool = option(False, "on CUDA, compile with CUDA graphs (mode reduce-overhead) to cut kernel-launch overhead")
 
 
 SECTIONS: dict[str, type] = {
@@ -364,6 +374,16 @@ def _cross_checks(cfg: RunConfig) -> None:
         )
     if m.arch == "convnet" and n == 0:
         raise ConfigError("model.conv_channels: got []; the convnet needs at least one convolution", key="model.conv_channels")
+    t = cfg.train
+    if t.precision == "bf16" and (t.dtype != "float32" or m.impl != "module"):
+        raise ConfigError(
+            f"train.precision: bf16 autocast needs train.dtype=float32 and model.impl=module (got {t.dtype}, {m.impl}); "
+            "set train.precision=fp32",
+            key="train.precision",
+        )
+    if (t.compile or t.cuda_graphs) and m.impl != "module":
+        key = "train.compile" if t.compile else "train.cuda_graphs"
+        raise ConfigError(f"{key}: compiles the torch.nn network, but model.impl is {m.impl!r}; set model.impl=module", key=key)
     if o.nesterov and (o.name != "sgd" or o.momentum <= 0):
         raise ConfigError(
             f"optim.nesterov: needs optim.name='sgd' and optim.momentum > 0 (got {o.name!r}, momentum {o.momentum:g})", key="optim.nesterov"

@@ -42,6 +42,7 @@ class RunStarted:
     epochs: int
     steps_per_epoch: int
     class_names: tuple[str, ...] = ()
+    speed: str = ""  # e.g. "fp32, channels_last, eager"
 
 
 @dataclass(frozen=True)

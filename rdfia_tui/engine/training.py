@@ -39,6 +39,7 @@ from rdfia_tui.engine.optimisers import set_lr
 from rdfia_tui.engine.records import RunRecord, resolve_runs_dir
 from rdfia_tui.engine.schedules import lr_at
 from rdfia_tui.engine.seeding import seed_everything
+from rdfia_tui.engine.speed import resolve_speed
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -201,8 +202,12 @@ def fit(
     torch.manual_seed(t.seed)  # initial weights do not depend on how the data was loaded
     model = build_model(cfg.model, input_shape, splits.n_classes).to(device=device, dtype=dtype)
     table = describe(model, input_shape)
+    speed = resolve_speed(cfg, device, model)
+    pipeline.memory_format = speed.memory_format
+    net = speed.apply(model, device)  # what trains and predicts; ``model`` keeps the plain layers
     loss_fn: LossFn = LOSSES.get(t.loss)
-    step_fn, optimiser = build_step(cfg.model.impl, model, cfg.optim, t.loss, loss_fn)
+    step_fn, optimiser = build_step(cfg.model.impl, net if cfg.model.impl == "module" else model, cfg.optim, t.loss, loss_fn)
+    step_fn = speed.wrap_step(step_fn)
     if cfg.optim.max_norm > 0:
         step_fn = MaxNormStep(step_fn, model, cfg.optim.max_norm)
     steps = steps_per_epoch(len(splits.train), t.batch_size)
@@ -215,6 +220,7 @@ def fit(
         sizes={"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)},
         class_names=splits.class_names,
     )
+    record.extra["speed"] = speed.to_dict()
     emit(
         RunStarted(
             run_dir=record.run_dir,
@@ -229,6 +235,7 @@ def fit(
             epochs=t.epochs,
             steps_per_epoch=steps,
             class_names=splits.class_names,
+            speed=speed.describe(),
         )
     )
     plane = splits.input_shape == (2,)
@@ -236,6 +243,8 @@ def fit(
         x_range, y_range = plane_extent(splits.train.x.float())
         points, labels = sample_points(splits.train.x, splits.train.y)
         emit(PlanePoints(tuple(map(tuple, points)), tuple(labels), x_range, y_range))
+    for note in speed.notes:
+        emit(Notice(note))
     if t.batch_size > len(splits.train):
         emit(
             Notice(
@@ -254,9 +263,9 @@ def fit(
     samples = sample_indices(splits.test.y, n_classes) if len(splits.input_shape) == 3 else None
 
     def measure(epoch: int, train: tuple[float, float], lr: float, seconds: float = 0.0, rate: float = 0.0) -> EpochMetrics:
-        val = evaluate(model, splits.val, loss_fn, t.eval_batch_size, dtype, pipeline)
+        val = evaluate(net, splits.val, loss_fn, t.eval_batch_size, dtype, pipeline)
         confusion = torch.zeros(n_classes, n_classes, dtype=torch.int64, device=device)
-        test = evaluate(model, splits.test, loss_fn, t.eval_batch_size, dtype, pipeline, confusion)
+        test = evaluate(net, splits.test, loss_fn, t.eval_batch_size, dtype, pipeline, confusion)
         confusions.append(confusion.tolist())
         return EpochMetrics(epoch, *train, *val, *test, lr, seconds, rate)
 
@@ -267,7 +276,7 @@ def fit(
         record.write()
         emit(EpochEnded(metrics, t.epochs, tuple(map(tuple, matrix))))
         if samples is not None:
-            emit(predict_samples(model, splits, samples, pipeline, metrics.epoch))
+            emit(predict_samples(net, splits, samples, pipeline, metrics.epoch))
         if plane:
             grid = decision_grid(model, x_range, y_range, dtype=dtype)
             emit(BoundaryUpdated(metrics.epoch, tuple(map(tuple, grid)), x_range, y_range))
@@ -278,7 +287,7 @@ def fit(
         lr_scale = 1.0
         lr_changes: list[dict[str, float]] = []
         record.extra["lr_changes"] = lr_changes
-        train_loss, train_acc = evaluate(model, splits.train, loss_fn, t.eval_batch_size, dtype, pipeline)
+        train_loss, train_acc = evaluate(net, splits.train, loss_fn, t.eval_batch_size, dtype, pipeline)
         add_epoch(measure(0, (train_loss, train_acc), lr_at(cfg.schedule, lr0, 0)))
         for epoch in range(1, t.epochs + 1):
             lr = lr_at(cfg.schedule, lr0, epoch - 1) * lr_scale
@@ -292,7 +301,7 @@ def fit(
                 emit(BatchProgress(epoch, step, steps, loss, rate, remaining, tuple(losses)))
 
             outcome = train_one_epoch(
-                model, splits.train, t.batch_size, generator, optimiser, step_fn, control, on_progress, t.progress_interval, dtype, pipeline
+                net, splits.train, t.batch_size, generator, optimiser, step_fn, control, on_progress, t.progress_interval, dtype, pipeline
             )
             for step, new_lr in outcome.lr_changes:
                 lr_changes.append({"epoch": epoch, "step": step, "lr": new_lr})

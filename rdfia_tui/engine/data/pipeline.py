@@ -23,6 +23,9 @@ AUGMENTATIONS: Registry[Augment] = Registry("augmentation")
 
 
 def _rand(n: int, generator: torch.Generator, device: torch.device) -> Tensor:
+    """Uniform numbers drawn where the generator lives (the batch's device: no host copy, no sync)."""
+    if generator.device.type == device.type:
+        return torch.rand(n, generator=generator, device=generator.device)
     return torch.rand(n, generator=generator).to(device)
 
 
@@ -110,6 +113,11 @@ class InputPipeline:
     std: Tensor | None = None
     augments: list[tuple[str, Augment]] = field(default_factory=list)
     crop_size: int = 0
+    memory_format: torch.memory_format = torch.contiguous_format
+    _device_generator: torch.Generator | None = None
+
+    def _layout(self, x: Tensor) -> Tensor:
+        return x.contiguous(memory_format=self.memory_format) if x.dim() == 4 else x
 
     def _to_float(self, x: Tensor) -> Tensor:
         return x.to(self.dtype).div_(255.0) if x.dtype == torch.uint8 else x.to(self.dtype)
@@ -119,17 +127,28 @@ class InputPipeline:
             return x
         return (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
 
+    def generator_for(self, device: torch.device, generator: torch.Generator) -> torch.Generator:
+        """``generator`` on the CPU; elsewhere a generator on the device, seeded once from it."""
+        if device.type == generator.device.type:
+            return generator
+        if self._device_generator is None or self._device_generator.device != device:
+            seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+            self._device_generator = torch.Generator(device=device).manual_seed(seed)
+        return self._device_generator
+
     def train_batch(self, x: Tensor, generator: torch.Generator) -> Tensor:
         x = self._to_float(x)
+        if self.augments:
+            generator = self.generator_for(x.device, generator)
         for _, augment in self.augments:
             x = augment(x, self.cfg, generator)
-        return self._normalise(x)
+        return self._layout(self._normalise(x))
 
     def eval_batch(self, x: Tensor) -> Tensor:
         x = self._to_float(x)
         if self.crop_size and x.dim() == 4 and tuple(x.shape[-2:]) != (self.crop_size, self.crop_size):
             x = centre_crop(x, self.crop_size)
-        return self._normalise(x)
+        return self._layout(self._normalise(x))
 
 
 def build_pipeline(cfg: DataConfig, train_x: Tensor, dtype: torch.dtype = torch.float32) -> InputPipeline:

@@ -167,7 +167,8 @@ class MainScreen(Screen):
             self.acc_chart.clear()
             self.acc_chart.ylim = (0, 100)
             self.status_line.set_state(f"epoch 0/{event.epochs}")
-        self.log_view.add(f"started {event.preset} on {event.device} ({event.params:,} parameters): {event.run_dir}")
+        speed = f", {event.speed}" if event.speed else ""
+        self.log_view.add(f"started {event.preset} on {event.device} ({event.params:,} parameters{speed}): {event.run_dir}")
 
     def epoch_ended(self, event: EpochEnded) -> None:
         m = event.metrics

@@ -1,0 +1,143 @@
+"""How a run uses the hardware: autocast precision, memory layout and compilation.
+
+``train.precision``, ``train.channels_last``, ``train.compile`` and ``train.cuda_graphs`` are
+resolved here, once per run, into a :class:`Speed` that wraps the network. The defaults come
+from measurements (docs/benchmarks.md): channels_last made the course's convnet 1.4× faster on
+a 2-core CPU; bf16 autocast on a CPU without native bf16 made it 2.7× slower, so ``auto``
+uses bf16 only on CUDA and on CPUs that advertise AVX512-BF16 or AMX.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from rdfia_tui.engine.config import RunConfig
+from rdfia_tui.engine.registry import Registry
+
+Precision = Callable[[torch.device], "torch.dtype | None"]
+PRECISIONS: Registry[Precision] = Registry("precision")
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+@functools.cache
+def cpu_has_native_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """True when the CPU advertises AVX512-BF16 or AMX-BF16 (Linux only; False elsewhere)."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return any(flag in flags for flag in NATIVE_BF16_FLAGS)
+
+
+def _cuda_bf16(device: torch.device) -> bool:
+    return device.type == "cuda" and torch.cuda.is_bf16_supported()
+
+
+@PRECISIONS.register("auto")
+def auto_precision(device: torch.device) -> torch.dtype | None:
+    """bf16 where the hardware computes it natively; fp32 elsewhere."""
+    if _cuda_bf16(device) or (device.type == "cpu" and cpu_has_native_bf16()):
+        return torch.bfloat16
+    return None
+
+
+PRECISIONS.register("fp32", lambda device: None)
+PRECISIONS.register("bf16", lambda device: torch.bfloat16)
+
+
+class Autocast(nn.Module):
+    """Runs the wrapped network under autocast and hands back float32 logits."""
+
+    def __init__(self, inner: nn.Module, device_type: str, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.inner, self.device_type, self.dtype = inner, device_type, dtype
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(self.device_type, dtype=self.dtype):
+            return self.inner(x).float()
+
+
+def has_convolutions(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.Conv2d) for m in model.modules())
+
+
+@dataclass(frozen=True)
+class Speed:
+    """The resolved choices for one run, and the notes that explain them."""
+
+    autocast: torch.dtype | None = None
+    channels_last: bool = False
+    compile_mode: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        return torch.channels_last if self.channels_last else torch.contiguous_format
+
+    def apply(self, model: nn.Module, device: torch.device) -> nn.Module:
+        """The network to train and evaluate; ``model`` keeps its parameters (shared, not copied)."""
+        if self.channels_last:
+            model.to(memory_format=torch.channels_last)
+        net: nn.Module = model
+        if self.autocast is not None:
+            net = Autocast(net, device.type, self.autocast)
+        if self.compile_mode is not None:
+            net = torch.compile(net, mode=self.compile_mode)
+        return net
+
+    def wrap_step(self, step: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]) -> Callable:
+        """CUDA graphs replay into the same buffers: mark where each training step begins."""
+        if self.compile_mode != "reduce-overhead":
+            return step
+
+        def marked(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            torch.compiler.cudagraph_mark_step_begin()
+            loss, logits = step(x, y)
+            return loss.clone(), logits.clone()
+
+        return marked
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "precision": "bf16" if self.autocast == torch.bfloat16 else "fp32",
+            "channels_last": self.channels_last,
+            "compile": self.compile_mode or "off",
+        }
+
+    def describe(self) -> str:
+        d = self.to_dict()
+        layout = "channels_last" if self.channels_last else "contiguous"
+        compiled = "eager" if d["compile"] == "off" else f"compiled ({d['compile']})"
+        return f"{d['precision']}, {layout}, {compiled}"
+
+
+def resolve_speed(cfg: RunConfig, device: torch.device, model: nn.Module) -> Speed:
+    """What ``cfg.train`` asks for, as far as ``device`` and ``model`` allow it."""
+    t, notes = cfg.train, []
+    autocast = None
+    if t.dtype == "float32" and cfg.model.impl == "module":
+        autocast = PRECISIONS.get(t.precision)(device)
+    if autocast is not None and device.type == "mps":
+        autocast = None
+        notes.append("train.precision: bf16 autocast is not used on mps; training in fp32")
+    if t.precision == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():
+        notes.append("train.precision: this CPU has no native bf16 (AVX512-BF16/AMX), so bf16 is emulated and slower than fp32")
+    conv = has_convolutions(model)
+    channels_last = t.channels_last == "on" or (t.channels_last == "auto" and conv)
+    if t.channels_last == "on" and not conv:
+        notes.append("train.channels_last: the network has no convolution, so the layout changes nothing")
+    mode = None
+    if t.cuda_graphs and device.type == "cuda":
+        mode = "reduce-overhead"
+    elif t.cuda_graphs:
+        notes.append(f"train.cuda_graphs: CUDA graphs need a CUDA device, not {device.type}; ignored")
+    if mode is None and t.compile:
+        mode = "default"
+    return Speed(autocast, channels_last and conv, mode, tuple(notes))

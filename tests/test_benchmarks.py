@@ -1,0 +1,83 @@
+"""Each benchmark script runs with one command and prints JSON (tiny sizes: a smoke test, not a timing)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def bench(script: str, *args: str, timeout: float = 300) -> dict:
+    out = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)
+    assert result["machine"]["cores"] >= 1 and result["machine"]["date"]
+    return result
+
+
+def test_mlp_step_times_the_three_implementations() -> None:
+    result = bench("mlp_step.py", "--steps", "5", "--repeats", "1", "--threads", "1")
+    for size in ("circles", "mnist"):
+        times = result["results"][size]["us_per_step"]
+        assert set(times) == {"module", "autograd", "manual"}
+        assert all(t["median"] > 0 for t in times.values())
+        assert result["results"][size]["relative_to_module"]["module"] == 1.0
+
+
+def test_ui_overhead_runs_headless_and_in_the_console(tmp_path: Path) -> None:
+    result = bench("ui_overhead.py", "--preset", "circles-mlp", "--set", "train.epochs=2", "--repeats", "1", "--runs-dir", str(tmp_path))
+    for setting in ("default", "same"):
+        row = result["results"][setting]
+        assert row["headless_s"]["median"] > 0 and row["console_s"]["median"] > 0
+        assert row["ratio_of_medians"] == pytest.approx(row["console_s"]["median"] / row["headless_s"]["median"])
+    # two runs per setting, each leaving a record
+    assert len(list(tmp_path.glob("*/summary.json"))) == 4
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_startup_sees_the_first_frame_and_times_help() -> None:
+    result = bench("startup.py", "--repeats", "1")
+    assert 0 < result["first_frame_s"]["median"] < 60
+    assert 0 < result["help_s"]["median"] < 60
+
+
+def test_engine_vs_naive_on_a_few_real_images(shared_data: Path, tmp_path: Path) -> None:
+    result = bench(
+        "engine_vs_naive.py",
+        "--data",
+        str(shared_data),
+        "--limit",
+        "300",
+        "--repeats",
+        "1",
+        "--workers",
+        "0",
+        "--runs-dir",
+        str(tmp_path),
+    )
+    assert result["train_images"] == 270  # 300 minus the preset's 10 % validation split
+    assert result["naive_images_per_s"]["median"] > 0 and result["engine_images_per_s"]["median"] > 0
+    assert 0 <= result["naive_test_acc"]["median"] <= 1 and 0 <= result["engine_test_acc"]["median"] <= 1
+
+
+def test_missing_data_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "engine_vs_naive.py"), "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "cifar10.npz" in out.stderr
