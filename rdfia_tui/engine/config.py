@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 import tomllib
@@ -242,8 +243,9 @@ _TYPE_NAMES = {
 }
 
 
-def field_specs() -> list[FieldSpec]:
-    """Every key of every section, in declaration order."""
+@functools.cache
+def field_specs() -> tuple[FieldSpec, ...]:
+    """Every key of every section, in declaration order (computed once: type hints are slow to resolve)."""
     specs = []
     for section, cls in SECTIONS.items():
         hints = typing.get_type_hints(cls)
@@ -260,7 +262,7 @@ def field_specs() -> list[FieldSpec]:
                     check=f.metadata.get("check"),
                 )
             )
-    return specs
+    return tuple(specs)
 
 
 def spec_for(key: str) -> FieldSpec:
