@@ -12,59 +12,19 @@
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from types import SimpleNamespace
 
 import torch
 from common import data_root, emit, machine, spread
 from engine_vs_naive import engine_cfg, engine_run, naive_run, shared_images
-
-from rdfia_tui.engine.config import apply_overrides
-from rdfia_tui.engine.events import EpochEnded
-from rdfia_tui.engine.presets import load_preset
-from rdfia_tui.engine.training import fit
+from speed_settings import VARIANTS as SETTINGS
+from speed_settings import epoch_times
 
 VARIANTS = {
-    "fp32, contiguous, b128": ["train.precision=fp32", "train.channels_last=off", "train.batch_size=128"],
-    "bf16, channels_last, b128": ["train.precision=bf16", "train.channels_last=on", "train.batch_size=128"],
-    "bf16, channels_last, b512": ["train.precision=bf16", "train.channels_last=on", "train.batch_size=512"],
-    "bf16, channels_last, b512, compile": [
-        "train.precision=bf16",
-        "train.channels_last=on",
-        "train.batch_size=512",
-        "train.compile=true",
-    ],
-    "bf16, channels_last, b512, cuda graphs": [
-        "train.precision=bf16",
-        "train.channels_last=on",
-        "train.batch_size=512",
-        "train.cuda_graphs=true",
-    ],
+    name: extra
+    for name, extra in SETTINGS.items()
+    if name.startswith("fp32, contiguous") or "b512" in name or name == "bf16, channels_last"
 }
-
-
-def epoch_times(preset: str, overrides: list[str], root, runs_dir: str) -> dict[str, object]:
-    """Train-phase seconds and images/s per epoch (the first epoch, which compiles, reported apart)."""
-    metrics: list = []
-
-    def on_event(event) -> None:
-        if isinstance(event, EpochEnded) and event.metrics.epoch > 0:
-            metrics.append(event.metrics)
-
-    start = time.perf_counter()
-    result = fit(apply_overrides(load_preset(preset), overrides), on_event, runs_dir=runs_dir, data_root=root)
-    wall = time.perf_counter() - start
-    later = metrics[1:] or metrics
-    return {
-        "status": result.status,
-        "first_epoch_s": metrics[0].seconds,
-        "epoch_s": statistics.median(m.seconds for m in later),
-        "images_per_s": statistics.median(m.images_per_s for m in later),
-        "wall_s": wall,
-        "final_test_acc": result.summary.get("final_test_acc"),
-        "speed": result.summary.get("speed"),
-    }
 
 
 def main() -> None:

@@ -81,3 +81,28 @@ def test_missing_data_is_one_line_and_exit_2(tmp_path: Path) -> None:
     )
     assert out.returncode == 2
     assert out.stderr.strip().count("\n") == 0 and "cifar10.npz" in out.stderr
+
+
+def test_speed_settings_compares_variants_against_the_first(shared_data: Path, tmp_path: Path) -> None:
+    result = bench(
+        "speed_settings.py",
+        "--data",
+        str(shared_data),
+        "--limit",
+        "200",
+        "--epochs",
+        "1",
+        "--repeats",
+        "1",
+        "--only",
+        "fp32, contiguous",
+        "--only",
+        "fp32, channels_last, b512",
+        "--runs-dir",
+        str(tmp_path),
+    )
+    rows = result["results"]
+    assert list(rows) == ["fp32, contiguous", "fp32, channels_last, b512"]
+    assert rows["fp32, contiguous"]["relative_to_first_variant"] == 1.0
+    assert rows["fp32, contiguous"]["speed"] == {"precision": "fp32", "channels_last": False, "compile": "off"}
+    assert rows["fp32, channels_last, b512"]["speed"]["channels_last"] is True
