@@ -25,7 +25,19 @@ def resolve_config(args: argparse.Namespace) -> RunConfig:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    cfg = resolve_config(args)
+    return train(resolve_config(args), args)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from rdfia_tui.engine.checkpoint import resume_config
+
+    cfg = resume_config(args.run_dir, args.overrides)
+    args.runs_dir = None
+    return train(cfg, args, resume=args.run_dir)
+
+
+def train(cfg: RunConfig, args: argparse.Namespace, resume: str | None = None) -> int:
+    """Train headless (a new run, or ``resume`` a run folder), printing one line per epoch."""
     from rdfia_tui.engine.control import RunControl
     from rdfia_tui.engine.events import EpochEnded, Event, Notice, RunStarted
     from rdfia_tui.engine.training import fit
@@ -47,7 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     with stop_on_signals(control.stop) as received:
         try:
-            result = fit(cfg, on_event, control, runs_dir=args.runs_dir, data_root=args.data_root)
+            result = fit(cfg, on_event, control, runs_dir=args.runs_dir, data_root=args.data_root, resume=resume)
         except KeyboardInterrupt:
             print("rdfia-tui: interrupted; the records hold every completed epoch", file=sys.stderr)
             return 130
@@ -182,6 +194,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "tui": cmd_tui,
     "run": cmd_run,
+    "resume": cmd_resume,
     "layers": cmd_layers,
     "gradcheck": cmd_gradcheck,
     "presets": cmd_presets,

@@ -68,12 +68,21 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", help="shorthand for --set train.device=DEVICE (auto, cpu, cuda, cuda:N, mps)")
 
 
+def _resume_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder that was trained with train.checkpoint=epoch")
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="train.epochs=N", help="train for more epochs than planned"
+    )
+    p.add_argument("--data-root", help="where datasets live (default: $RDFIA_TUI_DATA, then a per-user cache folder)")
+
+
 def _runs_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs-dir", help="where run folders are (default: $RDFIA_TUI_RUNS, then ./runs)")
 
 
 COMMANDS["tui"] = ("open the console (the default when no command is given)", _tui_args)
 COMMANDS["run"] = ("train a preset headless, one line per epoch, and record the run", _run_args)
+COMMANDS["resume"] = ("continue a stopped run from its last checkpoint (train.checkpoint=epoch), in its own folder", _resume_args)
 COMMANDS["layers"] = ("print a preset's layer table: output shapes, parameters, receptive fields", _layers_args)
 COMMANDS["gradcheck"] = ("compare the hand-written MLP gradients with autograd on one batch", _gradcheck_args)
 COMMANDS["presets"] = ("list the shipped presets with their descriptions", lambda p: None)

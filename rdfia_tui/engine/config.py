@@ -179,6 +179,11 @@ class TrainConfig:
     channels_last: str = option(
         "auto", "NHWC memory layout for convolutions: auto (on for convnets), on or off", choices=("auto", "on", "off")
     )
+    checkpoint: str = option(
+        "off",
+        "epoch: save model, optimiser and RNG states after each epoch, so 'rdfia-tui resume RUN_DIR' continues exactly",
+        choices=("off", "epoch"),
+    )
     compile: bool = option(False, "torch.compile the network (the first steps pay the compile time); module impl only")
     cuda_graphs: bool = option(False, "on CUDA, compile with CUDA graphs (mode reduce-overhead) to cut kernel-launch overhead")
 

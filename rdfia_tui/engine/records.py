@@ -132,6 +132,13 @@ class RunRecord:
         record.write()
         return record
 
+    @classmethod
+    def reopen(cls, run_dir: Path, config: RunConfig, **kwargs: Any) -> RunRecord:
+        """The record of an existing run folder, continued (``rdfia-tui resume``)."""
+        record = cls(run_dir=Path(run_dir), config=config, **kwargs)
+        atomic_write(record.run_dir / "config.toml", config_mod.dumps(config))
+        return record
+
     def summary(self) -> dict[str, Any]:
         test = [(m.test_acc, m.epoch) for m in self.epochs if math.isfinite(m.test_acc)]
         # the earliest epoch wins a tie

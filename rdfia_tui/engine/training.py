@@ -13,6 +13,7 @@ from torch import nn
 
 from rdfia_tui.engine.boundary import decision_grid, plane_extent, sample_points
 from rdfia_tui.engine.catalog import LOSSES
+from rdfia_tui.engine.checkpoint import load_checkpoint, metrics_from_rows, metrics_rows, restore_rng, rng_states, save_checkpoint
 from rdfia_tui.engine.config import DataConfig, RunConfig
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.data.pipeline import InputPipeline, apply_zca, build_pipeline, fit_zca
@@ -180,9 +181,15 @@ def fit(
     *,
     runs_dir: str | Path | None = None,
     data_root: str | Path | None = None,
+    resume: str | Path | None = None,
 ) -> RunResult:
-    """Train ``cfg`` and record the run. User mistakes found before training raise RdfiaError."""
+    """Train ``cfg`` and record the run. User mistakes found before training raise RdfiaError.
+
+    With ``resume`` (a run folder holding a checkpoint), the run continues in that folder from its
+    last checkpointed epoch, with every state restored: the metrics equal an uninterrupted run's.
+    """
     control = control or RunControl()
+    checkpoint = load_checkpoint(Path(resume)) if resume is not None else None
     t = cfg.train
     device = resolve_device(t.device)
     if t.threads:
@@ -212,14 +219,16 @@ def fit(
         step_fn = MaxNormStep(step_fn, model, cfg.optim.max_norm)
     steps = steps_per_epoch(len(splits.train), t.batch_size)
 
-    record = RunRecord.create(
-        resolve_runs_dir(runs_dir),
-        cfg,
-        device=describe_device(device),
-        layers=table.to_dict(),
-        sizes={"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)},
-        class_names=splits.class_names,
-    )
+    record_fields = {
+        "device": describe_device(device),
+        "layers": table.to_dict(),
+        "sizes": {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)},
+        "class_names": splits.class_names,
+    }
+    if checkpoint is None:
+        record = RunRecord.create(resolve_runs_dir(runs_dir), cfg, **record_fields)
+    else:
+        record = RunRecord.reopen(Path(resume), cfg, started=checkpoint["started"], **record_fields)
     record.extra["speed"] = speed.to_dict()
     emit(
         RunStarted(
@@ -260,6 +269,41 @@ def fit(
     n_classes = splits.n_classes
     confusions: list[list[list[int]]] = []
     record.extra["test_confusion"] = confusions
+    lr_changes: list[dict[str, float]] = []
+    record.extra["lr_changes"] = lr_changes
+    lr0 = cfg.optim.lr
+    # A learning rate set by hand mid-run rescales the schedule from then on.
+    lr_scale = 1.0
+    start_epoch = 0
+    if checkpoint is not None:
+        model.load_state_dict(checkpoint["model"])
+        optimiser.load_state_dict(checkpoint["optimiser"])
+        restore_rng(checkpoint["rng"], generator)
+        if checkpoint["rng"].get("device_generator") is not None:
+            pipeline.restore_device_generator(device, checkpoint["rng"]["device_generator"])
+        start_epoch, lr_scale = checkpoint["epoch"], checkpoint["lr_scale"]
+        record.epochs = metrics_from_rows(checkpoint["epochs"])
+        confusions.extend(checkpoint["confusions"])
+        lr_changes.extend(checkpoint["lr_changes"])
+        record.extra["resumed"] = [*checkpoint.get("resumed", []), {"after_epoch": start_epoch, "at": time.time()}]
+
+    def save_state(epoch: int) -> None:
+        if t.checkpoint != "epoch":
+            return
+        state = {
+            "epoch": epoch,
+            "model": model.state_dict(),
+            "optimiser": optimiser.state_dict(),
+            "rng": rng_states(generator, pipeline.device_generator),
+            "lr_scale": lr_scale,
+            "epochs": metrics_rows(record.epochs),
+            "confusions": confusions,
+            "lr_changes": lr_changes,
+            "started": record.started,
+            "resumed": record.extra.get("resumed", []),
+        }
+        save_checkpoint(record.run_dir, state)
+
     samples = sample_indices(splits.test.y, n_classes) if len(splits.input_shape) == 3 else None
 
     def measure(epoch: int, train: tuple[float, float], lr: float, seconds: float = 0.0, rate: float = 0.0) -> EpochMetrics:
@@ -282,14 +326,16 @@ def fit(
             emit(BoundaryUpdated(metrics.epoch, tuple(map(tuple, grid)), x_range, y_range))
 
     try:
-        lr0 = cfg.optim.lr
-        # A learning rate set by hand mid-run rescales the schedule from then on.
-        lr_scale = 1.0
-        lr_changes: list[dict[str, float]] = []
-        record.extra["lr_changes"] = lr_changes
-        train_loss, train_acc = evaluate(net, splits.train, loss_fn, t.eval_batch_size, dtype, pipeline)
-        add_epoch(measure(0, (train_loss, train_acc), lr_at(cfg.schedule, lr0, 0)))
-        for epoch in range(1, t.epochs + 1):
+        if checkpoint is None:
+            train_loss, train_acc = evaluate(net, splits.train, loss_fn, t.eval_batch_size, dtype, pipeline)
+            add_epoch(measure(0, (train_loss, train_acc), lr_at(cfg.schedule, lr0, 0)))
+            save_state(0)
+        else:
+            record.write()
+            emit(Notice(f"resumed after epoch {start_epoch} from {record.run_dir / 'checkpoint.pt'}"))
+            for metrics, matrix in zip(record.epochs, confusions, strict=False):  # the history, for charts
+                emit(EpochEnded(metrics, t.epochs, tuple(map(tuple, matrix))))
+        for epoch in range(start_epoch + 1, t.epochs + 1):
             lr = lr_at(cfg.schedule, lr0, epoch - 1) * lr_scale
             set_lr(optimiser, lr)
 
@@ -319,6 +365,7 @@ def fit(
             rate = outcome.images / outcome.seconds if outcome.seconds > 0 else 0.0
             lr_used = optimiser.param_groups[0]["lr"]
             add_epoch(measure(epoch, (outcome.loss, outcome.acc), lr_used, outcome.seconds, rate))
+            save_state(epoch)
             if control.stop.is_set() and epoch < t.epochs:
                 return close("stopped", f"stopped by request after epoch {epoch}")
         return close("completed")

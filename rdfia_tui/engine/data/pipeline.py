@@ -136,6 +136,15 @@ class InputPipeline:
             self._device_generator = torch.Generator(device=device).manual_seed(seed)
         return self._device_generator
 
+    @property
+    def device_generator(self) -> torch.Generator | None:
+        return self._device_generator
+
+    def restore_device_generator(self, device: torch.device, state: Tensor) -> None:
+        """Recreate the device-side augmentation generator with a saved state (resume)."""
+        self._device_generator = torch.Generator(device=device)
+        self._device_generator.set_state(state)
+
     def train_batch(self, x: Tensor, generator: torch.Generator) -> Tensor:
         x = self._to_float(x)
         if self.augments:

@@ -1,0 +1,117 @@
+"""Checkpoints for exact resume: model, optimiser, learning-rate state and every RNG, saved atomically.
+
+With ``train.checkpoint = "epoch"``, ``checkpoint.pt`` in the run folder is replaced after each
+epoch (written to a temporary file, flushed, then renamed). It holds only tensors and plain
+Python values, so ``torch.load(weights_only=True)`` reads it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rdfia_tui.engine import config as config_mod
+from rdfia_tui.engine.config import RunConfig, apply_overrides
+from rdfia_tui.engine.errors import ConfigError, RecordError
+from rdfia_tui.engine.events import EpochMetrics
+from rdfia_tui.engine.records import read_summary
+
+CHECKPOINT = "checkpoint.pt"
+VERSION = 1
+
+
+def checkpoint_path(run_dir: Path) -> Path:
+    return Path(run_dir) / CHECKPOINT
+
+
+def rng_states(generator: torch.Generator, device_generator: torch.Generator | None) -> dict[str, Any]:
+    """Every random stream a run draws from: torch's global CPU RNG (dropout, init), the shuffling
+    and augmentation generator, a device-side augmentation generator, and the CUDA RNGs."""
+    return {
+        "torch": torch.get_rng_state(),
+        "generator": generator.get_state(),
+        "device_generator": device_generator.get_state() if device_generator is not None else None,
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None,
+    }
+
+
+def restore_rng(states: dict[str, Any], generator: torch.Generator) -> None:
+    torch.set_rng_state(states["torch"])
+    generator.set_state(states["generator"])
+    if states.get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def save_checkpoint(run_dir: Path, state: dict[str, Any]) -> None:
+    """Replace ``checkpoint.pt`` whole: a reader sees the previous checkpoint or this one, never a mix."""
+    path = checkpoint_path(run_dir)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save({"version": VERSION, **state}, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(run_dir: Path) -> dict[str, Any]:
+    path = checkpoint_path(run_dir)
+    if not path.is_file():
+        raise RecordError(
+            f"{run_dir} has no {CHECKPOINT}: it ran without train.checkpoint=epoch (or stopped before its first epoch); "
+            "start it again with --set train.checkpoint=epoch"
+        )
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a foreign or damaged file: say so in one line
+        raise RecordError(f"{path} cannot be read ({type(exc).__name__}); start the run again") from None
+    if not isinstance(state, dict) or state.get("version") != VERSION:
+        raise RecordError(f"{path} was written by another version of rdfia-tui; start the run again")
+    return state
+
+
+def metrics_rows(epochs: list[EpochMetrics]) -> list[dict[str, float]]:
+    return [asdict(m) for m in epochs]
+
+
+def metrics_from_rows(rows: list[dict[str, float]]) -> list[EpochMetrics]:
+    return [EpochMetrics(**row) for row in rows]
+
+
+RESUMABLE_KEYS = ("train.epochs",)
+
+
+def resume_config(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
+    """The config to continue ``run_dir`` with: its own, with at most ``train.epochs`` raised.
+
+    Raises RecordError (one line, what to do) when there is nothing to resume.
+    """
+    folder = Path(run_dir)
+    if not (folder / "config.toml").is_file():
+        raise RecordError(f"{folder} is not a run folder (no config.toml); list runs with 'rdfia-tui runs'")
+    cfg = config_mod.load(folder / "config.toml")
+    for item in overrides:
+        key = item.split("=", 1)[0].strip()
+        if key not in RESUMABLE_KEYS:
+            raise ConfigError(
+                f"--set {key}: only {', '.join(RESUMABLE_KEYS)} can change when resuming; start a new run for anything else", key=key
+            )
+    cfg = apply_overrides(cfg, list(overrides))
+    if not checkpoint_path(folder).is_file():
+        load_checkpoint(folder)  # raises the one-line explanation
+    try:
+        summary = read_summary(folder)
+    except (OSError, ValueError):
+        summary = {}
+    done = summary.get("epochs_completed", 0) if isinstance(summary, dict) else 0
+    if summary.get("status") == "completed" and done >= cfg.train.epochs:
+        raise RecordError(f"{folder} already completed its {done} epochs; train further with --set train.epochs={done + 10} (for example)")
+    return cfg
