@@ -88,6 +88,7 @@ class ScriptedEngine:
         self.diverge_at = diverge_at
         self.run_name = run_name
         self.runs: list[RunConfig] = []
+        self.resumed: list[Path | None] = []
         self.lr_requests: list[float] = []
         self.progress_sent = 0
         self.controls: list[RunControl] = []
@@ -107,7 +108,11 @@ class ScriptedEngine:
         if self.plane:
             emit(BoundaryUpdated(epoch, split_grid(epoch / max(epochs, 1)), (-1.0, 1.0), (-1.0, 1.0)))
 
-    def run(self, cfg: RunConfig, emit: Emit, control: RunControl, runs_dir: Path, data_root: str | None) -> None:
+    def run(
+        self, cfg: RunConfig, emit: Emit, control: RunControl, runs_dir: Path, data_root: str | None, resume: Path | None = None
+    ) -> None:
+        self.resumed.append(resume)
+
         def record(event: Event) -> None:
             self.events.append(event)
             emit(event)

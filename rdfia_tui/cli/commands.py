@@ -29,7 +29,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from rdfia_tui.engine.checkpoint import resume_config
+    from rdfia_tui.engine.resume import resume_config
 
     cfg = resume_config(args.run_dir, args.overrides)
     args.runs_dir = None

@@ -15,18 +15,11 @@ from typing import Any
 
 import torch
 
-from rdfia_tui.engine import config as config_mod
-from rdfia_tui.engine.config import RunConfig, apply_overrides
-from rdfia_tui.engine.errors import ConfigError, RecordError
+from rdfia_tui.engine.errors import RecordError
 from rdfia_tui.engine.events import EpochMetrics
-from rdfia_tui.engine.records import read_summary
+from rdfia_tui.engine.resume import checkpoint_path, no_checkpoint
 
-CHECKPOINT = "checkpoint.pt"
 VERSION = 1
-
-
-def checkpoint_path(run_dir: Path) -> Path:
-    return Path(run_dir) / CHECKPOINT
 
 
 def rng_states(generator: torch.Generator, device_generator: torch.Generator | None) -> dict[str, Any]:
@@ -65,10 +58,7 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any]) -> None:
 def load_checkpoint(run_dir: Path) -> dict[str, Any]:
     path = checkpoint_path(run_dir)
     if not path.is_file():
-        raise RecordError(
-            f"{run_dir} has no {CHECKPOINT}: it ran without train.checkpoint=epoch (or stopped before its first epoch); "
-            "start it again with --set train.checkpoint=epoch"
-        )
+        raise no_checkpoint(run_dir)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a foreign or damaged file: say so in one line
@@ -84,34 +74,3 @@ def metrics_rows(epochs: list[EpochMetrics]) -> list[dict[str, float]]:
 
 def metrics_from_rows(rows: list[dict[str, float]]) -> list[EpochMetrics]:
     return [EpochMetrics(**row) for row in rows]
-
-
-RESUMABLE_KEYS = ("train.epochs",)
-
-
-def resume_config(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
-    """The config to continue ``run_dir`` with: its own, with at most ``train.epochs`` raised.
-
-    Raises RecordError (one line, what to do) when there is nothing to resume.
-    """
-    folder = Path(run_dir)
-    if not (folder / "config.toml").is_file():
-        raise RecordError(f"{folder} is not a run folder (no config.toml); list runs with 'rdfia-tui runs'")
-    cfg = config_mod.load(folder / "config.toml")
-    for item in overrides:
-        key = item.split("=", 1)[0].strip()
-        if key not in RESUMABLE_KEYS:
-            raise ConfigError(
-                f"--set {key}: only {', '.join(RESUMABLE_KEYS)} can change when resuming; start a new run for anything else", key=key
-            )
-    cfg = apply_overrides(cfg, list(overrides))
-    if not checkpoint_path(folder).is_file():
-        load_checkpoint(folder)  # raises the one-line explanation
-    try:
-        summary = read_summary(folder)
-    except (OSError, ValueError):
-        summary = {}
-    done = summary.get("epochs_completed", 0) if isinstance(summary, dict) else 0
-    if summary.get("status") == "completed" and done >= cfg.train.epochs:
-        raise RecordError(f"{folder} already completed its {done} epochs; train further with --set train.epochs={done + 10} (for example)")
-    return cfg

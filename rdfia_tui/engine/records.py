@@ -199,5 +199,6 @@ def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
             except (OSError, ValueError):
                 continue
             if isinstance(summary, dict):
+                summary["run_dir"] = str(child)  # where it is now, even if the folder was moved
                 found.append(summary)
     return found

@@ -28,6 +28,7 @@ from rdfia_tui.engine.events import (
 )
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.records import resolve_runs_dir
+from rdfia_tui.engine.resume import resume_config
 from rdfia_tui.tui.commands import binding_commands
 from rdfia_tui.tui.messages import EngineEvent, LayersReady, ProgressEvent, RunRefused, TrainingDone
 from rdfia_tui.tui.runner import Engine, TorchEngine
@@ -174,18 +175,35 @@ class RdfiaApp(App):
             self.notify(f"fix the form first: {first}", severity="error")
             self.main.log_view.add(f"cannot start: {first}")
             return
+        self._begin(cfg)
+
+    def resume_run(self, run_dir: Path) -> None:
+        """Continue a stopped run in its own folder (from the runs screen); its config fills the form."""
+        if self.running:
+            self.notify("a run is already in progress", severity="warning")
+            return
+        try:
+            cfg = resume_config(run_dir)
+        except RdfiaError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.main.form.load(cfg)
+        self.main.log_view.add(f"resuming {Path(run_dir).name} from its last checkpoint")
+        self._begin(cfg, Path(run_dir))
+
+    def _begin(self, cfg: RunConfig, resume: Path | None = None) -> None:
         self.control = RunControl()
         self.running, self.run_dir, self.last_status = True, None, None
         self.refresh_bindings()
         self.current_lr = cfg.optim.lr
-        self.main.status_line.set_state("starting…")
-        self._train(cfg, self.control)
+        self.main.status_line.set_state("resuming…" if resume else "starting…")
+        self._train(cfg, self.control, resume)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train")
-    def _train(self, cfg: RunConfig, control: RunControl) -> None:
+    def _train(self, cfg: RunConfig, control: RunControl, resume: Path | None = None) -> None:
         """Runs in a thread: calls the engine and posts what it says; touches no widget."""
         try:
-            self.engine.run(cfg, self._post_event, control, self.runs_dir, self.data_root)
+            self.engine.run(cfg, self._post_event, control, self.runs_dir, self.data_root, resume)
         except RdfiaError as exc:
             self.post_message(RunRefused(str(exc), getattr(exc, "key", None)))
         except Exception as exc:

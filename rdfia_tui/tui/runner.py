@@ -16,7 +16,9 @@ from rdfia_tui.engine.events import Emit
 
 
 class Engine(Protocol):
-    def run(self, cfg: RunConfig, emit: Emit, control: RunControl, runs_dir: Path, data_root: str | None) -> Any: ...
+    def run(
+        self, cfg: RunConfig, emit: Emit, control: RunControl, runs_dir: Path, data_root: str | None, resume: Path | None = None
+    ) -> Any: ...
 
     def layer_table(self, cfg: RunConfig, data_root: str | None) -> Any: ...
 
@@ -29,7 +31,9 @@ def ui_threads() -> int:
 class TorchEngine:
     """The real engine: ``fit`` and ``inspect.layer_table``."""
 
-    def run(self, cfg: RunConfig, emit: Emit, control: RunControl, runs_dir: Path, data_root: str | None) -> Any:
+    def run(
+        self, cfg: RunConfig, emit: Emit, control: RunControl, runs_dir: Path, data_root: str | None, resume: Path | None = None
+    ) -> Any:
         import torch
 
         from rdfia_tui.engine.training import fit
@@ -37,7 +41,7 @@ class TorchEngine:
         if cfg.train.threads == 0:
             # torch's spinning worker threads would starve the UI thread of a core
             torch.set_num_threads(ui_threads())
-        return fit(cfg, emit, control, runs_dir=runs_dir, data_root=data_root)
+        return fit(cfg, emit, control, runs_dir=runs_dir, data_root=data_root, resume=resume)
 
     def layer_table(self, cfg: RunConfig, data_root: str | None) -> Any:
         from rdfia_tui.engine.inspect import layer_table

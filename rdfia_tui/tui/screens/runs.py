@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 from rdfia_tui.engine import config as config_mod
 from rdfia_tui.engine.errors import ConfigError
 from rdfia_tui.engine.records import list_runs
+from rdfia_tui.engine.resume import can_resume
 from rdfia_tui.tui.widgets.charts import SeriesChart
 
 
@@ -40,6 +41,7 @@ class RunsScreen(Screen):
     BINDINGS = [
         Binding("space", "toggle", "Select/unselect", id="runs-toggle"),
         Binding("o", "open", "Open in form (enter)", id="runs-open"),
+        Binding("u", "resume", "Resume", id="runs-resume", tooltip="Continue a stopped run from its last checkpoint"),
         Binding("escape,r", "back", "Back", id="runs-back"),
     ]
     DEFAULT_CSS = """
@@ -83,7 +85,7 @@ class RunsScreen(Screen):
                 "✓" if name in self.selected else " ",
                 name,
                 str(s.get("preset", "?")),
-                str(s.get("status", "?")),
+                str(s.get("status", "?")) + (" · resumable" if can_resume(s) else ""),
                 epochs,
                 _pct(s.get("final_test_acc")),
                 _pct(s.get("best_test_acc")),
@@ -155,6 +157,17 @@ class RunsScreen(Screen):
             return
         self.app.pop_screen()
         self.app.open_config(cfg)
+
+    def action_resume(self) -> None:
+        run = self._current()
+        if run is None:
+            return
+        if not can_resume(run):
+            reason = "it completed" if run.get("status") == "completed" else "it has no checkpoint (train.checkpoint=epoch)"
+            self.notify(f"{Path(run['run_dir']).name} cannot be resumed: {reason}", severity="warning")
+            return
+        self.app.pop_screen()
+        self.app.resume_run(Path(run["run_dir"]))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         # enter on a run (DataTable's own binding) opens it, like "o"

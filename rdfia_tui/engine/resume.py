@@ -1,0 +1,59 @@
+"""What can be resumed, decided without importing torch (the console asks before a run starts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdfia_tui.engine import config as config_mod
+from rdfia_tui.engine.config import RunConfig, apply_overrides
+from rdfia_tui.engine.errors import ConfigError, RecordError
+from rdfia_tui.engine.records import read_summary
+
+CHECKPOINT = "checkpoint.pt"
+RESUMABLE_KEYS = ("train.epochs",)
+
+
+def checkpoint_path(run_dir: str | Path) -> Path:
+    return Path(run_dir) / CHECKPOINT
+
+
+def no_checkpoint(run_dir: str | Path) -> RecordError:
+    return RecordError(
+        f"{run_dir} has no {CHECKPOINT}: it ran without train.checkpoint=epoch (or stopped before its first epoch); "
+        "start it again with --set train.checkpoint=epoch"
+    )
+
+
+def resume_config(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
+    """The config to continue ``run_dir`` with: its own, with at most ``train.epochs`` raised.
+
+    Raises RecordError or ConfigError (one line, what to do) when there is nothing to resume.
+    """
+    folder = Path(run_dir)
+    if not (folder / "config.toml").is_file():
+        raise RecordError(f"{folder} is not a run folder (no config.toml); list runs with 'rdfia-tui runs'")
+    cfg = config_mod.load(folder / "config.toml")
+    for item in overrides:
+        key = item.split("=", 1)[0].strip()
+        if key not in RESUMABLE_KEYS:
+            raise ConfigError(
+                f"--set {key}: only {', '.join(RESUMABLE_KEYS)} can change when resuming; start a new run for anything else", key=key
+            )
+    cfg = apply_overrides(cfg, list(overrides))
+    if not checkpoint_path(folder).is_file():
+        raise no_checkpoint(folder)
+    try:
+        summary = read_summary(folder)
+    except (OSError, ValueError):
+        summary = {}
+    summary = summary if isinstance(summary, dict) else {}
+    done = summary.get("epochs_completed", 0)
+    if summary.get("status") == "completed" and done >= cfg.train.epochs:
+        raise RecordError(f"{folder} already completed its {done} epochs; train further with --set train.epochs={done + 10} (for example)")
+    return cfg
+
+
+def can_resume(summary: dict) -> bool:
+    """A recorded run that has a checkpoint and did not complete (stopped, failed, or killed while running)."""
+    run_dir = summary.get("run_dir")
+    return bool(run_dir) and summary.get("status") != "completed" and checkpoint_path(run_dir).is_file()
