@@ -30,7 +30,10 @@ def read_npz(path: Path) -> RawDataset:
             arrays = [npz[k] for k in NPZ_KEYS]
             names = tuple(str(n) for n in npz["class_names"]) if "class_names" in npz.files else None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise DataError(f"{path}: not a readable .npz file ({exc}); save one with numpy.savez") from None
+        raise DataError(
+            f"{path}: not a readable .npz file ({type(exc).__name__}); "
+            "save one with numpy.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)"
+        ) from None
     return from_arrays(*arrays, names, source=str(path), layout="auto")
 
 
