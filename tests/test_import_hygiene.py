@@ -56,3 +56,32 @@ def test_cli_parser_does_not_import_torch() -> None:
 def test_config_and_presets_do_not_import_torch() -> None:
     loaded = _loaded_after("from rdfia_tui.engine.presets import list_presets\nlist_presets()")
     assert "torch" not in loaded
+
+
+def test_the_console_draws_its_first_frame_before_torch_is_imported(tmp_path) -> None:
+    """Textual's Ready event comes once the first frame is on screen; torch must not be loaded by then."""
+    code = (
+        "import asyncio, sys\n"
+        "from rdfia_tui.tui.app import RdfiaApp\n"
+        "seen = {}\n"
+        "import pathlib, rdfia_tui.tui.app as a\n"
+        "class Probe(RdfiaApp):\n"
+        "    CSS_PATH = str(pathlib.Path(a.__file__).with_name('app.tcss'))\n"
+        "    def on_ready(self):\n"
+        "        seen['torch_at_first_frame'] = 'torch' in sys.modules\n"
+        f"app = Probe(runs_dir={str(tmp_path)!r})\n"
+        "async def main():\n"
+        "    async with app.run_test(size=(120, 40)) as pilot:\n"
+        "        for _ in range(200):\n"
+        "            if 'torch_at_first_frame' in seen and 'total parameters' in app.main.layer_view.message:\n"
+        "                break\n"
+        "            await pilot.pause(0.05)\n"
+        "asyncio.run(main())\n"
+        "print('first-frame-torch', seen['torch_at_first_frame'])\n"
+        "print('torch-later', 'torch' in sys.modules)\n"
+    )
+    script = tmp_path / "probe.py"  # Textual reads an App subclass's source file, so not python -c
+    script.write_text(code)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "first-frame-torch False" in out
+    assert "torch-later True" in out  # the layer table's worker did import it, after the frame
