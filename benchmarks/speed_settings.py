@@ -68,12 +68,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=5000, help="training images (0: all 50,000)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--only", action="append", help="run only the variants whose name contains this (repeatable)")
+    parser.add_argument("--only", action="append", help="run only this variant (its exact name; repeatable)")
     parser.add_argument("--runs-dir", default="/tmp/rdfia-bench-runs")
     parser.add_argument("--out")
     args = parser.parse_args()
     root = data_root(args.data)
-    variants = {k: v for k, v in VARIANTS.items() if not args.only or any(o in k for o in args.only)}
+    variants = {k: v for k, v in VARIANTS.items() if not args.only or k in args.only}
     if not args.device.startswith("cuda"):
         variants = {k: v for k, v in variants.items() if "cuda graphs" not in k}
     base = [f"train.device={args.device}", f"train.epochs={args.epochs}", f"data.limit_train={args.limit}", "train.progress_interval=1.0"]

@@ -48,6 +48,11 @@ def resume_config(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = 
         summary = {}
     summary = summary if isinstance(summary, dict) else {}
     done = summary.get("epochs_completed", 0)
+    if done > cfg.train.epochs:
+        raise ConfigError(
+            f"train.epochs: got {cfg.train.epochs} but {folder} has already trained {done} epochs; give more epochs, not fewer",
+            key="train.epochs",
+        )
     if summary.get("status") == "completed" and done >= cfg.train.epochs:
         raise RecordError(f"{folder} already completed its {done} epochs; train further with --set train.epochs={done + 10} (for example)")
     return cfg
