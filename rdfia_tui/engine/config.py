@@ -85,6 +85,10 @@ class DataConfig:
     noise: float = option(0.08, "circles/moons: standard deviation of the Gaussian noise", check=at_least(0))
     seed: int = option(0, "seed that generates circles/moons and splits digits; fixed so every run sees the same data", check=at_least(0))
     image_size: int = option(0, "imagefolder: resize every image to this square size; 0 = keep (all must match)", check=at_least(0))
+    stream: bool = option(
+        False, "imagefolder: read the images from disk each epoch through DataLoader workers, for folders too large for memory"
+    )
+    workers: int = option(2, "stream: DataLoader worker processes decoding images", check=at_least(0))
     download: bool = option(True, "mnist/fashion-mnist/cifar10: download into the data root when missing")
     normalize: str = option(
         "none", "per-channel standardisation with train-split mean/std, applied to every split (Q19-20)", choices=NORMALISATIONS
@@ -362,6 +366,10 @@ def _cross_checks(cfg: RunConfig) -> None:
     d, m, o = cfg.data, cfg.model, cfg.optim
     if d.dataset in ("npz", "imagefolder") and not d.path:
         raise ConfigError(f"data.path: dataset '{d.dataset}' needs data.path; set it with --set data.path=FILE_OR_FOLDER", key="data.path")
+    if d.stream and d.dataset != "imagefolder":
+        raise ConfigError(f"data.stream: only an imagefolder is read from disk batch by batch, not {d.dataset!r}", key="data.stream")
+    if d.stream and d.zca:
+        raise ConfigError("data.zca: ZCA needs every training image in memory at once; set data.stream=false", key="data.zca")
     if m.impl != "module" and m.arch != "mlp":
         raise ConfigError(
             f"model.impl: got {m.impl!r}; only the mlp has a manual or autograd implementation, use 'module' for {m.arch}", key="model.impl"

@@ -19,6 +19,7 @@ from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.data.pipeline import InputPipeline, apply_zca, build_pipeline, fit_zca
 from rdfia_tui.engine.data.root import resolve_data_root
 from rdfia_tui.engine.data.splits import Split, Splits, load_raw, make_splits, shuffled_indices, steps_per_epoch
+from rdfia_tui.engine.data.streaming import batches_of
 from rdfia_tui.engine.device import describe_device, resolve_device
 from rdfia_tui.engine.events import (
     BatchProgress,
@@ -116,8 +117,9 @@ def train_one_epoch(
 
     step = 0
     pipeline = pipeline or InputPipeline(DataConfig(), dtype)
-    for step, idx in enumerate(shuffled_indices(split, batch_size, generator), start=1):
-        xb, yb = pipeline.train_batch(split.x[idx], generator), split.y[idx]
+    batches = list(shuffled_indices(split, batch_size, generator))
+    for step, (idx, stored) in enumerate(zip(batches, batches_of(split.x, batches), strict=True), start=1):
+        xb, yb = pipeline.train_batch(stored, generator), split.y[idx]
         if control.stop.is_set():
             out.stopped, step = True, step - 1
             break
@@ -162,8 +164,9 @@ def evaluate(
     model.eval()
     total = torch.zeros((), device=split.y.device, dtype=torch.float64 if dtype == torch.float64 else torch.float32)
     correct = torch.zeros((), dtype=torch.int64, device=split.y.device)
-    for start in range(0, len(split), batch_size):
-        xb, yb = pipeline.eval_batch(split.x[start : start + batch_size]), split.y[start : start + batch_size]
+    slices = [slice(start, start + batch_size) for start in range(0, len(split), batch_size)]
+    for part, stored in zip(slices, batches_of(split.x, slices), strict=True):
+        xb, yb = pipeline.eval_batch(stored), split.y[part]
         logits = model(xb)
         total += loss_fn(logits, yb).to(total.dtype) * len(yb)
         predicted = logits.argmax(dim=1)

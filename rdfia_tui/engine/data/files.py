@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,34 +42,44 @@ def load_npz(cfg: DataConfig, root: Path) -> RawDataset:
     return read_npz(Path(cfg.path).expanduser())
 
 
-def _read_split(folder: Path, classes: list[str], size: int) -> tuple[np.ndarray, np.ndarray]:
+def read_image(file: Path, size: int) -> np.ndarray:
+    """One image file as (H, W, 3) uint8, resized to size×size when ``size``."""
     from PIL import Image, UnidentifiedImageError
 
-    images, labels, shapes = [], [], set()
+    try:
+        with Image.open(file) as img:
+            img = img.convert("RGB")
+            if size:
+                img = img.resize((size, size))
+            return np.asarray(img, dtype=np.uint8)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise DataError(f"{file}: cannot read this image ({exc}); remove it or replace it") from None
+
+
+def _list_split(folder: Path, classes: list[str]) -> tuple[list[Path], list[int]]:
+    files, labels = [], []
     for label, cls in enumerate(classes):
         for file in sorted((folder / cls).iterdir()):
-            if file.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            try:
-                with Image.open(file) as img:
-                    img = img.convert("RGB")
-                    if size:
-                        img = img.resize((size, size))
-                    array = np.asarray(img, dtype=np.uint8)
-            except (UnidentifiedImageError, OSError) as exc:
-                raise DataError(f"{file}: cannot read this image ({exc}); remove it or replace it") from None
-            shapes.add(array.shape)
-            images.append(array)
-            labels.append(label)
-    if not images:
+            if file.suffix.lower() in IMAGE_SUFFIXES:
+                files.append(file)
+                labels.append(label)
+    if not files:
         raise DataError(f"{folder}: no images found in its class folders ({', '.join(classes)}); add .png or .jpg files")
-    if len(shapes) > 1:
-        raise DataError(f"{folder}: images have different sizes {sorted(shapes)[:3]}; set data.image_size to resize them")
-    return np.stack(images), np.asarray(labels, dtype=np.int64)
+    return files, labels
 
 
-def load_imagefolder(cfg: DataConfig, root: Path) -> RawDataset:
-    """``path/train/<class>/*.png`` and ``path/test/<class>/*.png``; class names from train."""
+@dataclass(frozen=True)
+class FolderListing:
+    """The files of an image folder and their labels; class indices come from train/."""
+
+    base: Path
+    classes: tuple[str, ...]
+    train: tuple[list[Path], list[int]]
+    test: tuple[list[Path], list[int]]
+
+
+def list_imagefolder(cfg: DataConfig) -> FolderListing:
+    """``path/train/<class>/*.png`` and ``path/test/<class>/*.png``, checked; nothing decoded yet."""
     base = Path(cfg.path).expanduser()
     if not base.is_dir():
         raise DataError(f"data.path: {base} is not a folder; give a folder holding train/ and test/ class folders")
@@ -78,11 +89,31 @@ def load_imagefolder(cfg: DataConfig, root: Path) -> RawDataset:
     classes = sorted(p.name for p in (base / "train").iterdir() if p.is_dir())
     if not classes:
         raise DataError(f"{base / 'train'}: no class folders; put each class's images in train/<class>/")
-    x_train, y_train = _read_split(base / "train", classes, cfg.image_size)
-    test_classes = [c for c in classes if (base / "test" / c).is_dir()]
     extra = sorted(p.name for p in (base / "test").iterdir() if p.is_dir() and p.name not in classes)
     if extra:
         raise DataError(f"{base / 'test'}: class folder(s) {', '.join(extra)} have no match in train/")
-    x_test, y_test_local = _read_split(base / "test", test_classes, cfg.image_size)
-    y_test = np.asarray([classes.index(test_classes[i]) for i in y_test_local], dtype=np.int64)
-    return from_arrays(x_train, y_train, x_test, y_test, tuple(classes), source=str(base), layout="nhwc")
+    test_classes = [c for c in classes if (base / "test" / c).is_dir()]
+    test_files, local = _list_split(base / "test", test_classes)
+    test_labels = [classes.index(test_classes[i]) for i in local]
+    return FolderListing(base, tuple(classes), _list_split(base / "train", classes), (test_files, test_labels))
+
+
+def _decode_all(files: list[Path], size: int, folder: Path) -> np.ndarray:
+    images = [read_image(f, size) for f in files]
+    shapes = {a.shape for a in images}
+    if len(shapes) > 1:
+        raise DataError(f"{folder}: images have different sizes {sorted(shapes)[:3]}; set data.image_size to resize them")
+    return np.stack(images)
+
+
+def load_imagefolder(cfg: DataConfig, root: Path) -> RawDataset:
+    """Every image of the folder decoded into memory (``data.stream`` reads them batch by batch instead)."""
+    listing = list_imagefolder(cfg)
+    if cfg.stream:
+        from rdfia_tui.engine.data.streaming import streamed_imagefolder
+
+        return streamed_imagefolder(listing, cfg)
+    x_train = _decode_all(listing.train[0], cfg.image_size, listing.base / "train")
+    x_test = _decode_all(listing.test[0], cfg.image_size, listing.base / "test")
+    y_train, y_test = (np.asarray(labels, dtype=np.int64) for labels in (listing.train[1], listing.test[1]))
+    return from_arrays(x_train, y_train, x_test, y_test, listing.classes, source=str(listing.base), layout="nhwc")

@@ -190,8 +190,9 @@ def channel_stats(x: Tensor, dtype: torch.dtype = torch.float32, chunk: int = 40
     dims = (0, 2, 3) if x.dim() == 4 else (0,)
     total = sq = None
     count = 0
-    for start in range(0, len(x), chunk):
-        part = x[start : start + chunk]
+    from rdfia_tui.engine.data.streaming import batches_of  # images on disk are decoded by workers
+
+    for part in batches_of(x, [slice(start, start + chunk) for start in range(0, len(x), chunk)]):
         part = part.to(torch.float64).div_(255.0) if part.dtype == torch.uint8 else part.to(torch.float64)
         s, q = part.sum(dim=dims), part.pow(2).sum(dim=dims)
         total, sq = (s, q) if total is None else (total + s, sq + q)

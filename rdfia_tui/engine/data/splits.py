@@ -11,6 +11,7 @@ import torch
 from rdfia_tui.engine.catalog import DATASETS
 from rdfia_tui.engine.config import DataConfig
 from rdfia_tui.engine.data.raw import RawDataset
+from rdfia_tui.engine.data.streaming import take
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,8 @@ def make_splits(raw: RawDataset, cfg: DataConfig, seed: int, device: torch.devic
         return Split(x.to(device).contiguous(), y.to(device))
 
     return Splits(
-        train=put(raw.x_train[train_idx], raw.y_train[train_idx]),
-        val=put(raw.x_train[val_idx], raw.y_train[val_idx]),
+        train=put(take(raw.x_train, train_idx), raw.y_train[train_idx]),
+        val=put(take(raw.x_train, val_idx), raw.y_train[val_idx]),
         test=put(raw.x_test, raw.y_test),
         input_shape=raw.input_shape,
         class_names=raw.class_names,

@@ -60,7 +60,10 @@ class RunsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"Runs in {self.runs_dir} — space selects runs to overlay, enter opens one in the form", classes="panel-title")
+            yield Static(
+                f"Runs in {self.runs_dir} — space selects runs to overlay, enter opens one in the form, u resumes a stopped one",
+                classes="panel-title",
+            )
             yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="runs-charts"):
                 yield SeriesChart("test accuracy (%)", id="runs-acc")
