@@ -169,7 +169,9 @@ class TrainConfig:
     loss: str = option("cross_entropy", "cross_entropy (softmax + log loss) or mse (softmax vs one-hot)", choices=LOSSES)
     eval_batch_size: int = option(1024, "examples per step when evaluating", check=at_least(1))
     progress_interval: float = option(0.1, "seconds between two progress events (and device syncs)", check=positive)
-    threads: int = option(0, "CPU threads for torch; 0 = automatic (every core headless, one fewer in the console)", check=at_least(0))
+    threads: int = option(
+        0, "CPU threads for torch; 0 = automatic (every core, but one fewer for an MLP in the console)", check=at_least(0)
+    )
     dtype: str = option(
         "float32",
         "floating-point type of the weights and inputs (float64 to compare implementations exactly)",

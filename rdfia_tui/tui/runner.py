@@ -23,9 +23,17 @@ class Engine(Protocol):
     def layer_table(self, cfg: RunConfig, data_root: str | None) -> Any: ...
 
 
-def ui_threads() -> int:
-    """Torch threads for a run inside the console: every core but one, which drawing needs."""
-    return max(1, (os.cpu_count() or 2) - 1)
+def ui_threads(cfg: RunConfig | None = None) -> int:
+    """Torch threads for a run inside the console (benchmarks/ui_overhead.py, docs/benchmarks.md).
+
+    A convnet spends its time in torch kernels that release the GIL: every core, and the
+    console costs about 1.07×. An MLP's small steps are Python-bound and share the GIL with the
+    drawing: one core fewer (1.33× on MNIST, against 2.65× with every core).
+    """
+    cores = os.cpu_count() or 2
+    if cfg is not None and cfg.model.arch == "convnet":
+        return cores
+    return max(1, cores - 1)
 
 
 class TorchEngine:
@@ -39,8 +47,8 @@ class TorchEngine:
         from rdfia_tui.engine.training import fit
 
         if cfg.train.threads == 0:
-            # torch's spinning worker threads would starve the UI thread of a core
-            torch.set_num_threads(ui_threads())
+            # an MLP's Python-bound steps would starve the drawing of a core; a convnet's kernels do not
+            torch.set_num_threads(ui_threads(cfg))
         return fit(cfg, emit, control, runs_dir=runs_dir, data_root=data_root, resume=resume)
 
     def layer_table(self, cfg: RunConfig, data_root: str | None) -> Any:

@@ -5,6 +5,25 @@ from __future__ import annotations
 from textual_plotext import PlotextPlot
 
 REDRAW_SECONDS = 0.25
+POINTS_PER_COLUMN = 2  # braille marks are two dots wide: more points than this cannot show
+
+
+def decimate(xs: list[float], ys: list[float], buckets: int) -> tuple[list[float], list[float]]:
+    """At most ``buckets`` points: the mean x and y of each run of consecutive points.
+
+    plotext is pure Python and draws every point it is given; a long run's per-batch loss has
+    tens of thousands, and drawing them four times a second took the GIL from the training loop.
+    """
+    n = len(xs)
+    if n <= buckets or buckets < 1:
+        return xs, ys
+    out_x, out_y = [], []
+    for b in range(buckets):
+        lo, hi = b * n // buckets, (b + 1) * n // buckets
+        if hi > lo:
+            out_x.append(sum(xs[lo:hi]) / (hi - lo))
+            out_y.append(sum(ys[lo:hi]) / (hi - lo))
+    return out_x, out_y
 
 
 class SeriesChart(PlotextPlot):
@@ -73,10 +92,12 @@ class SeriesChart(PlotextPlot):
         if self.ylabel:
             plt.ylabel(self.ylabel)
         plt.xlabel("epoch")
+        buckets = max(self.size.width, 40) * POINTS_PER_COLUMN
         for name, (xs, ys) in self.series.items():
             finite = [(x, y) for x, y in zip(xs, ys, strict=True) if y == y and abs(y) != float("inf")]
             if finite:
-                plt.plot([p[0] for p in finite], [p[1] for p in finite], label=name if self.legend else None, marker="braille")
+                px, py = decimate([p[0] for p in finite], [p[1] for p in finite], buckets)
+                plt.plot(px, py, label=name if self.legend else None, marker="braille")
         if self.ylim:
             low, high = self.ylim
             plt.ylim(low, high)
