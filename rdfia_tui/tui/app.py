@@ -108,7 +108,11 @@ class RdfiaApp(App):
             self.notify(str(exc), severity="error", timeout=10)
             cfg = load_preset(DEFAULT_PRESET)
         self.main.form.load(cfg)
+
+    def _start_when_ready(self) -> None:
+        """--start: the first valid config the form reports starts the run, once."""
         if self.start_now:
+            self.start_now = False
             self.call_after_refresh(self.action_start)
 
     RUN_ACTIONS = frozenset({"pause", "stop", "change_lr"})
@@ -149,6 +153,7 @@ class RdfiaApp(App):
         )
         if cfg is None:
             return
+        self._start_when_ready()
         key = (cfg.data, cfg.model)
         if key != self._layers_for:
             self._layers_for = key
