@@ -7,8 +7,6 @@ Python values, so ``torch.load(weights_only=True)`` reads it.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import torch
 
 from rdfia_tui.engine.errors import RecordError
 from rdfia_tui.engine.events import EpochMetrics
+from rdfia_tui.engine.records import atomic_replace
 from rdfia_tui.engine.resume import checkpoint_path, no_checkpoint
 
 VERSION = 1
@@ -42,17 +41,7 @@ def restore_rng(states: dict[str, Any], generator: torch.Generator) -> None:
 
 def save_checkpoint(run_dir: Path, state: dict[str, Any]) -> None:
     """Replace ``checkpoint.pt`` whole: a reader sees the previous checkpoint or this one, never a mix."""
-    path = checkpoint_path(run_dir)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save({"version": VERSION, **state}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_replace(checkpoint_path(run_dir), lambda fh: torch.save({"version": VERSION, **state}, fh))
 
 
 def load_checkpoint(run_dir: Path) -> dict[str, Any]:

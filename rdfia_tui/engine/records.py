@@ -11,9 +11,10 @@ import platform
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from rdfia_tui import __version__
 from rdfia_tui.engine import config as config_mod
@@ -34,10 +35,16 @@ def resolve_runs_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 def atomic_write(path: Path, text: str) -> None:
     """Write through a temporary file in the same folder, then rename over ``path``."""
+    atomic_replace(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def atomic_replace(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """``write`` fills a temporary file in ``path``'s folder; it is flushed, then renamed over ``path``,
+    so a reader sees the old file or the new one, never a mix."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
