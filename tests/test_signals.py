@@ -58,9 +58,10 @@ def wait_for_rows(runs: Path, rows: int, timeout: float = 90) -> Path:
 
 
 def test_a_second_sigint_quits_at_once_with_valid_records(tmp_path: Path) -> None:
-    data = make_npz(tmp_path / "big.npz", [1000, 1000], [100, 100], size=32)
+    data = make_npz(tmp_path / "big.npz", [1000, 1000], [10, 10], size=32)
     runs = tmp_path / "runs"
-    # one slow full-batch step per epoch, so the second Ctrl-C lands while the first waits for the step
+    # one slow full-batch step per epoch and next to nothing else (no val, 20 test images), so the
+    # second Ctrl-C lands while the first waits for the step
     proc = start(
         [
             "run",
@@ -77,13 +78,17 @@ def test_a_second_sigint_quits_at_once_with_valid_records(tmp_path: Path) -> Non
             "train.batch_size=0",
             "--set",
             "train.epochs=50",
+            "--set",
+            "data.val_split=0",
         ]
     )
     run = wait_for_rows(runs, 1)
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.1)
+    first = proc.stderr.readline()  # the handler's line: the first Ctrl-C has been taken
+    assert "SIGINT received" in first
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
+    err = first + err
     assert proc.returncode == 130, err
     assert "interrupted; the records hold every completed epoch" in err and "Traceback" not in err
     summary = json.loads((run / "summary.json").read_text())
