@@ -156,3 +156,16 @@ def test_compiled_network_trains(tmp_path: Path, runs_dir: Path) -> None:
     assert read_summary(compiled.run_dir)["speed"]["compile"] == "default"
     for x, y in zip(compiled.summary["epochs"], eager.summary["epochs"], strict=True):
         assert x["train_loss"] == pytest.approx(y["train_loss"], rel=1e-3)
+
+
+def test_auto_precision_keeps_an_mlp_in_fp32_even_with_native_bf16(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a CPU with AMX, bf16 autocast made module and manual MLPs disagree at epoch 0; an MLP gains nothing from it."""
+    import rdfia_tui.engine.speed as speed_mod
+
+    monkeypatch.setattr(speed_mod, "cpu_has_native_bf16", lambda: True)
+    cfg = load_preset("circles-mlp")
+    assert resolve_speed(cfg, CPU, build_model(cfg.model, (2,), 2)).autocast is None
+    conv_cfg, net = convnet_and_cfg()
+    assert resolve_speed(conv_cfg, CPU, net).autocast == torch.bfloat16
+    forced = apply_overrides(cfg, ["train.precision=bf16"])
+    assert resolve_speed(forced, CPU, build_model(cfg.model, (2,), 2)).autocast == torch.bfloat16

@@ -42,7 +42,7 @@ def _cuda_bf16(device: torch.device) -> bool:
 
 @PRECISIONS.register("auto")
 def auto_precision(device: torch.device) -> torch.dtype | None:
-    """bf16 where the hardware computes it natively; fp32 elsewhere."""
+    """bf16 where the hardware computes it natively; fp32 elsewhere (and always for networks without convolutions)."""
     if _cuda_bf16(device) or (device.type == "cpu" and cpu_has_native_bf16()):
         return torch.bfloat16
     return None
@@ -121,15 +121,17 @@ class Speed:
 def resolve_speed(cfg: RunConfig, device: torch.device, model: nn.Module) -> Speed:
     """What ``cfg.train`` asks for, as far as ``device`` and ``model`` allow it."""
     t, notes = cfg.train, []
+    conv = has_convolutions(model)
     autocast = None
-    if t.dtype == "float32" and cfg.model.impl == "module":
+    # auto: bf16 pays only in convolutions; an MLP (labs 4-5) stays fp32, so its three
+    # implementations give the same numbers on every machine
+    if t.dtype == "float32" and cfg.model.impl == "module" and (conv or t.precision != "auto"):
         autocast = PRECISIONS.get(t.precision)(device)
     if autocast is not None and device.type == "mps":
         autocast = None
         notes.append("train.precision: bf16 autocast is not used on mps; training in fp32")
     if t.precision == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():
         notes.append("train.precision: this CPU has no native bf16 (AVX512-BF16/AMX), so bf16 is emulated and slower than fp32")
-    conv = has_convolutions(model)
     channels_last = t.channels_last == "on" or (t.channels_last == "auto" and conv)
     if t.channels_last == "on" and not conv:
         notes.append("train.channels_last: the network has no convolution, so the layout changes nothing")
