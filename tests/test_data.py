@@ -14,7 +14,8 @@ import torch
 
 from rdfia_tui.engine.config import DataConfig, RunConfig, apply_overrides
 from rdfia_tui.engine.data import vision
-from rdfia_tui.engine.data.files import load_imagefolder, load_npz, read_npz
+from rdfia_tui.engine.data.imagefolder import load_imagefolder
+from rdfia_tui.engine.data.npz import load_npz, read_npz
 from rdfia_tui.engine.data.raw import RawDataset, from_arrays
 from rdfia_tui.engine.data.root import ENV_DATA, resolve_data_root
 from rdfia_tui.engine.data.splits import Split, as_input, load_raw, make_splits, shuffled_batches, steps_per_epoch
@@ -509,10 +510,17 @@ def test_imagefolder_shapes_and_labels(tmp_path: Path) -> None:
 
 
 def test_imagefolder_test_labels_follow_train_classes(tmp_path: Path) -> None:
-    base = _folder(tmp_path / "imgs", test_classes=("emu",))
+    base = _folder(tmp_path / "imgs")
     raw = load_imagefolder(DataConfig(dataset="imagefolder", path=str(base)), tmp_path)
-    assert raw.y_test.tolist() == [2]
-    assert int(raw.x_test[0, 2].min()) == 255
+    assert raw.y_test.tolist() == [0, 1, 2]
+    assert int(raw.x_test[2, 2].min()) == 255
+
+
+def test_imagefolder_test_without_a_class_is_refused(tmp_path: Path) -> None:
+    base = _folder(tmp_path / "imgs", test_classes=("emu",))
+    with pytest.raises(DataError) as info:
+        load_imagefolder(DataConfig(dataset="imagefolder", path=str(base)), tmp_path)
+    assert "only in train/: cat, dog" in _one_line(info)
 
 
 def test_imagefolder_grey_images_become_rgb(tmp_path: Path) -> None:
@@ -532,7 +540,7 @@ def test_imagefolder_empty_class_folders(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         load_imagefolder(DataConfig(dataset="imagefolder", path=str(base)), tmp_path)
     message = _one_line(info)
-    assert "no images" in message and "cat" in message
+    assert "no readable image" in message and "cat" in message
 
 
 def test_imagefolder_without_class_folders_or_splits(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from rdfia_tui.engine import catalog
 from rdfia_tui.engine.config import DataConfig, ModelConfig, RunConfig, apply_overrides
-from rdfia_tui.engine.data.files import read_npz
+from rdfia_tui.engine.data.npz import read_npz
 from rdfia_tui.engine.data.pipeline import (
     AUGMENTATIONS,
     InputPipeline,

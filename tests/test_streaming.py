@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from rdfia_tui.engine.config import ConfigError, DataConfig, ModelConfig, RunConfig, apply_overrides
-from rdfia_tui.engine.data.files import load_imagefolder
+from rdfia_tui.engine.data.imagefolder import load_imagefolder
 from rdfia_tui.engine.data.streaming import LazyImages, batches_of
 from rdfia_tui.engine.errors import DataError
 from rdfia_tui.engine.records import read_metrics_csv

@@ -233,6 +233,7 @@ def fit(
     else:
         record = RunRecord.reopen(Path(resume), cfg, started=checkpoint["started"], **record_fields)
     record.extra["speed"] = speed.to_dict()
+    record.extra["data"] = raw.report
     emit(
         RunStarted(
             run_dir=record.run_dir,
@@ -255,7 +256,7 @@ def fit(
         x_range, y_range = plane_extent(splits.train.x.float())
         points, labels = sample_points(splits.train.x, splits.train.y)
         emit(PlanePoints(tuple(map(tuple, points)), tuple(labels), x_range, y_range))
-    for note in speed.notes:
+    for note in (*raw.notes, *speed.notes):
         emit(Notice(note))
     if t.batch_size > len(splits.train):
         emit(

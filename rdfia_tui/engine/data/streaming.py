@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 from rdfia_tui.engine.config import DataConfig
-from rdfia_tui.engine.data.files import FolderListing, read_image
+from rdfia_tui.engine.data.images import read_image
 from rdfia_tui.engine.data.raw import RawDataset
 from rdfia_tui.engine.errors import DataError
+
+if TYPE_CHECKING:
+    from rdfia_tui.engine.data.imagefolder import FolderListing
 
 Index = torch.Tensor | slice
 
@@ -119,4 +123,4 @@ def streamed_imagefolder(listing: FolderListing, cfg: DataConfig) -> RawDataset:
         return LazyImages(ImageFiles(files, cfg.image_size, shape), torch.arange(len(files)), torch.device("cpu"), cfg.workers)
 
     labels = [torch.tensor(split[1], dtype=torch.int64) for split in (listing.train, listing.test)]
-    return RawDataset(lazy(listing.train[0]), labels[0], lazy(listing.test[0]), labels[1], listing.classes)
+    return RawDataset(lazy(listing.train[0]), labels[0], lazy(listing.test[0]), labels[1], listing.classes, listing.notes, listing.report)

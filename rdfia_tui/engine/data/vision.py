@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from rdfia_tui.engine.config import DataConfig
-from rdfia_tui.engine.data.files import read_npz
+from rdfia_tui.engine.data.npz import read_npz
 from rdfia_tui.engine.data.raw import RawDataset, from_arrays
 from rdfia_tui.engine.errors import DataError
 
@@ -48,6 +49,27 @@ def _mnist_like(cls_name: str) -> tuple[Callable[[Path], Arrays | None], Callabl
     return read, download
 
 
+class ArraysOnly(pickle.Unpickler):
+    """Unpickles numpy arrays and plain containers only, so a crafted batch file cannot run code."""
+
+    ALLOWED = frozenset(
+        {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+            ("numpy.core.multiarray", "scalar"),
+            ("numpy._core.multiarray", "scalar"),
+            ("_codecs", "encode"),
+        }
+    )
+
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in self.ALLOWED:
+            raise DataError(f"a CIFAR-10 batch file refers to {module}.{name}, which is not data; delete the folder and download it again")
+        return super().find_class(module, name)
+
+
 def _read_cifar10_folder(root: Path) -> Arrays | None:
     folder = root / "cifar-10-batches-py"
     names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]
@@ -56,7 +78,7 @@ def _read_cifar10_folder(root: Path) -> Arrays | None:
 
     def unpickle(name: str) -> dict:
         with open(folder / name, "rb") as fh:
-            return pickle.load(fh, encoding="latin1")
+            return ArraysOnly(fh, encoding="latin1").load()
 
     def split(batch_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
         batches = [unpickle(n) for n in batch_names]
@@ -94,11 +116,9 @@ def load_vision(source: VisionSource, cfg: DataConfig, root: Path) -> RawDataset
     failure = "downloads are off (data.download = false)"
     if arrays is None and cfg.download:
         try:
-            root.mkdir(parents=True, exist_ok=True)
-            source.download(root)
-            arrays = source.read_folder(root)
+            arrays = _download(source, root)
         except Exception as exc:
-            failure = f"the download failed ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'no detail'})"
+            failure = f"the download failed ({describe_failure(exc)})"
     if arrays is None:
         raise DataError(
             f"{source.name} not found: looked for {npz} and {root / source.folder}/, and {failure}. "
@@ -107,6 +127,33 @@ def load_vision(source: VisionSource, cfg: DataConfig, root: Path) -> RawDataset
         )
     x_train, y_train, x_test, y_test, classes = arrays
     return from_arrays(x_train, y_train, x_test, y_test, classes, source=f"{source.name} in {root}", layout="nchw")
+
+
+def describe_failure(exc: BaseException, limit: int = 200) -> str:
+    """An exception in one line: its type and its whole text with the line breaks folded, cut at ``limit``."""
+    text = " ".join(str(exc).split()) or (repr(exc.__context__) if exc.__context__ else "no detail")
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"{type(exc).__name__}: {text}"
+
+
+def _download(source: VisionSource, root: Path) -> Arrays | None:
+    """Download into ``root``; on failure, remove what this attempt created (empty folders, partial files)."""
+    existed = root.exists()
+    before = set(root.iterdir()) if existed else set()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        source.download(root)
+        return source.read_folder(root)
+    except BaseException:
+        for entry in set(root.iterdir()) - before if root.is_dir() else ():
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        if not existed:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
 
 
 def load_mnist(cfg: DataConfig, root: Path) -> RawDataset:

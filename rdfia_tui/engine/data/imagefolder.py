@@ -1,0 +1,214 @@
+"""An image folder: ``path/train/<class>/…`` and ``path/test/<class>/…``, listed, checked and decoded.
+
+What counts as a class: every folder directly under ``train/`` except hidden ones (a leading
+dot, such as ``.ipynb_checkpoints``) and those that tools and systems leave behind
+(``__MACOSX``, ``__pycache__``, ``@eaDir``, …). What counts as an image: every file under a
+class folder, at any depth, that Pillow identifies from its content, whatever its extension;
+hidden files and tools' files (``.DS_Store``, ``._x.png``, ``Thumbs.db``) are ignored. Nothing
+is left out silently: every ignored folder, skipped file and converted mode is counted in the
+dataset's report (``summary.json``) and summed up in its notes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rdfia_tui.engine.config import DataConfig
+from rdfia_tui.engine.data.images import check_header, read_header, read_image
+from rdfia_tui.engine.data.raw import RawDataset, from_arrays
+from rdfia_tui.engine.errors import DataError
+
+TOOL_NAMES = frozenset(
+    {"__MACOSX", "__pycache__", "@eaDir", "$RECYCLE.BIN", "System Volume Information", "lost+found", "Thumbs.db", "desktop.ini"}
+)
+SPLITS = ("train", "test")
+EXAMPLES_KEPT = 10  # skipped files named in the report, per reason
+
+
+def ignored_name(name: str) -> bool:
+    """True for hidden names (a leading dot), editor backups (a trailing ~) and the files and folders tools leave."""
+    return name.startswith(".") or name.endswith("~") or name in TOOL_NAMES
+
+
+@dataclass
+class SplitSurvey:
+    """What listing one split found: counts for the report, and the images with their labels."""
+
+    files: list[Path] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    found: int = 0
+    ignored: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    skipped_files: dict[str, list[str]] = field(default_factory=dict)
+    modes: Counter[str] = field(default_factory=Counter)
+    changed: Counter[str] = field(default_factory=Counter)
+
+    def skip(self, file: Path, reason: str) -> None:
+        self.skipped[reason] += 1
+        self.skipped_files.setdefault(reason, [])
+        if len(self.skipped_files[reason]) < EXAMPLES_KEPT:
+            self.skipped_files[reason].append(str(file))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "found": self.found,
+            "used": len(self.files),
+            "ignored_hidden_or_tool_files": self.ignored,
+            "skipped": dict(self.skipped),
+            "skipped_examples": self.skipped_files,
+            "modes": dict(self.modes),
+            "changed": dict(self.changed),
+        }
+
+
+@dataclass(frozen=True)
+class FolderListing:
+    """The images of an image folder and their labels, checked; nothing decoded yet."""
+
+    base: Path
+    classes: tuple[str, ...]
+    train: tuple[list[Path], list[int]]
+    test: tuple[list[Path], list[int]]
+    notes: tuple[str, ...] = ()
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def _walk(folder: Path) -> tuple[list[Path], int]:
+    """Every file under ``folder`` (links followed, sorted), and how many hidden or tool entries were passed over."""
+    files, ignored = [], 0
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        ignored += sum(ignored_name(d) for d in dirs) + sum(ignored_name(n) for n in names)
+        dirs[:] = sorted(d for d in dirs if not ignored_name(d))
+        files.extend(Path(root) / n for n in sorted(names) if not ignored_name(n))
+    return files, ignored
+
+
+def _why_skipped(file: Path) -> str:
+    return f"not an image Pillow can read ({file.suffix.lower() or 'no extension'})"
+
+
+def survey_split(folder: Path, classes: tuple[str, ...]) -> SplitSurvey:
+    """Identify every file of every class folder by its content; refuse modes that cannot be read right."""
+    survey = SplitSurvey()
+    for label, cls in enumerate(classes):
+        files, ignored = _walk(folder / cls)
+        survey.found += len(files)
+        survey.ignored += ignored
+        used = 0
+        for file in files:
+            header = read_header(file)
+            if header.mode is None:
+                survey.skip(file, _why_skipped(file))
+                continue
+            rule = check_header(file, header)
+            survey.files.append(file)
+            survey.labels.append(label)
+            survey.modes[header.mode] += 1
+            if rule.change:
+                survey.changed[f"{rule.change} (mode {header.mode})"] += 1
+            if header.frames > 1:
+                survey.changed["several frames: the first one used"] += 1
+            used += 1
+        if not used:
+            what = f"its {len(files)} file(s) are not images Pillow can read" if files else "it is empty"
+            raise DataError(f"{folder / cls}: no readable image ({what}); put at least one image in every class folder, or remove it")
+    return survey
+
+
+def class_folders(split: Path) -> tuple[tuple[str, ...], list[str]]:
+    """The class names under ``split`` (sorted) and the entries beside them that are not classes."""
+    classes, passed = [], []
+    for entry in sorted(split.iterdir()):
+        if entry.is_dir() and not ignored_name(entry.name):
+            classes.append(entry.name)
+        else:
+            passed.append(f"{split.name}/{entry.name}" + ("/" if entry.is_dir() else ""))
+    return tuple(classes), passed
+
+
+def _check_layout(base: Path) -> None:
+    if not base.is_dir():
+        raise DataError(f"data.path: {base} is not a folder; give a folder holding train/ and test/ class folders")
+    for split in SPLITS:
+        if not (base / split).is_dir():
+            raise DataError(f"{base}: no {split}/ folder; an image folder needs train/<class>/ and test/<class>/")
+
+
+def _same_classes(base: Path, train: tuple[str, ...], test: tuple[str, ...]) -> None:
+    if not train:
+        raise DataError(f"{base / 'train'}: no class folders; put each class's images in train/<class>/")
+    only_train, only_test = sorted(set(train) - set(test)), sorted(set(test) - set(train))
+    if only_train or only_test:
+        parts = [f"only in {name}/: {', '.join(names)}" for name, names in (("train", only_train), ("test", only_test)) if names]
+        raise DataError(f"{base}: train/ and test/ must have the same class folders ({'; '.join(parts)})")
+
+
+def _notes(passed: list[str], surveys: dict[str, SplitSurvey]) -> tuple[str, ...]:
+    notes = []
+    if passed:
+        shown = ", ".join(passed[:5]) + (f" and {len(passed) - 5} more" if len(passed) > 5 else "")
+        notes.append(f"imagefolder: not classes, ignored: {shown} (hidden, left by a tool, or a file beside the class folders)")
+    ignored = sum(s.ignored for s in surveys.values())
+    if ignored:
+        notes.append(f"imagefolder: ignored {ignored} hidden or tool file(s) inside the class folders (such as .DS_Store)")
+    skipped: Counter[str] = sum((s.skipped for s in surveys.values()), Counter())
+    for reason, count in sorted(skipped.items()):
+        notes.append(f"imagefolder: skipped {count} file(s): {reason}; summary.json lists them")
+    changed: Counter[str] = sum((s.changed for s in surveys.values()), Counter())
+    for change, count in sorted(changed.items()):
+        notes.append(f"imagefolder: {change}: {count} image(s)")
+    return tuple(notes)
+
+
+def list_imagefolder(cfg: DataConfig) -> FolderListing:
+    """Both splits listed and checked: same classes, a readable image in each, every mode handled."""
+    base = Path(cfg.path).expanduser()
+    _check_layout(base)
+    (classes, passed_train), (test_classes, passed_test) = (class_folders(base / s) for s in SPLITS)
+    _same_classes(base, classes, test_classes)
+    surveys = {split: survey_split(base / split, classes) for split in SPLITS}
+    passed = passed_train + passed_test
+    report = {
+        "source": "imagefolder",
+        "path": str(base),
+        "classes": list(classes),
+        "not_classes": passed,
+        "resized_to": cfg.image_size or None,
+        **{split: survey.to_dict() for split, survey in surveys.items()},
+    }
+    return FolderListing(
+        base,
+        classes,
+        (surveys["train"].files, surveys["train"].labels),
+        (surveys["test"].files, surveys["test"].labels),
+        _notes(passed, surveys),
+        report,
+    )
+
+
+def _decode_all(files: list[Path], size: int, folder: Path) -> np.ndarray:
+    images = [read_image(f, size) for f in files]
+    shapes = {a.shape for a in images}
+    if len(shapes) > 1:
+        raise DataError(f"{folder}: images have different sizes {sorted(shapes)[:3]}; set data.image_size to resize them")
+    return np.stack(images)
+
+
+def load_imagefolder(cfg: DataConfig, root: Path) -> RawDataset:
+    """Every image of the folder decoded into memory (``data.stream`` reads them batch by batch instead)."""
+    listing = list_imagefolder(cfg)
+    if cfg.stream:
+        from rdfia_tui.engine.data.streaming import streamed_imagefolder
+
+        return streamed_imagefolder(listing, cfg)
+    x_train = _decode_all(listing.train[0], cfg.image_size, listing.base / "train")
+    x_test = _decode_all(listing.test[0], cfg.image_size, listing.base / "test")
+    y_train, y_test = (np.asarray(labels, dtype=np.int64) for labels in (listing.train[1], listing.test[1]))
+    raw = from_arrays(x_train, y_train, x_test, y_test, listing.classes, source=str(listing.base), layout="nhwc")
+    return raw.with_report(listing.notes, listing.report)
