@@ -31,8 +31,15 @@ def decision_grid(
 ) -> list[list[int]]:
     """The class ``model`` predicts at the centre of each cell; row 0 is the top (largest y)."""
     device = next(model.parameters()).device
-    xs = torch.linspace(x_range[0], x_range[1], width * 2 + 1, dtype=dtype, device=device)[1::2]
-    ys = torch.linspace(y_range[1], y_range[0], height * 2 + 1, dtype=dtype, device=device)[1::2]
+    finite = torch.finfo(dtype)
+
+    def centres(start: float, end: float, n: int) -> torch.Tensor:
+        # in float64, then clamped: an extent near float32's limit must not overflow the grid
+        line = torch.linspace(start, end, n * 2 + 1, dtype=torch.float64)[1::2]
+        return line.clamp(finite.min, finite.max).to(device=device, dtype=dtype)
+
+    xs = centres(x_range[0], x_range[1], width)
+    ys = centres(y_range[1], y_range[0], height)
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
     points = torch.stack([grid_x.reshape(-1), grid_y.reshape(-1)], dim=1)
     was_training = model.training

@@ -270,6 +270,10 @@ def fit(
         emit(RunFinished(record.run_dir, status, message, summary))
         return RunResult(status, record.run_dir, message, summary)
 
+    def diverge(where: Divergence, hint: str) -> RunResult:
+        record.extra["diverged_at"] = where.to_dict()
+        return close("diverged", f"{where.describe()}; {hint}")
+
     n_classes = splits.n_classes
     confusions: list[list[list[int]]] = []
     record.extra["test_confusion"] = confusions
@@ -332,7 +336,15 @@ def fit(
     try:
         if checkpoint is None:
             train_loss, train_acc = evaluate(net, splits.train, loss_fn, t.eval_batch_size, dtype, pipeline)
-            add_epoch(measure(0, (train_loss, train_acc), lr_at(cfg.schedule, lr0, 0)))
+            metrics = measure(0, (train_loss, train_acc), lr_at(cfg.schedule, lr0, 0))
+            found = non_finite_loss(metrics, splits)
+            if found:
+                return diverge(
+                    Divergence(0, 0, found),
+                    f"the {found} of the initial weights is non-finite, before any step; "
+                    "the inputs are probably too large: try --set data.normalize=standard",
+                )
+            add_epoch(metrics)
             save_state(0)
         else:
             record.write()
@@ -358,17 +370,20 @@ def fit(
                 emit(Notice(f"learning rate set to {new_lr:g} at epoch {epoch}, step {step}"))
             if outcome.lr_changes:
                 lr_scale = outcome.lr_changes[-1][1] / lr_at(cfg.schedule, lr0, epoch - 1)
+            lr_used = optimiser.param_groups[0]["lr"]
             if outcome.diverged_step is not None:
-                return close(
-                    "diverged",
-                    f"the loss became non-finite at epoch {epoch}, step {outcome.diverged_step} (lr {optimiser.param_groups[0]['lr']:g}); "
-                    f"try a lower learning rate, e.g. --set optim.lr={lr / 10:g}",
-                )
+                return diverge(Divergence(epoch, outcome.diverged_step, "training loss"), lower_lr_hint(lr_used))
             if outcome.stopped:
                 return close("stopped", f"stopped by request during epoch {epoch}; epochs 0-{epoch - 1} are recorded")
+            last_step = steps_per_epoch(len(splits.train), t.batch_size)
+            if not weights_finite(model):  # the epoch's last update: no later loss could show it
+                return diverge(Divergence(epoch, last_step, "weights"), lower_lr_hint(lr_used))
             rate = outcome.images / outcome.seconds if outcome.seconds > 0 else 0.0
-            lr_used = optimiser.param_groups[0]["lr"]
-            add_epoch(measure(epoch, (outcome.loss, outcome.acc), lr_used, outcome.seconds, rate))
+            metrics = measure(epoch, (outcome.loss, outcome.acc), lr_used, outcome.seconds, rate)
+            found = non_finite_loss(metrics, splits)
+            if found:
+                return diverge(Divergence(epoch, last_step, found), lower_lr_hint(lr_used))
+            add_epoch(metrics)
             save_state(epoch)
             if control.stop.is_set() and epoch < t.epochs:
                 return close("stopped", f"stopped by request after epoch {epoch}")
@@ -385,6 +400,47 @@ def fit(
     except BaseException as exc:
         close("failed", f"{type(exc).__name__}: {exc}")
         raise
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where a run stopped being finite: ``found_in`` is "training loss", "weights", or a split's loss."""
+
+    epoch: int
+    step: int
+    found_in: str
+
+    def describe(self) -> str:
+        if self.found_in == "training loss":
+            return f"the loss became non-finite at epoch {self.epoch}, step {self.step}"
+        if self.found_in == "weights":
+            return f"the weights became non-finite at epoch {self.epoch}, step {self.step} (the epoch's last step)"
+        return f"the {self.found_in} became non-finite after epoch {self.epoch} (last step {self.step}), though training steps were finite"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"epoch": self.epoch, "step": self.step, "found_in": self.found_in}
+
+
+def lower_lr_hint(lr: float) -> str:
+    return f"lr was {lr:g}: try a lower learning rate, e.g. --set optim.lr={lr / 10:g}"
+
+
+def weights_finite(model: nn.Module) -> bool:
+    """Every floating parameter and buffer (batch-norm statistics too) finite: one device sync."""
+    tensors = [t for t in (*model.parameters(), *model.buffers()) if t.is_floating_point()]
+    return bool(torch.stack([t.isfinite().all() for t in tensors]).all()) if tensors else True
+
+
+def non_finite_loss(metrics: EpochMetrics, splits: Splits) -> str | None:
+    """The first non-finite loss of a non-empty split ("training loss", "validation loss", "test loss"), or None."""
+    for name, loss, split in (
+        ("training loss", metrics.train_loss, splits.train),
+        ("validation loss", metrics.val_loss, splits.val),
+        ("test loss", metrics.test_loss, splits.test),
+    ):
+        if len(split) and not math.isfinite(loss):
+            return name
+    return None
 
 
 def whiten(splits: Splits, eps: float) -> Splits:
