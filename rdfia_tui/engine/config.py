@@ -392,6 +392,12 @@ def _cross_checks(cfg: RunConfig) -> None:
     if m.arch == "convnet" and n == 0:
         raise ConfigError("model.conv_channels: got []; the convnet needs at least one convolution", key="model.conv_channels")
     t = cfg.train
+    if m.arch == "convnet" and m.batch_norm and t.batch_size == 1:
+        raise ConfigError(
+            "train.batch_size: got 1; batch-norm (model.batch_norm) needs at least 2 examples per batch to normalise "
+            "in training; use a larger batch or set model.batch_norm=false",
+            key="train.batch_size",
+        )
     if t.precision == "bf16" and (t.dtype != "float32" or m.impl != "module"):
         raise ConfigError(
             f"train.precision: bf16 autocast needs train.dtype=float32 and model.impl=module (got {t.dtype}, {m.impl}); "

@@ -21,6 +21,7 @@ from rdfia_tui.engine.data.root import resolve_data_root
 from rdfia_tui.engine.data.splits import Split, Splits, load_raw, make_splits, shuffled_indices, steps_per_epoch
 from rdfia_tui.engine.data.streaming import batches_of
 from rdfia_tui.engine.device import describe_device, resolve_device
+from rdfia_tui.engine.errors import DataError
 from rdfia_tui.engine.events import (
     BatchProgress,
     BoundaryUpdated,
@@ -88,11 +89,15 @@ def train_one_epoch(
     progress_interval: float,
     dtype: torch.dtype = torch.float32,
     pipeline: InputPipeline | None = None,
+    min_last: int = 1,
 ) -> EpochOutcome:
-    """One pass over ``split``. Losses stay on the device; they are read once per progress interval."""
+    """One pass over ``split``. Losses stay on the device; they are read once per progress interval.
+
+    ``min_last``: a last batch smaller than this joins the previous one (2 for batch-norm).
+    """
     model.train()
     n = len(split)
-    steps = steps_per_epoch(n, batch_size)
+    steps = steps_per_epoch(n, batch_size, min_last)
     device = split.y.device
     step_losses = torch.zeros(steps, device=device, dtype=dtype)
     step_sizes = torch.zeros(steps, device=device)
@@ -117,7 +122,7 @@ def train_one_epoch(
 
     step = 0
     pipeline = pipeline or InputPipeline(DataConfig(), dtype)
-    batches = list(shuffled_indices(split, batch_size, generator))
+    batches = list(shuffled_indices(split, batch_size, generator, min_last))
     for step, (idx, stored) in enumerate(zip(batches, batches_of(split.x, batches), strict=True), start=1):
         xb, yb = pipeline.train_batch(stored, generator), split.y[idx]
         if control.stop.is_set():
@@ -201,8 +206,6 @@ def fit(
     raw = load_raw(cfg.data, resolve_data_root(data_root))
     splits = make_splits(raw, cfg.data, t.seed, device)
     if len(splits.train) == 0:
-        from rdfia_tui.engine.errors import DataError
-
         raise DataError("no training examples left after data.limit_train and data.val_split; raise limit_train or lower val_split")
     dtype = DTYPES[t.dtype]
     if cfg.data.zca:
@@ -220,7 +223,13 @@ def fit(
     step_fn = speed.wrap_step(step_fn)
     if cfg.optim.max_norm > 0:
         step_fn = MaxNormStep(step_fn, model, cfg.optim.max_norm)
-    steps = steps_per_epoch(len(splits.train), t.batch_size)
+    min_last = 2 if has_batch_norm(model) else 1
+    if min_last > len(splits.train):
+        raise DataError(
+            f"batch-norm needs at least 2 training examples to normalise a batch, but there is {len(splits.train)}; "
+            "raise data.limit_train or lower data.val_split, or set model.batch_norm=false"
+        )
+    steps = steps_per_epoch(len(splits.train), t.batch_size, min_last)
 
     record_fields = {
         "device": describe_device(device),
@@ -256,14 +265,15 @@ def fit(
         x_range, y_range = plane_extent(splits.train.x.float())
         points, labels = sample_points(splits.train.x, splits.train.y)
         emit(PlanePoints(tuple(map(tuple, points)), tuple(labels), x_range, y_range))
-    for note in (*raw.notes, *speed.notes):
-        emit(Notice(note))
-    if t.batch_size > len(splits.train):
-        emit(
-            Notice(
-                f"train.batch_size {t.batch_size} is larger than the {len(splits.train)} training examples: each epoch is one full batch"
-            )
-        )
+    notes: list[str] = record.extra.setdefault("notes", [])
+
+    def notify(message: str) -> None:
+        """A Notice for the subscribers, kept in summary.json's "notes" too."""
+        notes.append(message)
+        emit(Notice(message))
+
+    for note in (*raw.notes, *speed.notes, *batching_notes(len(splits.train), t.batch_size, min_last)):
+        notify(note)
 
     def close(status: str, message: str = "") -> RunResult:
         summary = record.finish(status, message)
@@ -348,7 +358,7 @@ def fit(
             save_state(0)
         else:
             record.write()
-            emit(Notice(f"resumed after epoch {start_epoch} from {record.run_dir / 'checkpoint.pt'}"))
+            notify(f"resumed after epoch {start_epoch} from {record.run_dir / 'checkpoint.pt'}")
             for metrics, matrix in zip(record.epochs, confusions, strict=False):  # the history, for charts
                 emit(EpochEnded(metrics, t.epochs, tuple(map(tuple, matrix))))
         for epoch in range(start_epoch + 1, t.epochs + 1):
@@ -363,11 +373,22 @@ def fit(
                 emit(BatchProgress(epoch, step, steps, loss, rate, remaining, tuple(losses)))
 
             outcome = train_one_epoch(
-                net, splits.train, t.batch_size, generator, optimiser, step_fn, control, on_progress, t.progress_interval, dtype, pipeline
+                net,
+                splits.train,
+                t.batch_size,
+                generator,
+                optimiser,
+                step_fn,
+                control,
+                on_progress,
+                t.progress_interval,
+                dtype,
+                pipeline,
+                min_last,
             )
             for step, new_lr in outcome.lr_changes:
                 lr_changes.append({"epoch": epoch, "step": step, "lr": new_lr})
-                emit(Notice(f"learning rate set to {new_lr:g} at epoch {epoch}, step {step}"))
+                notify(f"learning rate set to {new_lr:g} at epoch {epoch}, step {step}")
             if outcome.lr_changes:
                 lr_scale = outcome.lr_changes[-1][1] / lr_at(cfg.schedule, lr0, epoch - 1)
             lr_used = optimiser.param_groups[0]["lr"]
@@ -375,7 +396,7 @@ def fit(
                 return diverge(Divergence(epoch, outcome.diverged_step, "training loss"), lower_lr_hint(lr_used))
             if outcome.stopped:
                 return close("stopped", f"stopped by request during epoch {epoch}; epochs 0-{epoch - 1} are recorded")
-            last_step = steps_per_epoch(len(splits.train), t.batch_size)
+            last_step = steps
             if not weights_finite(model):  # the epoch's last update: no later loss could show it
                 return diverge(Divergence(epoch, last_step, "weights"), lower_lr_hint(lr_used))
             rate = outcome.images / outcome.seconds if outcome.seconds > 0 else 0.0
@@ -423,6 +444,23 @@ class Divergence:
 
 def lower_lr_hint(lr: float) -> str:
     return f"lr was {lr:g}: try a lower learning rate, e.g. --set optim.lr={lr / 10:g}"
+
+
+def batching_notes(n: int, batch_size: int, min_last: int) -> list[str]:
+    """What the batching does that the user did not write: a full batch forced, or a last batch merged."""
+    if batch_size > n:
+        return [f"train.batch_size {batch_size} is larger than the {n} training examples: each epoch is one full batch"]
+    if batch_size and min_last > 1 and n > batch_size and 0 < n % batch_size < min_last:
+        steps = steps_per_epoch(n, batch_size, min_last)
+        return [
+            f"the last batch of each epoch would hold {n % batch_size} example, which batch-norm cannot normalise in training: "
+            f"it joins the previous batch ({steps} step{'s' if steps > 1 else ''}, the last of {batch_size + n % batch_size} examples)"
+        ]
+    return []
+
+
+def has_batch_norm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
 
 
 def weights_finite(model: nn.Module) -> bool:

@@ -77,13 +77,24 @@ def as_input(x: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tenso
     return x.to(dtype)
 
 
-def shuffled_indices(split: Split, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
-    """One epoch of shuffled index batches; ``batch_size`` 0 means the whole split at once."""
-    n = len(split)
+def batch_bounds(n: int, batch_size: int, min_last: int = 1) -> list[tuple[int, int]]:
+    """(start, end) of each batch of an epoch of ``n`` examples; ``batch_size`` 0 is the whole split.
+
+    A last batch smaller than ``min_last`` joins the one before it (batch-norm cannot normalise a
+    batch of one example in training), so no example is dropped.
+    """
     size = batch_size or n
-    order = torch.randperm(n, generator=generator).to(split.y.device)
-    for start in range(0, n, size):
-        yield order[start : start + size]
+    bounds = [(start, min(start + size, n)) for start in range(0, n, size)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] < min_last:
+        bounds[-2:] = [(bounds[-2][0], n)]
+    return bounds
+
+
+def shuffled_indices(split: Split, batch_size: int, generator: torch.Generator, min_last: int = 1) -> Iterator[torch.Tensor]:
+    """One epoch of shuffled index batches; ``batch_size`` 0 means the whole split at once."""
+    order = torch.randperm(len(split), generator=generator).to(split.y.device)
+    for start, end in batch_bounds(len(split), batch_size, min_last):
+        yield order[start:end]
 
 
 def shuffled_batches(
@@ -103,6 +114,5 @@ def ordered_batches(split: Split, batch_size: int, dtype: torch.dtype = torch.fl
         yield as_input(split.x[start : start + batch_size], dtype), split.y[start : start + batch_size]
 
 
-def steps_per_epoch(n: int, batch_size: int) -> int:
-    size = batch_size or n
-    return max(1, -(-n // size)) if n else 0
+def steps_per_epoch(n: int, batch_size: int, min_last: int = 1) -> int:
+    return len(batch_bounds(n, batch_size, min_last))
