@@ -18,7 +18,7 @@ import torchvision
 
 from rdfia_tui.engine import records
 from rdfia_tui.engine.config import RunConfig, apply_overrides, load
-from rdfia_tui.engine.errors import RecordError
+from rdfia_tui.engine.errors import RecordError, RecordWriteError
 from rdfia_tui.engine.events import EpochMetrics
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.records import (
@@ -170,8 +170,9 @@ def test_atomic_write_failure_keeps_the_old_file(tmp_path: Path, monkeypatch: py
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(records.os, "fsync", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(RecordWriteError) as info:
         atomic_write(path, '{"ok": false}\n')
+    assert str(info.value) == f"could not write {path} (No space left on device)"
     assert path.read_text(encoding="utf-8") == '{"ok": true}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
 
@@ -215,7 +216,7 @@ def test_read_only_runs_dir(tmp_path: Path) -> None:
 # --- reading runs back ------------------------------------------------------------------------
 
 
-def test_list_runs_reads_summaries_and_skips_corrupt_ones(runs_dir: Path) -> None:
+def test_list_runs_reads_summaries_and_lists_corrupt_ones_as_unreadable(runs_dir: Path) -> None:
     assert list_runs(runs_dir) == []
     first = fit(_quick("train.epochs=1"), runs_dir=runs_dir)
     second = fit(_quick("train.epochs=2", "train.seed=3"), runs_dir=runs_dir)
@@ -228,7 +229,8 @@ def test_list_runs_reads_summaries_and_skips_corrupt_ones(runs_dir: Path) -> Non
     (runs_dir / "zzzz-empty").mkdir()
     (runs_dir / "stray.txt").write_text("hello")
     runs = list_runs(runs_dir)
-    assert [r["run_dir"] for r in runs] == sorted([str(first.run_dir), str(second.run_dir)])
+    assert [r["run_dir"] for r in runs] == sorted([str(first.run_dir), str(second.run_dir), str(broken), str(binary)])
+    assert [r["status"] for r in runs[2:]] == ["unreadable", "unreadable"]  # listed, never hidden; the empty folder is no run
     by_dir = {r["run_dir"]: r for r in runs}
     assert by_dir[str(first.run_dir)] == first.summary
     assert by_dir[str(second.run_dir)]["epochs_completed"] == 2

@@ -139,31 +139,52 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.2f}%"
+
+
+def run_rows(runs: list[dict]) -> list[list[str]]:
+    rows = []
+    for s in runs:
+        epochs = f"{s.get('epochs_completed', 0)}/{s.get('config', {}).get('train', {}).get('epochs', '?')}" if "config" in s else "-"
+        status = str(s.get("status", "?"))
+        started = str(s.get("started_at", ""))[:19].replace("T", " ")
+        rows.append([Path(s.get("run_dir", "?")).name, str(s.get("preset", "?")), status, epochs, _pct(s.get("final_test_acc")),
+                     _pct(s.get("best_test_acc")), started])  # fmt: skip
+    return rows
+
+
+def sweep_rows(sweeps: list[tuple[Path, dict]]) -> list[list[str]]:
+    from rdfia_tui.engine.sweep_records import FINISHED, sweep_counts
+
+    rows = []
+    for folder, doc in sweeps:
+        done = sum(n for status, n in sweep_counts(doc).items() if status in FINISHED)
+        accs = [p["final_test_acc"] for p in doc["points"] if p.get("status") == "completed" and p.get("final_test_acc") is not None]
+        rows.append([folder.name, str(doc.get("name", "?")), str(doc.get("status", "?")), f"{done}/{len(doc['points'])}",
+                     _pct(max(accs) if accs else None)])  # fmt: skip
+    return rows
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     from rdfia_tui.engine.records import list_runs, resolve_runs_dir
+    from rdfia_tui.engine.sweep_records import list_sweeps
 
     runs_dir = resolve_runs_dir(args.runs_dir)
-    runs = list_runs(runs_dir)
-    if not runs:
+    runs, sweeps = list(reversed(list_runs(runs_dir))), list_sweeps(runs_dir)
+    if not runs and not sweeps:
         print(f"no runs in {runs_dir} yet; start one with 'rdfia-tui run circles-mlp'")
         return 0
-
-    def pct(v: float | None) -> str:
-        return "-" if v is None else f"{100 * v:.2f}%"
-
-    rows = [
-        [
-            Path(s.get("run_dir", "?")).name,
-            str(s.get("preset", "?")),
-            str(s.get("status", "?")),
-            f"{s.get('epochs_completed', 0)}/{s.get('config', {}).get('train', {}).get('epochs', '?')}",
-            pct(s.get("final_test_acc")),
-            pct(s.get("best_test_acc")),
-            str(s.get("started_at", ""))[:19].replace("T", " "),
-        ]
-        for s in runs
-    ]
-    print(format_table(["run", "preset", "status", "epochs", "final test", "best test", "started"], rows, right={3, 4, 5}))
+    if runs:
+        headers = ["run (newest first)", "preset", "status", "epochs", "final test", "best test", "started"]
+        print(format_table(headers, run_rows(runs), right={3, 4, 5}))
+        for s in runs:
+            if s.get("status") == "unreadable":
+                print(f"unreadable: {Path(s['run_dir']).name}: {s.get('message', '')}")
+    if sweeps:
+        if runs:
+            print()
+        print(format_table(["sweep (newest first)", "name", "status", "points done", "best test"], sweep_rows(sweeps), right={3, 4}))
     return 0
 
 

@@ -7,6 +7,7 @@ Python values, so ``torch.load(weights_only=True)`` reads it.
 
 from __future__ import annotations
 
+import io
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,14 @@ def restore_rng(states: dict[str, Any], generator: torch.Generator) -> None:
 
 
 def save_checkpoint(run_dir: Path, state: dict[str, Any]) -> None:
-    """Replace ``checkpoint.pt`` whole: a reader sees the previous checkpoint or this one, never a mix."""
-    atomic_replace(checkpoint_path(run_dir), lambda fh: torch.save({"version": VERSION, **state}, fh))
+    """Replace ``checkpoint.pt`` whole: a reader sees the previous checkpoint or this one, never a mix.
+
+    Serialised in memory first, so a full disk is a plain OSError (RecordWriteError), not torch's
+    zip-writer failure.
+    """
+    buffer = io.BytesIO()
+    torch.save({"version": VERSION, **state}, buffer)
+    atomic_replace(checkpoint_path(run_dir), lambda fh: fh.write(buffer.getbuffer()))
 
 
 def load_checkpoint(run_dir: Path) -> dict[str, Any]:

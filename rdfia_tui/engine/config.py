@@ -482,6 +482,14 @@ def load(path: Path) -> RunConfig:
     return loads(text, source=str(path), default_name=path.stem)
 
 
+def with_absolute_paths(cfg: RunConfig) -> RunConfig:
+    """``data.path`` resolved against the current folder: a run's record must name the same file from anywhere."""
+    if not cfg.data.path:
+        return cfg
+    absolute = str(Path(cfg.data.path).expanduser().resolve())
+    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, path=absolute))
+
+
 def with_values(cfg: RunConfig, changes: Mapping[str, Any]) -> RunConfig:
     """A copy of ``cfg`` with several keys changed, validated once, as a whole."""
     sections: dict[str, dict[str, Any]] = {}

@@ -43,3 +43,13 @@ class RecordError(RdfiaError):
     """The runs folder cannot be written or read."""
 
     exit_code = 2
+
+
+class RecordWriteError(RecordError):
+    """A record file could not be written (disk full, file too large, read-only); the previous one is intact."""
+
+    exit_code = 1
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"could not write {path} ({reason})")
+        self.path, self.reason = path, reason

@@ -9,7 +9,7 @@ import math
 import os
 import platform
 import re
-import tempfile
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 from rdfia_tui import __version__
 from rdfia_tui.engine import config as config_mod
 from rdfia_tui.engine.config import RunConfig
-from rdfia_tui.engine.errors import RecordError
+from rdfia_tui.engine.errors import RecordError, RecordWriteError
 from rdfia_tui.engine.events import EpochMetrics
 
 ENV_RUNS = "RDFIA_TUI_RUNS"
@@ -40,17 +40,26 @@ def atomic_write(path: Path, text: str) -> None:
 
 def atomic_replace(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """``write`` fills a temporary file in ``path``'s folder; it is flushed, then renamed over ``path``,
-    so a reader sees the old file or the new one, never a mix."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    so a reader sees the old file or the new one, never a mix.
+
+    The file gets the mode a plain ``open()`` would give it (0666 less the umask), so a runs folder
+    shared by a group stays readable. Raises RecordWriteError when the disk refuses (full, file too
+    large, read-only); the previous file is then untouched and no temporary file is left.
+    """
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise RecordWriteError(path, exc.strerror or str(exc)) from None
 
 
 def json_safe(value: Any) -> Any:
@@ -131,6 +140,7 @@ class RunRecord:
     extra: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
     finished: float | None = None
+    written_epoch: int | None = None  # the last epoch metrics.csv and summary.json hold on disk
 
     @classmethod
     def create(cls, runs_dir: Path, config: RunConfig, **kwargs: Any) -> RunRecord:
@@ -182,6 +192,7 @@ class RunRecord:
         atomic_write(self.run_dir / "metrics.csv", metrics_csv(self.epochs))
         summary = self.summary()
         atomic_write(self.run_dir / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        self.written_epoch = self.epochs[-1].epoch if self.epochs else None
         return summary
 
     def finish(self, status: str, message: str = "") -> dict[str, Any]:
@@ -194,18 +205,50 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
         return json.load(fh)
 
 
+UNREADABLE = "unreadable"
+
+
+def _unreadable(folder: Path, reason: str) -> dict[str, Any]:
+    return {"run_dir": str(folder), "status": UNREADABLE, "message": reason, "preset": "?"}
+
+
+def read_run(folder: Path) -> dict[str, Any]:
+    """The summary of one run folder; an unreadable one becomes {"status": "unreadable", "message": why}."""
+    try:
+        summary = read_summary(folder)
+    except OSError as exc:
+        return _unreadable(folder, f"summary.json: {exc.strerror or exc}")
+    except ValueError as exc:
+        return _unreadable(folder, f"summary.json is not valid JSON ({str(exc).split(':')[0]})")
+    if not isinstance(summary, dict):
+        return _unreadable(folder, "summary.json does not hold a run summary")
+    summary["run_dir"] = str(folder)  # where it is now, even if the folder was moved
+    return summary
+
+
+def is_run_folder(folder: Path) -> bool:
+    """A folder with a run's records (a sweep folder has sweep.json and is not one); unreadable folders count."""
+    if not os.access(folder, os.R_OK | os.X_OK):
+        return True
+    return (folder / "summary.json").exists() or (folder / "config.toml").exists()
+
+
 def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
-    """Summaries of every readable run under ``runs_dir``, oldest first."""
+    """Summaries of every run folder under ``runs_dir``, oldest first.
+
+    Nothing is hidden: a run whose records cannot be read is listed with status "unreadable"
+    and the reason in "message".
+    """
     if not runs_dir.is_dir():
         return []
     found = []
     for child in sorted(runs_dir.iterdir()):
-        if (child / "summary.json").is_file():
-            try:
-                summary = read_summary(child)
-            except (OSError, ValueError):
-                continue
-            if isinstance(summary, dict):
-                summary["run_dir"] = str(child)  # where it is now, even if the folder was moved
-                found.append(summary)
+        if not child.is_dir() or not is_run_folder(child):
+            continue
+        if not os.access(child, os.R_OK | os.X_OK):
+            found.append(_unreadable(child, "the folder cannot be read (permission denied)"))
+        elif not (child / "summary.json").exists():
+            found.append(_unreadable(child, "no summary.json (the run was stopped before its first record)"))
+        else:
+            found.append(read_run(child))
     return found

@@ -255,7 +255,7 @@ def build_plan(
     """Load ``source``, apply ``--set`` (and ``--device``), lay ``--grid`` over the file's grid, and expand every point."""
     loaded = load_source(source)
     overrides = list(overrides) + ([f"train.device={device}"] if device else [])
-    base = config_mod.apply_overrides(loaded.config, overrides)
+    base = config_mod.with_absolute_paths(config_mod.apply_overrides(loaded.config, overrides))
     axes = merge_axes(loaded.axes, parse_grid(grid))
     if not axes:
         raise ConfigError(

@@ -176,7 +176,10 @@ def read_sweep(sweep_dir: Path) -> dict[str, Any]:
 
 
 def list_sweeps(runs_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """Every readable sweep folder directly under ``runs_dir`` (and ``runs_dir`` itself if it is one), newest first."""
+    """Every sweep folder directly under ``runs_dir`` (and ``runs_dir`` itself if it is one), newest first.
+
+    A sweep whose sweep.json cannot be read is listed with status "unreadable: <why>" and no points.
+    """
     if not runs_dir.is_dir():
         return []
     candidates = [runs_dir, *(c for c in runs_dir.iterdir() if c.is_dir())]
@@ -185,8 +188,8 @@ def list_sweeps(runs_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
         if (folder / SWEEP_JSON).is_file():
             try:
                 found.append((folder, read_sweep(folder)))
-            except RecordError:
-                continue
+            except RecordError as exc:  # listed, not hidden
+                found.append((folder, {"name": folder.name, "status": f"unreadable: {exc}", "points": []}))
     return sorted(found, key=lambda item: (item[0] / SWEEP_JSON).stat().st_mtime, reverse=True)
 
 

@@ -14,14 +14,14 @@ from torch import nn
 from rdfia_tui.engine.boundary import decision_grid, plane_extent, sample_points
 from rdfia_tui.engine.catalog import LOSSES
 from rdfia_tui.engine.checkpoint import load_checkpoint, metrics_from_rows, metrics_rows, restore_rng, rng_states, save_checkpoint
-from rdfia_tui.engine.config import DataConfig, RunConfig
+from rdfia_tui.engine.config import DataConfig, RunConfig, with_absolute_paths
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.data.pipeline import InputPipeline, apply_zca, build_pipeline, fit_zca
 from rdfia_tui.engine.data.root import resolve_data_root
 from rdfia_tui.engine.data.splits import Split, Splits, load_raw, make_splits, shuffled_indices, steps_per_epoch
 from rdfia_tui.engine.data.streaming import batches_of
 from rdfia_tui.engine.device import describe_device, resolve_device
-from rdfia_tui.engine.errors import DataError
+from rdfia_tui.engine.errors import DataError, RecordError, RecordWriteError
 from rdfia_tui.engine.events import (
     BatchProgress,
     BoundaryUpdated,
@@ -35,6 +35,7 @@ from rdfia_tui.engine.events import (
     SamplePredictions,
     ignore,
 )
+from rdfia_tui.engine.fingerprint import data_fingerprint, fingerprint_difference
 from rdfia_tui.engine.layers import describe
 from rdfia_tui.engine.models import build_model
 from rdfia_tui.engine.models.manual import HandSGD, Step, build_step
@@ -198,6 +199,7 @@ def fit(
     """
     control = control or RunControl()
     checkpoint = load_checkpoint(Path(resume)) if resume is not None else None
+    cfg = with_absolute_paths(cfg) if checkpoint is None else cfg
     t = cfg.train
     device = resolve_device(t.device)
     if t.threads:
@@ -205,6 +207,9 @@ def fit(
     generator = seed_everything(t.seed)
     raw = load_raw(cfg.data, resolve_data_root(data_root))
     splits = make_splits(raw, cfg.data, t.seed, device)
+    fingerprint = data_fingerprint(splits)
+    if checkpoint is not None:
+        same_data_or_refuse(checkpoint, fingerprint, Path(resume), cfg)
     if len(splits.train) == 0:
         raise DataError("no training examples left after data.limit_train and data.val_split; raise limit_train or lower val_split")
     dtype = DTYPES[t.dtype]
@@ -243,6 +248,7 @@ def fit(
         record = RunRecord.reopen(Path(resume), cfg, started=checkpoint["started"], **record_fields)
     record.extra["speed"] = speed.to_dict()
     record.extra["data"] = raw.report
+    record.extra["data_fingerprint"] = fingerprint
     emit(
         RunStarted(
             run_dir=record.run_dir,
@@ -280,6 +286,16 @@ def fit(
         emit(RunFinished(record.run_dir, status, message, summary))
         return RunResult(status, record.run_dir, message, summary)
 
+    def close_quietly(status: str, message: str) -> RunResult:
+        """close() when the disk may refuse the last write too: the previous summary.json then stays."""
+        try:
+            return close(status, message)
+        except RecordWriteError:
+            record.status, record.message = status, message
+            summary = record.summary()
+            emit(RunFinished(record.run_dir, status, message, summary))
+            return RunResult(status, record.run_dir, message, summary)
+
     def diverge(where: Divergence, hint: str) -> RunResult:
         record.extra["diverged_at"] = where.to_dict()
         return close("diverged", f"{where.describe()}; {hint}")
@@ -305,6 +321,8 @@ def fit(
         lr_changes.extend(checkpoint["lr_changes"])
         record.extra["resumed"] = [*checkpoint.get("resumed", []), {"after_epoch": start_epoch, "at": time.time()}]
 
+    checkpointed: list[int] = []  # the epochs whose checkpoint reached the disk
+
     def save_state(epoch: int) -> None:
         if t.checkpoint != "epoch":
             return
@@ -319,8 +337,10 @@ def fit(
             "lr_changes": lr_changes,
             "started": record.started,
             "resumed": record.extra.get("resumed", []),
+            "data_fingerprint": fingerprint,
         }
         save_checkpoint(record.run_dir, state)
+        checkpointed.append(epoch)
 
     samples = sample_indices(splits.test.y, n_classes) if len(splits.input_shape) == 3 else None
 
@@ -409,6 +429,8 @@ def fit(
             if control.stop.is_set() and epoch < t.epochs:
                 return close("stopped", f"stopped by request after epoch {epoch}")
         return close("completed")
+    except RecordWriteError as exc:
+        return close_quietly("failed", write_failure(exc, record, checkpointed))
     except torch.OutOfMemoryError:
         return close(
             "failed",
@@ -440,6 +462,30 @@ class Divergence:
 
     def to_dict(self) -> dict[str, object]:
         return {"epoch": self.epoch, "step": self.step, "found_in": self.found_in}
+
+
+def same_data_or_refuse(checkpoint: dict, fingerprint: dict, run_dir: Path, cfg: RunConfig) -> None:
+    """Raise RecordError when a resumed run would train on other data than its checkpoint's."""
+    before = checkpoint.get("data_fingerprint")
+    if before is None:
+        return  # written before fingerprints existed: nothing to compare with
+    difference = fingerprint_difference(before, fingerprint)
+    if difference:
+        where = f", data.path {cfg.data.path}" if cfg.data.path else ""
+        raise RecordError(f"cannot resume {run_dir}: its data changed since it started ({difference}{where}); resume it on the same data")
+
+
+def write_failure(exc: RecordWriteError, record: RunRecord, checkpointed: list[int]) -> str:
+    """One line for a record the disk refused: what failed, what is kept, what to do."""
+    name = Path(str(exc.path)).name
+    if checkpointed:
+        kept = f"the checkpoint of epoch {checkpointed[-1]} is kept; free space and run 'rdfia-tui resume {record.run_dir}'"
+    elif name == "checkpoint.pt":
+        kept = "no checkpoint was saved; free space and start the run again"
+    else:
+        held = "no epoch" if record.written_epoch is None else f"epochs 0-{record.written_epoch}"
+        kept = f"metrics.csv and summary.json hold {held}; free space and start the run again"
+    return f"could not write {name} ({exc.reason}); {kept}"
 
 
 def lower_lr_hint(lr: float) -> str:
