@@ -53,3 +53,13 @@ class RecordWriteError(RecordError):
     def __init__(self, path: object, reason: str) -> None:
         super().__init__(f"could not write {path} ({reason})")
         self.path, self.reason = path, reason
+
+
+class ResourceError(RdfiaError):
+    """The machine lacks what the run needs (memory); the message says what to change."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key

@@ -37,6 +37,7 @@ from rdfia_tui.engine.events import (
 )
 from rdfia_tui.engine.fingerprint import data_fingerprint, fingerprint_difference
 from rdfia_tui.engine.layers import describe
+from rdfia_tui.engine.memory import check_zca_fits, setting_up
 from rdfia_tui.engine.models import build_model
 from rdfia_tui.engine.models.manual import HandSGD, Step, build_step
 from rdfia_tui.engine.optimisers import set_lr
@@ -205,8 +206,9 @@ def fit(
     if t.threads:
         torch.set_num_threads(t.threads)
     generator = seed_everything(t.seed)
-    raw = load_raw(cfg.data, resolve_data_root(data_root))
-    splits = make_splits(raw, cfg.data, t.seed, device)
+    with setting_up("loading the data", device):
+        raw = load_raw(cfg.data, resolve_data_root(data_root))
+        splits = make_splits(raw, cfg.data, t.seed, device)
     fingerprint = data_fingerprint(splits)
     if checkpoint is not None:
         same_data_or_refuse(checkpoint, fingerprint, Path(resume), cfg)
@@ -214,11 +216,15 @@ def fit(
         raise DataError("no training examples left after data.limit_train and data.val_split; raise limit_train or lower val_split")
     dtype = DTYPES[t.dtype]
     if cfg.data.zca:
-        splits = whiten(splits, cfg.data.zca_eps)
-    pipeline = build_pipeline(cfg.data, splits.train.x, dtype)
+        check_zca_fits(splits.input_shape, len(splits.train) + len(splits.val) + len(splits.test), device)
+        with setting_up("whitening the images (ZCA)", device):
+            splits = whiten(splits, cfg.data.zca_eps)
+    with setting_up("normalising the data", device):
+        pipeline = build_pipeline(cfg.data, splits.train.x, dtype)
     input_shape = model_input_shape(splits.input_shape, pipeline)
     torch.manual_seed(t.seed)  # initial weights do not depend on how the data was loaded
-    model = build_model(cfg.model, input_shape, splits.n_classes).to(device=device, dtype=dtype)
+    with setting_up("building the model", device):
+        model = build_model(cfg.model, input_shape, splits.n_classes).to(device=device, dtype=dtype)
     table = describe(model, input_shape)
     speed = resolve_speed(cfg, device, model)
     pipeline.memory_format = speed.memory_format

@@ -204,19 +204,27 @@ def channel_stats(x: Tensor, dtype: torch.dtype = torch.float32, chunk: int = 40
 
 
 @torch.no_grad()
-def fit_zca(x: Tensor, eps: float) -> tuple[Tensor, Tensor]:
+def fit_zca(x: Tensor, eps: float, chunk: int = 4096) -> tuple[Tensor, Tensor]:
     """ZCA whitening from training images: x ↦ U diag(1/√(λ+ε)) Uᵀ (x − μ) (Q21).
 
-    Returns (mean, W) over flattened pixels in [0, 1]; computed in float64.
+    Returns (mean, W) over flattened pixels in [0, 1]; computed in float64, the covariance
+    accumulated a chunk of images at a time (memory: a few D×D matrices, see memory.zca_bytes).
     """
-    flat = x.reshape(len(x), -1)
-    flat = flat.to(torch.float64).div_(255.0) if flat.dtype == torch.uint8 else flat.to(torch.float64)
-    mean = flat.mean(dim=0)
-    centred = flat - mean
-    cov = centred.T @ centred / max(len(flat) - 1, 1)
+    n, dims = len(x), x[0].numel() if len(x) else 0
+    total = torch.zeros(dims, dtype=torch.float64, device=x.device)
+    gram = torch.zeros(dims, dims, dtype=torch.float64, device=x.device)
+    for start in range(0, n, chunk):
+        part = x[start : start + chunk].reshape(-1, dims)
+        part = part.to(torch.float64).div_(255.0) if part.dtype == torch.uint8 else part.to(torch.float64)
+        total += part.sum(dim=0)
+        gram.addmm_(part.T, part)
+    mean = total / max(n, 1)
+    cov = (gram - n * torch.outer(mean, mean)) / max(n - 1, 1)
+    del gram
     eigenvalues, u = torch.linalg.eigh(cov)
-    w = u @ torch.diag(1.0 / torch.sqrt(eigenvalues.clamp_min(0) + eps)) @ u.T
-    return mean, w
+    del cov
+    scale = 1.0 / torch.sqrt(eigenvalues.clamp_min(0) + eps)
+    return mean, (u * scale) @ u.T
 
 
 @torch.no_grad()
