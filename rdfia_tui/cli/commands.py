@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from rdfia_tui.cli.output import EpochPrinter, format_table
+from rdfia_tui.cli.output import format_table
 from rdfia_tui.cli.signals import signal_exit_code, stop_on_signals
 from rdfia_tui.cli.sweep_command import cmd_sweep
 from rdfia_tui.engine.config import ConfigError, RunConfig, apply_overrides
@@ -38,43 +38,30 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def train(cfg: RunConfig, args: argparse.Namespace, resume: str | None = None) -> int:
     """Train headless (a new run, or ``resume`` a run folder), printing one line per epoch."""
+    from rdfia_tui.cli.headless import HeadlessView
     from rdfia_tui.engine.control import RunControl
-    from rdfia_tui.engine.events import EpochEnded, Event, Notice, RunStarted
     from rdfia_tui.engine.training import fit
 
-    printer = EpochPrinter()
+    view = HeadlessView()
     control = RunControl()
-
-    def on_event(event: Event) -> None:
-        if isinstance(event, RunStarted):
-            printer.line(
-                f"{event.preset}: {event.params:,} parameters on {event.device} ({event.speed}); "
-                f"{event.n_train:,} train / {event.n_val:,} val / {event.n_test:,} test; run folder {event.run_dir}"
-            )
-            printer.header()
-        elif isinstance(event, EpochEnded):
-            printer.epoch(event.metrics, event.epochs)
-        elif isinstance(event, Notice):
-            printer.line(f"note: {event.message}", style="yellow")
-
     with stop_on_signals(control.stop) as received:
         try:
-            result = fit(cfg, on_event, control, runs_dir=args.runs_dir, data_root=args.data_root, resume=resume)
+            result = fit(cfg, view, control, runs_dir=args.runs_dir, data_root=args.data_root, resume=resume)
         except KeyboardInterrupt:
+            view.close()
             print("rdfia-tui: interrupted; the records hold every completed epoch", file=sys.stderr)
             return 130
-    summary = result.summary
+        finally:
+            view.close()
+    summary, output = result.summary, view.output
     if result.status == "completed":
-        best = summary.get("best_test_acc")
-        final = summary.get("final_test_acc")
+        best, final = summary.get("best_test_acc"), summary.get("final_test_acc")
         if final is not None:
-            printer.line(
-                f"completed: final test accuracy {100 * final:.2f}% (best {100 * best:.2f}% at epoch {summary['best_epoch']})",
-                style="green",
-            )
+            text = f"completed: final test accuracy {100 * final:.2f}% (best {100 * best:.2f}% at epoch {summary['best_epoch']})"
+            output.line(text, style="green")
     else:
         print(f"rdfia-tui: run {result.status}: {result.message}", file=sys.stderr)
-    printer.line(f"run folder: {result.run_dir}")
+    output.line(f"run folder: {result.run_dir}")
     if result.status == "stopped" and received:
         return signal_exit_code(received)
     return EXIT_CODES[result.status]

@@ -107,6 +107,9 @@ def build_parser() -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from rdfia_tui.cli.output import protect_streams
+
+    protect_streams()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

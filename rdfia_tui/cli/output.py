@@ -1,55 +1,108 @@
-"""How the command line prints epochs and tables: rich colour on a terminal, plain text in logs."""
+"""How the command line prints: aligned tables, and writes that never stop training.
+
+Two things a terminal can do to a run are handled here. A terminal whose encoding lacks a
+character ("—", "×", "…" under latin-1 or ASCII) gets an ASCII spelling or "?" instead of a
+UnicodeEncodeError. A terminal that went away (a dropped SSH session: EIO; a closed pipe: EPIPE)
+ends the printing, not the run: the records are still written.
+"""
 
 from __future__ import annotations
 
-import math
+import codecs
+import io
+import os
 import sys
 from typing import TextIO
 
-from rdfia_tui.engine.events import EpochMetrics
+# What a character outside the terminal's encoding is printed as; anything else becomes "?".
+ASCII_SPELLINGS = {
+    "—": "-",
+    "–": "-",
+    "−": "-",
+    "×": "x",
+    "…": "...",
+    "≥": ">=",
+    "≤": "<=",
+    "→": "->",
+    "←": "<-",
+    "÷": "/",
+    "·": "*",
+    "±": "+/-",
+    "√": "sqrt",
+    "²": "^2",
+    "ε": "eps",
+    "λ": "lambda",
+    "µ": "u",
+    "°": "deg",
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "✓": "v",
+    "━": "-",
+    "─": "-",
+    "│": "|",
+    "•": "*",
+}
+ERRORS = "rdfia-ascii"
 
 
-def _pct(v: float) -> str:
-    return "   -  " if not math.isfinite(v) else f"{100 * v:5.1f}%"
+def _ascii_fallback(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text = error.object[error.start : error.end]
+    return "".join(ASCII_SPELLINGS.get(ch, "?") for ch in text), error.end
 
 
-def _loss(v: float) -> str:
-    return "    -  " if not math.isfinite(v) else f"{v:7.4f}"
+codecs.register_error(ERRORS, _ascii_fallback)
 
 
-EPOCH_HEADER = "epoch   train loss   acc   |  val loss   acc   | test loss   acc   |     lr      time    img/s"
+def protect_streams() -> None:
+    """Make stdout and stderr spell what their encoding lacks instead of raising UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors=ERRORS)
 
 
-def epoch_line(m: EpochMetrics, epochs: int) -> str:
-    width = len(str(epochs))
-    return (
-        f"{m.epoch:>{width}}/{epochs:<{width}}  {_loss(m.train_loss)}  {_pct(m.train_acc)} | {_loss(m.val_loss)}  {_pct(m.val_acc)} "
-        f"| {_loss(m.test_loss)}  {_pct(m.test_acc)} | {m.lr:9.4g}  {m.seconds:6.2f}s  {m.images_per_s:8.0f}"
-    )
+def _silence(stream: TextIO) -> None:
+    """After a failed write, point the stream's descriptor at /dev/null so the exit-time flush is quiet too."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
 
 
-class EpochPrinter:
-    """One line per epoch, no progress bars; on a terminal the line is coloured with rich."""
+class Output:
+    """Lines to a stream: coloured with rich on a terminal, plain in logs; a failing terminal only stops the printing."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
+        self.broken = False
         self.console = None
-        if self.stream.isatty():
+        if self._isatty():
             from rich.console import Console
 
             self.console = Console(file=self.stream, highlight=False)
 
+    def _isatty(self) -> bool:
+        try:
+            return self.stream.isatty()
+        except (OSError, ValueError):
+            return False
+
     def line(self, text: str, style: str | None = None) -> None:
-        if self.console is not None:
-            self.console.print(text, style=style, markup=False)
-        else:
-            print(text, file=self.stream, flush=True)
-
-    def header(self) -> None:
-        self.line(EPOCH_HEADER, style="bold")
-
-    def epoch(self, m: EpochMetrics, epochs: int) -> None:
-        self.line(epoch_line(m, epochs), style="dim" if m.epoch == 0 else None)
+        if self.broken:
+            return
+        try:
+            if self.console is not None:
+                self.console.print(text, style=style, markup=False, soft_wrap=True)  # no re-wrapping: tables stay aligned
+            else:
+                print(text, file=self.stream, flush=True)
+        except (OSError, ValueError):
+            self.broken = True  # the terminal is gone: keep training, keep recording
+            _silence(self.stream)
 
 
 def format_table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:

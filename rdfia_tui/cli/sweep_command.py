@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rdfia_tui.cli.output import EpochPrinter, format_table
+from rdfia_tui.cli.output import Output, format_table
 from rdfia_tui.cli.signals import signal_exit_code, stop_on_signals
 
 STATUS_STYLE = {"completed": "green", "diverged": "red", "failed": "red", "stopped": "yellow"}
@@ -82,7 +82,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     plan = build_plan(args.source, grid=args.grid, seeds=args.seeds, overrides=args.overrides, device=args.device)
     sweep_dir = Path(args.sweep_dir).expanduser() if args.sweep_dir else new_sweep_dir(resolve_runs_dir(args.runs_dir), plan.name)
-    printer = EpochPrinter()
+    printer = Output()
     control = RunControl()
     seeds = f", {plan.seeds} seeds each" if plan.seeds > 1 else ""
     printer.line(

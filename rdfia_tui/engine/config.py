@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import functools
 import math
@@ -471,15 +472,30 @@ def loads(text: str, *, source: str = "<string>", default_name: str = "unnamed")
         raise ConfigError(f"{source}: {exc}", key=exc.key) from None
 
 
-def load(path: Path) -> RunConfig:
-    """Read a preset file."""
+def read_toml_text(path: Path) -> str:
+    """The text of a TOML file: UTF-8, with or without the byte-order mark editors add.
+
+    Raises ConfigError (one line) for an unreadable file or another encoding, saying where it fails.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read preset {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a UTF-8 text file; a preset is a TOML file") from None
-    return loads(text, source=str(path), default_name=path.stem)
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ConfigError(f"{path}: saved as UTF-16; save it as UTF-8 (a preset is a UTF-8 TOML file)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}, column {column}); save the file as UTF-8"
+        ) from None
+
+
+def load(path: Path) -> RunConfig:
+    """Read a preset file (UTF-8, a byte-order mark allowed)."""
+    return loads(read_toml_text(path), source=str(path), default_name=path.stem)
 
 
 def with_absolute_paths(cfg: RunConfig) -> RunConfig:

@@ -59,6 +59,21 @@ class BatchProgress:
 
 
 @dataclass(frozen=True)
+class EvaluationProgress:
+    """Sent at most once per ``train.progress_interval`` seconds while a split is evaluated.
+
+    ``split`` is "train" (epoch 0 only), "val" or "test"; ``done`` and ``total`` count examples;
+    ``elapsed_s`` is seconds since this split's evaluation began.
+    """
+
+    epoch: int
+    split: str
+    done: int
+    total: int
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
 class EpochEnded:
     """One epoch's metrics; ``confusion[i][j]`` counts test examples of class i predicted as j."""
 
@@ -115,7 +130,9 @@ class RunFinished:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-Event = RunStarted | BatchProgress | EpochEnded | SamplePredictions | PlanePoints | BoundaryUpdated | Notice | RunFinished
+Event = (
+    RunStarted | BatchProgress | EvaluationProgress | EpochEnded | SamplePredictions | PlanePoints | BoundaryUpdated | Notice | RunFinished
+)
 Emit = Callable[[Event], None]
 
 

@@ -138,10 +138,7 @@ def load_source(name_or_path: str) -> SweepSource:
         return parse_sweep_toml(text, source=f"sweep {name_or_path}", default_name=name_or_path)
     path = Path(name_or_path).expanduser()
     if name_or_path not in preset_names() and path.is_file():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            text = ""  # load_preset below says what is wrong with it
+        text = config_mod.read_toml_text(path)
         if _is_sweep_file(text):
             return parse_sweep_toml(text, source=str(path), default_name=path.stem, folder=path.parent)
     elif name_or_path not in preset_names() and path.suffix != ".toml":

@@ -28,6 +28,7 @@ from rdfia_tui.engine.events import (
     Emit,
     EpochEnded,
     EpochMetrics,
+    EvaluationProgress,
     Notice,
     PlanePoints,
     RunFinished,
@@ -160,10 +161,14 @@ def evaluate(
     dtype: torch.dtype = torch.float32,
     pipeline: InputPipeline | None = None,
     confusion: torch.Tensor | None = None,
+    on_progress: Callable[[int, int, float], None] | None = None,
+    progress_interval: float = 0.1,
 ) -> tuple[float, float]:
     """Mean loss and accuracy over ``split`` in eval mode; NaN for an empty split.
 
     With ``confusion`` (a K×K int64 tensor), counts true class (row) against prediction (column).
+    ``on_progress(done, total, elapsed_s)`` is called at most once per ``progress_interval`` seconds
+    (examples counted on the host: no device sync).
     """
     if len(split) == 0:
         return math.nan, math.nan
@@ -172,7 +177,11 @@ def evaluate(
     total = torch.zeros((), device=split.y.device, dtype=torch.float64 if dtype == torch.float64 else torch.float32)
     correct = torch.zeros((), dtype=torch.int64, device=split.y.device)
     slices = [slice(start, start + batch_size) for start in range(0, len(split), batch_size)]
+    start = last = time.perf_counter()
     for part, stored in zip(slices, batches_of(split.x, slices), strict=True):
+        if on_progress is not None and time.perf_counter() - last >= progress_interval:
+            last = time.perf_counter()
+            on_progress(part.start, len(split), last - start)
         xb, yb = pipeline.eval_batch(stored), split.y[part]
         logits = model(xb)
         total += loss_fn(logits, yb).to(total.dtype) * len(yb)
@@ -350,10 +359,14 @@ def fit(
 
     samples = sample_indices(splits.test.y, n_classes) if len(splits.input_shape) == 3 else None
 
+    def evaluation_progress(epoch: int, split: str) -> Callable[[int, int, float], None]:
+        return lambda done, total, elapsed: emit(EvaluationProgress(epoch, split, done, total, elapsed))
+
     def measure(epoch: int, train: tuple[float, float], lr: float, seconds: float = 0.0, rate: float = 0.0) -> EpochMetrics:
-        val = evaluate(net, splits.val, loss_fn, t.eval_batch_size, dtype, pipeline)
+        every = t.progress_interval
+        val = evaluate(net, splits.val, loss_fn, t.eval_batch_size, dtype, pipeline, None, evaluation_progress(epoch, "val"), every)
         confusion = torch.zeros(n_classes, n_classes, dtype=torch.int64, device=device)
-        test = evaluate(net, splits.test, loss_fn, t.eval_batch_size, dtype, pipeline, confusion)
+        test = evaluate(net, splits.test, loss_fn, t.eval_batch_size, dtype, pipeline, confusion, evaluation_progress(epoch, "test"), every)
         confusions.append(confusion.tolist())
         return EpochMetrics(epoch, *train, *val, *test, lr, seconds, rate)
 
@@ -371,7 +384,9 @@ def fit(
 
     try:
         if checkpoint is None:
-            train_loss, train_acc = evaluate(net, splits.train, loss_fn, t.eval_batch_size, dtype, pipeline)
+            train_loss, train_acc = evaluate(
+                net, splits.train, loss_fn, t.eval_batch_size, dtype, pipeline, None, evaluation_progress(0, "train"), t.progress_interval
+            )
             metrics = measure(0, (train_loss, train_acc), lr_at(cfg.schedule, lr0, 0))
             found = non_finite_loss(metrics, splits)
             if found:
