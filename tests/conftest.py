@@ -12,14 +12,19 @@ import pytest
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# The real CIFAR-10 and MNIST (cifar10.npz, mnist.npz): the user's $RDFIA_TUI_DATA, read before any
+# test changes the environment, then the project machines' ../shared/data.
+USER_DATA = os.environ.get("RDFIA_TUI_DATA", "")
+REAL_DATA_FOLDERS = [Path(p).expanduser() for p in (USER_DATA,) if p] + [REPO.parent / "shared" / "data"]
+SHARED_DATA = next((p for p in REAL_DATA_FOLDERS if (p / "cifar10.npz").is_file()), REAL_DATA_FOLDERS[-1])
 
 
 @pytest.fixture
 def shared_data() -> Path:
-    """../shared/data, or a skip when this machine does not have it (a user's machine never does)."""
+    """The folder holding the real datasets, or a skip that says where it looked."""
     if not (SHARED_DATA / "cifar10.npz").is_file():
-        pytest.skip(f"needs the real datasets in {SHARED_DATA}, which only the project's own machines have")
+        where = " or ".join(str(p) for p in REAL_DATA_FOLDERS)
+        pytest.skip(f"needs the real datasets (cifar10.npz, mnist.npz): set RDFIA_TUI_DATA to their folder (looked in {where})")
     return SHARED_DATA
 
 

@@ -73,7 +73,38 @@ def make_bad_files(folder: Path) -> Path:
     (folder / "wrong-type.toml").write_text('name = "wrong-type"\n[optim]\nlr = "fast"\n')
     (folder / "unknown-section.toml").write_text('name = "x"\n[optimiser]\nlr = 0.1\n')
     (folder / "a-file").write_text("not a folder")
+    _bring_your_own(folder, rng, y)
     return folder
+
+
+def _bring_your_own(folder: Path, rng: np.random.Generator, y: np.ndarray) -> None:
+    """Data a user brings that must be read right or refused (issue: "Data you bring is read correctly")."""
+    from PIL import Image
+
+    x = rng.integers(0, 255, (20, 8, 8), dtype=np.uint8)
+    np.savez(folder / "object-names.npz", x_train=x, y_train=y, x_test=x, y_test=y, class_names=np.array(["a", "b", "c"], dtype=object))
+    np.savez(folder / "one-based.npz", x_train=x, y_train=y % 2 + 1, x_test=x, y_test=y % 2 + 1)
+    np.savez(folder / "one-hot.npz", x_train=x, y_train=np.eye(3, dtype=np.int64)[y], x_test=x, y_test=y)
+    np.savez(folder / "wide-ints.npz", x_train=x.astype(np.int32) * 16, y_train=y, x_test=x.astype(np.int32), y_test=y)
+    np.savez(folder / "int64-images.npz", x_train=x.astype(np.int64), y_train=y, x_test=x.astype(np.int64), y_test=y)
+    np.savez(folder / "mixed-kinds.npz", x_train=x, y_train=y, x_test=x / 255.0, y_test=y)
+    np.savez(folder / "bool.npz", x_train=x > 100, y_train=y, x_test=x > 100, y_test=y)
+    for split in ("train", "test"):
+        for cls, level in (("cat", 40), ("dog", 200)):
+            (folder / "classes-differ" / split / cls).mkdir(parents=True, exist_ok=True)
+            Image.new("L", (6, 6), level).save(folder / "classes-differ" / split / cls / "0.png")
+            (folder / "float-image" / split / cls).mkdir(parents=True, exist_ok=True)
+            Image.new("L", (6, 6), level).save(folder / "float-image" / split / cls / "0.png")
+            (folder / "hidden-class" / split / cls).mkdir(parents=True, exist_ok=True)
+            Image.new("L", (6, 6), level).save(folder / "hidden-class" / split / cls / "0.png")
+        (folder / "no-image" / split / "cat").mkdir(parents=True, exist_ok=True)
+        (folder / "no-image" / split / "cat" / "notes.txt").write_text("no image here")
+    (folder / "classes-differ" / "test" / "bird").mkdir(exist_ok=True)
+    Image.new("L", (6, 6), 90).save(folder / "classes-differ" / "test" / "bird" / "0.png")
+    Image.fromarray(np.zeros((6, 6), dtype=np.float32)).save(folder / "float-image" / "train" / "dog" / "1.tif")
+    (folder / "hidden-class" / "train" / ".ipynb_checkpoints").mkdir(exist_ok=True)
+    (folder / "utf16.toml").write_text('name = "x"\n', encoding="utf-16")
+    (folder / "latin1.toml").write_bytes('name = "café"\n'.encode("latin-1"))
 
 
 NPZ = ("run", "circles-mlp", "--set", "data.dataset=npz", "--set")
@@ -237,13 +268,58 @@ CASES: tuple[Case, ...] = (
         2,
         "labels go up to 2 but class_names has only 2 names",
     ),
-    Case("data-dtype", "npz images of the wrong dtype", (*NPZ, "data.path={dir}/complex.npz"), 2, "x_train has dtype complex64"),
+    Case("data-dtype", "npz images of the wrong dtype", (*NPZ, "data.path={dir}/complex.npz"), 2, "x_train has dtype complex64 (complex)"),
     Case("data-float-labels", "npz with float labels", (*NPZ, "data.path={dir}/float-labels.npz"), 2, "integer class labels"),
-    Case(
-        "data-shape", "npz images of the wrong shape", (*NPZ, "data.path={dir}/flat.npz"), 2, "images must be shaped (N,H,W) or (N,H,W,C)"
-    ),
+    Case("data-shape", "npz images of the wrong shape", (*NPZ, "data.path={dir}/flat.npz"), 2, "give images (N,H,W) or (N,H,W,C)"),
     Case("data-test-size", "test images of another size", (*NPZ, "data.path={dir}/test-size.npz"), 2, "but test images are"),
     Case("data-not-npz", "a file that is not an npz", (*NPZ, "data.path={dir}/not-an-npz.npz"), 2, "not a readable .npz file"),
+    Case(
+        "data-object-names",
+        "npz class_names saved as an object array",
+        (*NPZ, "data.path={dir}/object-names.npz"),
+        2,
+        "class_names is an object array",
+    ),
+    Case("data-one-based", "npz labels 1..K", (*NPZ, "data.path={dir}/one-based.npz"), 2, "labels look 1-based"),
+    Case("data-one-hot", "npz one-hot labels", (*NPZ, "data.path={dir}/one-hot.npz"), 2, "looks one-hot"),
+    Case("data-wide-ints", "npz integer images beyond 0..255", (*NPZ, "data.path={dir}/wide-ints.npz"), 2, ".astype(np.uint8)"),
+    Case("data-mixed-kinds", "npz uint8 train and float test", (*NPZ, "data.path={dir}/mixed-kinds.npz"), 2, "save both the same way"),
+    Case("data-bool", "npz bool images", (*NPZ, "data.path={dir}/bool.npz"), 2, "has dtype bool"),
+    Case(
+        "data-int64-images",
+        "npz images saved as int64 (read as 8-bit, with a note)",
+        (*NPZ, "data.path={dir}/int64-images.npz", "--set", "train.epochs=0"),
+        0,
+        "read as 8-bit images",
+    ),
+    Case(
+        "folder-classes-differ",
+        "image folder whose test/ has another class",
+        ("run", "circles-mlp", "--set", "data.dataset=imagefolder", "--set", "data.path={dir}/classes-differ"),
+        2,
+        "only in test/: bird",
+    ),
+    Case(
+        "folder-no-image",
+        "image folder with a class holding no image",
+        ("run", "circles-mlp", "--set", "data.dataset=imagefolder", "--set", "data.path={dir}/no-image"),
+        2,
+        "no readable image",
+    ),
+    Case(
+        "folder-float-mode",
+        "image folder with a 32-bit float TIFF",
+        ("run", "circles-mlp", "--set", "data.dataset=imagefolder", "--set", "data.path={dir}/float-image"),
+        2,
+        "Pillow mode F (32-bit float)",
+    ),
+    Case(
+        "folder-hidden-class",
+        "image folder with .ipynb_checkpoints beside the classes (ignored, with a note)",
+        ("run", "circles-mlp", "--set", "data.dataset=imagefolder", "--set", "data.path={dir}/hidden-class", "--set", "train.epochs=0"),
+        0,
+        "not classes, ignored: train/.ipynb_checkpoints/",
+    ),
     Case(
         "data-empty-folder",
         "an empty image folder",
@@ -297,9 +373,41 @@ CASES: tuple[Case, ...] = (
         2,
         "did you mean 'optim.lr'?",
     ),
-    Case("runs-dir", "runs dir that is not writable", ("run", "circles-mlp", "--runs-dir", "{dir}/a-file/runs"), 2, "is not writable"),
+    Case("runs-dir", "runs dir inside a file", ("run", "circles-mlp", "--runs-dir", "{dir}/a-file/runs"), 2, "which is a file"),
+    Case("runs-dir-file", "runs dir that is a file", ("run", "circles-mlp", "--runs-dir", "{dir}/a-file"), 2, "is a file, not a folder"),
+    Case("runs-list-file", "runs --runs-dir on a file", ("runs", "--runs-dir", "{dir}/a-file"), 2, "is a file, not a folder"),
     Case("resume-no-run", "resume a folder that is not a run", ("resume", "{dir}"), 2, "is not a run folder"),
     Case("unknown-command", "unknown command", ("frobnicate",), 2, "invalid choice: 'frobnicate'"),
+    Case(
+        "option-before-command",
+        "a console option before a command that lacks it",
+        ("--start", "run", "circles-mlp"),
+        2,
+        "--start is an option of the console, not of 'run'",
+    ),
+    Case(
+        "option-twice",
+        "an option before and after the command, with two values",
+        ("--runs-dir", "{dir}/a", "run", "circles-mlp", "--runs-dir", "{dir}/b"),
+        2,
+        "--runs-dir is given twice",
+    ),
+    Case(
+        "gradcheck-tolerance",
+        "gradcheck with a negative tolerance",
+        ("gradcheck", "circles-mlp", "--tolerance", "-1"),
+        2,
+        "must be a number greater than 0",
+    ),
+    Case("preset-utf16", "a preset saved as UTF-16", ("run", "{dir}/utf16.toml"), 2, "saved as UTF-16; save it as UTF-8"),
+    Case("preset-latin1", "a preset saved as latin-1", ("run", "{dir}/latin1.toml"), 2, "not UTF-8 text (byte 0xe9 at line 1, column 12)"),
+    Case(
+        "batch-norm-batch-1",
+        "batch-norm with batches of one example",
+        ("run", "cifar10-batchnorm", "--set", "train.batch_size=1"),
+        2,
+        "batch-norm (model.batch_norm) needs at least 2 examples per batch",
+    ),
     Case(
         "layers-input",
         "layers --input that is not CxHxW",

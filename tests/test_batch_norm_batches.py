@@ -37,7 +37,7 @@ def tiny_images(tmp_path: Path, n_train: int) -> str:
     return f"data.path={tmp_path / 'tiny.npz'}"
 
 
-def bn_cfg(tmp_path: Path, n_train: int, *extra: str):  # noqa: ANN201
+def bn_cfg(tmp_path: Path, n_train: int, *extra: str):
     return apply_overrides(load_preset("circles-mlp"), ["data.dataset=npz", tiny_images(tmp_path, n_train), *TINY_BN, *extra])
 
 

@@ -51,7 +51,7 @@ def poison_step(monkeypatch: pytest.MonkeyPatch, at_call: int) -> None:
     real = training.build_step
     calls = {"n": 0}
 
-    def build(impl, model, *args):  # noqa: ANN001, ANN202
+    def build(impl, model, *args):
         step, optimiser = real(impl, model, *args)
 
         def poisoned(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -67,7 +67,7 @@ def poison_step(monkeypatch: pytest.MonkeyPatch, at_call: int) -> None:
     monkeypatch.setattr(training, "build_step", build)
 
 
-def steps_of(cfg) -> int:  # noqa: ANN001
+def steps_of(cfg) -> int:
     from rdfia_tui.engine.data.root import resolve_data_root
     from rdfia_tui.engine.data.splits import load_raw, make_splits, steps_per_epoch
 
@@ -76,9 +76,7 @@ def steps_of(cfg) -> int:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("impl", ["module", "manual"])
-def test_nan_weights_from_an_epochs_last_step_end_the_run_at_that_step(
-    runs_dir: Path, monkeypatch: pytest.MonkeyPatch, impl: str
-) -> None:
+def test_nan_weights_from_an_epochs_last_step_end_the_run_at_that_step(runs_dir: Path, monkeypatch: pytest.MonkeyPatch, impl: str) -> None:
     cfg = apply_overrides(load_preset("circles-mlp"), [f"model.impl={impl}", "train.epochs=4", "train.batch_size=300", "train.device=cpu"])
     steps = steps_of(cfg)
     assert steps > 1
@@ -99,7 +97,7 @@ def test_nan_weights_mid_epoch_are_caught_by_the_next_loss(runs_dir: Path, monke
     assert recorded_epochs(result.run_dir) == [0, 1]
 
 
-def huge_points(tmp_path: Path, *overrides: str):  # noqa: ANN201
+def huge_points(tmp_path: Path, *overrides: str):
     x = np.full((40, 2), 3e38, dtype=np.float32)
     x[::2] *= -1
     np.savez(tmp_path / "huge.npz", x_train=x, y_train=np.arange(40) % 2, x_test=x[:10], y_test=np.arange(10) % 2)

@@ -14,8 +14,8 @@ import torch
 from PIL import Image
 
 from rdfia_tui.engine.config import DataConfig, apply_overrides
-from rdfia_tui.engine.data.images import read_image
 from rdfia_tui.engine.data.imagefolder import load_imagefolder
+from rdfia_tui.engine.data.images import read_image
 from rdfia_tui.engine.data.npz import read_npz
 from rdfia_tui.engine.errors import DataError
 from rdfia_tui.engine.events import EpochEnded, Notice

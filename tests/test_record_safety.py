@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import subprocess
@@ -126,9 +125,8 @@ def stopped_after_epoch_one(folder: Path, runs_dir: Path) -> Path:
         if isinstance(event, EpochEnded) and event.metrics.epoch == 1:
             control.stop.set()
 
-    cfg = apply_overrides(
-        load_preset("circles-mlp"), ["data.dataset=npz", "data.path=data.npz", "train.epochs=4", "train.checkpoint=epoch", "train.device=cpu"]
-    )
+    overrides = ["data.dataset=npz", "data.path=data.npz", "train.epochs=4", "train.checkpoint=epoch", "train.device=cpu"]
+    cfg = apply_overrides(load_preset("circles-mlp"), overrides)
     cwd = Path.cwd()
     os.chdir(folder)
     try:
@@ -209,7 +207,8 @@ def test_a_checkpoint_the_disk_refuses_ends_the_run_in_one_line(tmp_path: Path) 
     proc = subprocess.run([sys.executable, "-c", DISK_FULL, str(400_000), *argv], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 1, proc.stderr
     (run_dir,) = runs.iterdir()
-    line = f"could not write checkpoint.pt (File too large); the checkpoint of epoch 0 is kept; free space and run 'rdfia-tui resume {run_dir}'"
+    kept = f"the checkpoint of epoch 0 is kept; free space and run 'rdfia-tui resume {run_dir}'"
+    line = f"could not write checkpoint.pt (File too large); {kept}"
     assert proc.stderr == f"rdfia-tui: run failed: {line}\n"
     summary = read_summary(run_dir)
     assert summary["status"] == "failed" and summary["message"] == line

@@ -1,4 +1,4 @@
-"""Slow checks on the real datasets in ../shared/data (skipped on a user's machine)."""
+"""Slow checks on the real datasets in $RDFIA_TUI_DATA (or the project machines' shared folder); skipped without them."""
 
 from __future__ import annotations
 

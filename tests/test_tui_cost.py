@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from rdfia_tui.engine.presets import load_preset
-from rdfia_tui.tui import runner
 from rdfia_tui.tui.widgets.charts import decimate
 from rdfia_tui.tui.widgets.status import StatusLine, progress_bar
 
@@ -40,7 +39,25 @@ def test_status_line_renders_state_bar_and_details() -> None:
     assert "2,135 img/s" in text and "ETA 01:15" in text and text.endswith("cpu")
 
 
-@pytest.mark.parametrize(("preset", "expected"), [("cifar10-convnet", 4), ("mnist-mlp", 3), ("circles-mlp", 3)])
-def test_console_threads_follow_the_network(monkeypatch: pytest.MonkeyPatch, preset: str, expected: int) -> None:
-    monkeypatch.setattr(runner.os, "cpu_count", lambda: 4)
-    assert runner.ui_threads(load_preset(preset)) == expected
+@pytest.mark.parametrize(
+    ("preset", "overrides", "console", "expected"),
+    [
+        ("cifar10-convnet", [], True, 4),
+        ("cifar10-convnet", [], False, 4),
+        ("circles-mlp", [], False, 1),
+        ("circles-mlp", [], True, 1),
+        ("mnist-mlp", [], True, 1),  # 7.6e6 multiply-accumulates per step: one thread
+        ("mnist-mlp", ["model.hidden=1000", "train.batch_size=256"], True, 3),  # 6e8: every core but the console's
+        ("mnist-mlp", ["model.hidden=1000", "train.batch_size=256"], False, 4),
+    ],
+)
+def test_threads_follow_the_work_per_step(preset: str, overrides: list[str], console: bool, expected: int) -> None:
+    from rdfia_tui.engine.config import apply_overrides
+    from rdfia_tui.engine.layers import describe
+    from rdfia_tui.engine.models import build_model
+    from rdfia_tui.engine.speed import auto_threads
+
+    cfg = apply_overrides(load_preset(preset), overrides)
+    shape = {"cifar10-convnet": (3, 32, 32), "mnist-mlp": (1, 28, 28), "circles-mlp": (2,)}[preset]
+    table = describe(build_model(cfg.model, shape, 10 if preset != "circles-mlp" else 2), shape)
+    assert auto_threads(table, cfg.train.batch_size, 800, cores=4, console=console) == expected

@@ -95,10 +95,10 @@ def cmd_layers(args: argparse.Namespace) -> int:
     ]
     print(f"{cfg.name}: input {'×'.join(map(str, table.input_shape))}")
     print(format_table(["layer", "type", "output", "params", "RF", "jump"], rows, right={3, 4, 5}))
-    print(f"total parameters: {table.total_params:,}")
-    if table.error:
+    if table.error:  # the rows up to the impossible layer are shown; a total of them would mislead
         print(f"rdfia-tui: error: {table.error}", file=sys.stderr)
         return 2
+    print(f"total parameters: {table.total_params:,}")
     return 0
 
 
@@ -118,11 +118,31 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     return 0
 
 
+def described_list(items: list[tuple[str, str]], columns: int) -> str:
+    """``name  description`` lines, each description wrapped to ``columns`` under itself."""
+    import textwrap
+
+    width = max(len(name) for name, _ in items)
+    indent = " " * (width + 2)
+    lines = []
+    for name, description in items:
+        body = textwrap.wrap(description, max(20, columns - len(indent))) or [""]
+        lines.append(f"{name:<{width}}  {body[0]}")
+        lines.extend(indent + more for more in body[1:])
+    return "\n".join(lines)
+
+
 def cmd_presets(args: argparse.Namespace) -> int:
-    presets = list_presets()
-    width = max(len(p.name) for p in presets)
-    for p in presets:
-        print(f"{p.name:<{width}}  {p.description}")
+    import shutil
+
+    from rdfia_tui.engine.sweep import load_source, sweep_names
+
+    columns = shutil.get_terminal_size().columns
+    print("presets (rdfia-tui run NAME, or in the console):")
+    print(described_list([(p.name, p.description) for p in list_presets()], columns))
+    print()
+    print("sweeps (rdfia-tui sweep NAME):")
+    print(described_list([(name, load_source(name).description) for name in sweep_names()], columns))
     return 0
 
 
@@ -154,10 +174,11 @@ def sweep_rows(sweeps: list[tuple[Path, dict]]) -> list[list[str]]:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from rdfia_tui.engine.records import list_runs, resolve_runs_dir
+    from rdfia_tui.engine.records import check_runs_dir, list_runs, resolve_runs_dir
     from rdfia_tui.engine.sweep_records import list_sweeps
 
     runs_dir = resolve_runs_dir(args.runs_dir)
+    check_runs_dir(runs_dir)
     runs, sweeps = list(reversed(list_runs(runs_dir))), list_sweeps(runs_dir)
     if not runs and not sweeps:
         print(f"no runs in {runs_dir} yet; start one with 'rdfia-tui run circles-mlp'")

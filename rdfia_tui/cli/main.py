@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Sequence
 
@@ -49,10 +50,21 @@ def _tui_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--start", action="store_true", help="start training at once")
 
 
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number greater than 0, got {text!r}")
+    return value
+
+
 def _gradcheck_args(p: argparse.ArgumentParser) -> None:
     _preset_and_overrides(p)
     p.add_argument("--data-root", help="where datasets live")
-    p.add_argument("--tolerance", type=float, default=1e-6, help="largest relative difference allowed (default 1e-6, in float64)")
+    p.add_argument("--tolerance", type=positive_number, default=1e-6, help="largest relative difference allowed (default 1e-6, in float64)")
 
 
 def _sweep_args(p: argparse.ArgumentParser) -> None:
@@ -91,28 +103,71 @@ COMMANDS["runs"] = ("list the recorded runs with their status and test accuracy"
 COMMANDS["schedule"] = ("print the learning rate a preset's schedule gives each epoch", _preset_and_overrides)
 
 
+TOP = "top_"  # the console's options given before any command are parsed under these dests
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog="rdfia-tui",
         description="A terminal training console for PyTorch: presets, live training, layer tables and run records. "
-        "Without a command it opens the console.",
+        "Without a command it opens the console. Options before a command apply to it when it has them.",
         epilog="Examples: rdfia-tui --preset circles-mlp --start   |   rdfia-tui run circles-mlp --set optim.lr=0.1",
     )
     parser.add_argument("--version", action="version", version=f"rdfia-tui {__version__}")
-    _tui_args(parser)
+    top = Parser(add_help=False)
+    _tui_args(top)
+    for action in top._actions:
+        if action.nargs != 0:
+            action.metavar = action.metavar or action.dest.upper()
+        action.dest, action.default = TOP + action.dest, None
+        parser._add_action(action)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    parser.commands = {}
     for name, (help_text, add_args) in COMMANDS.items():
-        add_args(sub.add_parser(name, help=help_text, description=help_text))
+        parser.commands[name] = sub.add_parser(name, help=help_text, description=help_text)
+        add_args(parser.commands[name])
     return parser
 
 
+def _dests(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Each option's dest and its first flag."""
+    return {a.dest: a.option_strings[0] for a in parser._actions if a.option_strings and a.dest != argparse.SUPPRESS and a.dest != "help"}
+
+
+def merge_leading_options(parser: Parser, args: argparse.Namespace) -> argparse.Namespace:
+    """Options written before the command apply to it (lists are joined, the command's own come last);
+    an option the command does not have, or one given twice with two values, is a UsageError."""
+    command = args.command or "tui"
+    own = _dests(parser.commands[command])
+    for dest, flag in _dests(parser.commands["tui"]).items():
+        value = getattr(args, TOP + dest, None)
+        delattr(args, TOP + dest)
+        if value in (None, [], False):
+            continue
+        if dest not in own:
+            where = f"give the preset after the command: rdfia-tui {command} PRESET" if dest == "preset" else "remove it"
+            raise UsageError(f"{flag} is an option of the console, not of '{command}'; {where}")
+        mine = getattr(args, dest, None)
+        if isinstance(value, list):
+            setattr(args, dest, [*value, *(mine or [])])
+        elif mine not in (None, False) and mine != value:
+            raise UsageError(f"{flag} is given twice, before and after '{command}', with two values ({value!r} and {mine!r})")
+        else:
+            setattr(args, dest, value)
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    from rdfia_tui.cli.output import protect_streams
+    from rdfia_tui.cli.output import protect_streams, silence
 
     protect_streams()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.command is None:
+            for dest in _dests(parser.commands["tui"]):
+                setattr(args, dest, getattr(parser.commands["tui"].parse_args([]), dest))
+        args = merge_leading_options(parser, args)
     except UsageError as exc:
         print(f"rdfia-tui: error: {exc}", file=sys.stderr)
         return 2
@@ -129,3 +184,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RdfiaError as exc:
         print(f"rdfia-tui: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # 'rdfia-tui presets | head': the reader left; say nothing more
+        silence(sys.stdout)
+        return 141

@@ -64,7 +64,7 @@ def protect_streams() -> None:
             stream.reconfigure(errors=ERRORS)
 
 
-def _silence(stream: TextIO) -> None:
+def silence(stream: TextIO) -> None:
     """After a failed write, point the stream's descriptor at /dev/null so the exit-time flush is quiet too."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -102,7 +102,7 @@ class Output:
                 print(text, file=self.stream, flush=True)
         except (OSError, ValueError):
             self.broken = True  # the terminal is gone: keep training, keep recording
-            _silence(self.stream)
+            silence(self.stream)
 
 
 def format_table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:

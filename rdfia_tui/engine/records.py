@@ -91,8 +91,17 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
 
 
+def check_runs_dir(runs_dir: Path) -> None:
+    """A runs dir that exists must be a folder: a file there is a one-line RecordError."""
+    for path in (runs_dir, *runs_dir.parents):
+        if path.exists() and not path.is_dir():
+            what = "is a file" if path == runs_dir else f"is inside {path}, which is a file"
+            raise RecordError(f"runs dir {runs_dir} {what}, not a folder; choose a folder with --runs-dir or RDFIA_TUI_RUNS")
+
+
 def create_run_dir(runs_dir: Path, preset: str, prefix: str = "") -> Path:
     """A new folder ``<runs_dir>/<prefix><YYYYmmdd-HHMMSS>-<preset>`` (suffixed -2, -3… on a clash)."""
+    check_runs_dir(runs_dir)
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
         if not os.access(runs_dir, os.W_OK | os.X_OK):
@@ -113,15 +122,16 @@ def create_run_dir(runs_dir: Path, preset: str, prefix: str = "") -> Path:
 
 
 def library_versions() -> dict[str, str]:
-    import torch
-    import torchvision
+    """The versions that produced a record, read from the installed metadata (importing torchvision costs seconds)."""
+    from importlib import metadata
 
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
-        "rdfia_tui": __version__,
-    }
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return {"python": platform.python_version(), "torch": version("torch"), "torchvision": version("torchvision"), "rdfia_tui": __version__}
 
 
 @dataclass

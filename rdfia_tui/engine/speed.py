@@ -18,9 +18,14 @@ import torch
 from torch import nn
 
 from rdfia_tui.engine.config import RunConfig
+from rdfia_tui.engine.layers import LayerTable
 from rdfia_tui.engine.registry import Registry
 
 Precision = Callable[[torch.device], "torch.dtype | None"]
+WEIGHTED_LAYERS = ("Linear", "Conv2d")
+# Below this many multiply-accumulates per step, a second thread costs more than it gives, and
+# far more when another process holds a core (measured: docs/benchmarks.md, "threads").
+ONE_THREAD_MACS = 1e8
 PRECISIONS: Registry[Precision] = Registry("precision")
 NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
@@ -143,3 +148,29 @@ def resolve_speed(cfg: RunConfig, device: torch.device, model: nn.Module) -> Spe
     if mode is None and t.compile:
         mode = "default"
     return Speed(autocast, channels_last and conv, mode, tuple(notes))
+
+
+def example_macs(table: LayerTable) -> int:
+    """Multiply-accumulates of one example's forward pass: a layer's weights once per output position
+    (once for a linear layer, H×W times for a convolution); other layers are not counted."""
+    total = 0
+    for row in table.rows:
+        positions = row.out_shape[1] * row.out_shape[2] if len(row.out_shape) == 3 else 1
+        total += row.params * positions if row.kind in WEIGHTED_LAYERS else 0
+    return total
+
+
+def step_macs(table: LayerTable, batch_size: int, n_train: int = 0) -> float:
+    """One training step's work: forward and backward (about 3× the forward) over the batch (``n_train`` for full batch)."""
+    return 3.0 * example_macs(table) * (batch_size or n_train)
+
+
+def auto_threads(table: LayerTable, batch_size: int, n_train: int, cores: int, console: bool = False) -> int:
+    """``train.threads = 0``: one thread for steps too small to share (below ONE_THREAD_MACS), else every core.
+
+    In the console an MLP keeps a core for the drawing (docs/benchmarks.md, "console overhead").
+    """
+    if step_macs(table, batch_size, n_train) < ONE_THREAD_MACS:
+        return 1
+    has_conv = any(row.kind in ("Conv2d",) for row in table.rows)
+    return cores if has_conv or not console else max(1, cores - 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from rdfia_tui.engine.data.root import resolve_data_root
 from rdfia_tui.engine.data.splits import Split, Splits, load_raw, make_splits, shuffled_indices, steps_per_epoch
 from rdfia_tui.engine.data.streaming import batches_of
 from rdfia_tui.engine.device import describe_device, resolve_device
+from rdfia_tui.engine.eager import restore_dynamo_guards, skip_dynamo_import
 from rdfia_tui.engine.errors import DataError, RecordError, RecordWriteError
 from rdfia_tui.engine.events import (
     BatchProgress,
@@ -40,12 +42,12 @@ from rdfia_tui.engine.fingerprint import data_fingerprint, fingerprint_differenc
 from rdfia_tui.engine.layers import describe
 from rdfia_tui.engine.memory import check_zca_fits, setting_up
 from rdfia_tui.engine.models import build_model
-from rdfia_tui.engine.models.manual import HandSGD, Step, build_step
+from rdfia_tui.engine.models.manual import HandSGD, ModuleStep, Step, build_step
 from rdfia_tui.engine.optimisers import set_lr
 from rdfia_tui.engine.records import RunRecord, resolve_runs_dir
 from rdfia_tui.engine.schedules import lr_at
 from rdfia_tui.engine.seeding import seed_everything
-from rdfia_tui.engine.speed import resolve_speed
+from rdfia_tui.engine.speed import auto_threads, resolve_speed
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -201,8 +203,12 @@ def fit(
     runs_dir: str | Path | None = None,
     data_root: str | Path | None = None,
     resume: str | Path | None = None,
+    console: bool = False,
 ) -> RunResult:
     """Train ``cfg`` and record the run. User mistakes found before training raise RdfiaError.
+
+    ``console``: the run shares its process with the console, so ``train.threads = 0`` leaves a
+    Python-bound MLP one core fewer (speed.auto_threads).
 
     With ``resume`` (a run folder holding a checkpoint), the run continues in that folder from its
     last checkpointed epoch, with every state restored: the metrics equal an uninterrupted run's.
@@ -212,8 +218,6 @@ def fit(
     cfg = with_absolute_paths(cfg) if checkpoint is None else cfg
     t = cfg.train
     device = resolve_device(t.device)
-    if t.threads:
-        torch.set_num_threads(t.threads)
     generator = seed_everything(t.seed)
     with setting_up("loading the data", device):
         raw = load_raw(cfg.data, resolve_data_root(data_root))
@@ -235,11 +239,19 @@ def fit(
     with setting_up("building the model", device):
         model = build_model(cfg.model, input_shape, splits.n_classes).to(device=device, dtype=dtype)
     table = describe(model, input_shape)
+    threads = t.threads or auto_threads(table, t.batch_size, len(splits.train), os.cpu_count() or 1, console)
+    torch.set_num_threads(threads)
     speed = resolve_speed(cfg, device, model)
     pipeline.memory_format = speed.memory_format
     net = speed.apply(model, device)  # what trains and predicts; ``model`` keeps the plain layers
     loss_fn: LossFn = LOSSES.get(t.loss)
+    if speed.compile_mode is None:
+        skip_dynamo_import()
+    else:
+        restore_dynamo_guards()
     step_fn, optimiser = build_step(cfg.model.impl, net if cfg.model.impl == "module" else model, cfg.optim, t.loss, loss_fn)
+    if speed.compile_mode is None and isinstance(step_fn, ModuleStep):
+        step_fn.run_eagerly()
     step_fn = speed.wrap_step(step_fn)
     if cfg.optim.max_norm > 0:
         step_fn = MaxNormStep(step_fn, model, cfg.optim.max_norm)
@@ -261,7 +273,7 @@ def fit(
         record = RunRecord.create(resolve_runs_dir(runs_dir), cfg, **record_fields)
     else:
         record = RunRecord.reopen(Path(resume), cfg, started=checkpoint["started"], **record_fields)
-    record.extra["speed"] = speed.to_dict()
+    record.extra["speed"] = {**speed.to_dict(), "threads": threads}
     record.extra["data"] = raw.report
     record.extra["data_fingerprint"] = fingerprint
     emit(
@@ -278,7 +290,7 @@ def fit(
             epochs=t.epochs,
             steps_per_epoch=steps,
             class_names=splits.class_names,
-            speed=speed.describe(),
+            speed=f"{speed.describe()}, {threads} thread{'s' if threads > 1 else ''}",
         )
     )
     plane = splits.input_shape == (2,)

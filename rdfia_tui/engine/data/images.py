@@ -72,9 +72,7 @@ MODES.register(
 )
 MODES.register(
     "F",
-    ModeRule(
-        "32-bit float", refusal="32-bit float pixels have no fixed range; scale them to 0-255 and save the images as 8-bit PNG"
-    ),
+    ModeRule("32-bit float", refusal="32-bit float pixels have no fixed range; scale them to 0-255 and save the images as 8-bit PNG"),
 )
 
 

@@ -161,7 +161,9 @@ def classify_inputs(name: str, x: np.ndarray, source: str) -> str:
     """The INPUT_RULES name for array ``name``, or a DataError saying what to save instead."""
     if x.dtype.kind in _BAD_KINDS or x.dtype.kind not in "uif":
         hint = "use uint8 images or float features, e.g. x.astype(np.float32)"
-        raise DataError(f"{source}: {name} has dtype {x.dtype} ({_BAD_KINDS.get(x.dtype.kind, 'not numeric')}); {hint}")
+        kind = _BAD_KINDS.get(x.dtype.kind, "not numeric")
+        named = f"{x.dtype}" if kind in str(x.dtype) else f"{x.dtype} ({kind})"
+        raise DataError(f"{source}: {name} has dtype {named}; {hint}")
     if x.ndim < 2 or x.ndim > 4:
         raise DataError(f"{source}: {name} is shaped {x.shape}; give images (N,H,W) or (N,H,W,C), or features (N,D)")
     images = x.ndim >= 3

@@ -153,13 +153,20 @@ class ModuleStep:
 
     def __init__(self, model: nn.Module, optimiser: torch.optim.Optimizer, loss_fn: Callable[[Tensor, Tensor], Tensor]) -> None:
         self.model, self.optimiser, self.loss_fn = model, optimiser, loss_fn
+        self.update: Callable[[], object] = optimiser.step
+
+    def run_eagerly(self) -> None:
+        """Nothing is compiled: update without torch.optim's per-step import of torch._dynamo (engine.eager)."""
+        from rdfia_tui.engine.eager import bare_step
+
+        self.update = bare_step(self.optimiser)
 
     def __call__(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         logits = self.model(x)
         loss = self.loss_fn(logits, y)
         self.optimiser.zero_grad(set_to_none=True)
         loss.backward()
-        self.optimiser.step()
+        self.update()
         return loss.detach(), logits.detach()
 
 
