@@ -126,7 +126,7 @@ def described_list(items: list[tuple[str, str]], columns: int) -> str:
     indent = " " * (width + 2)
     lines = []
     for name, description in items:
-        body = textwrap.wrap(description, max(20, columns - len(indent))) or [""]
+        body = textwrap.wrap(description, max(20, columns - len(indent)), break_on_hyphens=False, break_long_words=False) or [""]
         lines.append(f"{name:<{width}}  {body[0]}")
         lines.extend(indent + more for more in body[1:])
     return "\n".join(lines)

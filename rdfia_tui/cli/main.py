@@ -50,21 +50,23 @@ def _tui_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--start", action="store_true", help="start training at once")
 
 
-def positive_number(text: str) -> float:
-    """An argparse type: a finite number above 0."""
+def non_negative_number(text: str) -> float:
+    """An argparse type: a finite number, 0 or more."""
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a number greater than 0, got {text!r}")
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a number, 0 or more, got {text!r}")
     return value
 
 
 def _gradcheck_args(p: argparse.ArgumentParser) -> None:
     _preset_and_overrides(p)
     p.add_argument("--data-root", help="where datasets live")
-    p.add_argument("--tolerance", type=positive_number, default=1e-6, help="largest relative difference allowed (default 1e-6, in float64)")
+    p.add_argument(
+        "--tolerance", type=non_negative_number, default=1e-6, help="largest relative difference allowed (default 1e-6, in float64)"
+    )
 
 
 def _sweep_args(p: argparse.ArgumentParser) -> None:

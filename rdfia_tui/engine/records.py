@@ -10,6 +10,7 @@ import os
 import platform
 import re
 import secrets
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -121,17 +122,41 @@ def create_run_dir(runs_dir: Path, preset: str, prefix: str = "") -> Path:
     raise RecordError(f"runs dir {runs_dir}: too many runs named {stem}")
 
 
-def library_versions() -> dict[str, str]:
-    """The versions that produced a record, read from the installed metadata (importing torchvision costs seconds)."""
+def package_version(name: str) -> str:
+    """A package's own ``__version__`` (which names the build: +cu130, +cpu) without importing it: read from
+    its ``version.py`` when it has one, else the installed metadata."""
+    import importlib.util
     from importlib import metadata
 
-    def version(name: str) -> str:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return "not installed"
+    module = sys.modules.get(name)
+    if module is not None:
+        return str(module.__version__)
+    spec = importlib.util.find_spec(name)
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        found = re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", _read(Path(folder) / "version.py"), re.M)
+        if found:
+            return found.group(1)
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
-    return {"python": platform.python_version(), "torch": version("torch"), "torchvision": version("torchvision"), "rdfia_tui": __version__}
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def library_versions() -> dict[str, str]:
+    """The versions that produced a record (importing torchvision just to ask would cost seconds)."""
+    return {
+        "python": platform.python_version(),
+        "torch": package_version("torch"),
+        "torchvision": package_version("torchvision"),
+        "rdfia_tui": __version__,
+    }
 
 
 @dataclass
