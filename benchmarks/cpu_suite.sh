@@ -1,11 +1,12 @@
 #!/bin/sh
-# Every CPU benchmark, one JSON file each, into ${1:-bench-results}/ (about 20 minutes on 2 cores).
+# Every CPU benchmark, one JSON file each, into ${1:-bench-results}/ (about 25 minutes on 2 cores).
 # Needs ../shared/data (or RDFIA_TUI_DATA) for the CIFAR-10 and MNIST ones.
 set -e
 out=${1:-bench-results}
 mkdir -p "$out"
 cd "$(dirname "$0")/.."
 python benchmarks/startup.py --repeats 5 --out "$out/startup.json"
+python benchmarks/threads.py --repeats 3 --out "$out/threads.json"
 python benchmarks/mlp_step.py --steps 300 --repeats 5 --out "$out/mlp_step.json"
 python benchmarks/speed_settings.py --limit 5000 --epochs 2 --repeats 2 \
     --only "fp32, contiguous" --only "fp32, channels_last" --only "bf16, channels_last" \

@@ -1,10 +1,11 @@
-"""Start-up: time to the console's first frame, and the time of ``rdfia-tui --help``.
+"""Start-up: time to the console's first frame, ``rdfia-tui --help``, and whole headless circles runs.
 
     python benchmarks/startup.py --repeats 5
 
 The console is started in a real pseudo-terminal (120×40) exactly as a user starts it; the
-first frame is the moment the preset list's first name appears in its output. ``--help`` and a
-bare ``import torch`` are timed as whole processes, for scale.
+first frame is the moment the preset list's first name appears in its output. ``--help``, a
+30-epoch ``rdfia-tui run circles-mlp`` (the goal: about ``import torch`` + 1 s) and a bare
+``import torch`` are timed as whole processes, alternated within each repeat.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 from common import emit, machine, spread
@@ -66,11 +68,13 @@ def main() -> None:
     args = parser.parse_args()
     exe = shutil.which("rdfia-tui")
     cli = [exe] if exe else [sys.executable, "-m", "rdfia_tui"]
-    frames, helps, torch_imports = [], [], []
-    for _ in range(args.repeats):
-        frames.append(first_frame([*cli, "--preset", "circles-mlp"]))
-        helps.append(wall([*cli, "--help"]))
-        torch_imports.append(wall([sys.executable, "-c", "import torch"]))
+    frames, helps, torch_imports, circles = [], [], [], []
+    with tempfile.TemporaryDirectory() as runs:
+        for _ in range(args.repeats):
+            frames.append(first_frame([*cli, "--preset", "circles-mlp"]))
+            helps.append(wall([*cli, "--help"]))
+            torch_imports.append(wall([sys.executable, "-c", "import torch"]))
+            circles.append(wall([*cli, "run", "circles-mlp", "--runs-dir", runs]))
     emit(
         {
             "benchmark": "startup",
@@ -79,6 +83,7 @@ def main() -> None:
             "first_frame_s": spread(frames),
             "help_s": spread(helps),
             "import_torch_s": spread(torch_imports),
+            "circles_run_30_epochs_s": spread(circles),
         },
         args.out,
     )

@@ -30,6 +30,7 @@ CASES = {
     "cifar10-convnet": ["data.limit_train=2000", "train.epochs=1"],
 }
 SPIN = "while True: pass"
+DATA_FILES = {"mnist-mlp": "mnist.npz", "cifar10-convnet": "cifar10.npz"}
 
 
 def step_work(preset: str, overrides: list[str], root: Path) -> float:
@@ -65,25 +66,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", action="append", help="presets to time (default: the four in CASES)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="another override for every run")
     parser.add_argument("--data", help="data root (default: $RDFIA_TUI_DATA, then ../shared/data)")
     parser.add_argument("--out", help="also write the JSON here")
     args = parser.parse_args()
-    root = data_root(args.data, "mnist.npz")
     cores = os.cpu_count() or 1
     presets = args.preset or list(CASES)
+    needed = [DATA_FILES[p] for p in presets if p in DATA_FILES]
+    root = data_root(args.data, needed[0]) if needed else Path(tempfile.gettempdir())
+    cases = {p: [*CASES.get(p, []), *args.overrides] for p in presets}
     configs = [(threads, busy) for busy in (False, True) for threads in sorted({1, cores})]
     times: dict[str, dict[str, list[float]]] = {p: {} for p in presets}
     for _ in range(args.repeats):
         for preset in presets:
             for threads, busy in configs:
                 key = f"{threads} thread{'s' if threads > 1 else ''}, {'busy' if busy else 'idle'}"
-                times[preset].setdefault(key, []).append(one_run(preset, CASES.get(preset, []), threads, busy, root))
+                times[preset].setdefault(key, []).append(one_run(preset, cases[preset], threads, busy, root))
     result = {
         "machine": machine(),
         "cores": cores,
-        "presets": {
-            p: {"step_macs": step_work(p, CASES.get(p, []), root), "wall_s": {k: spread(v) for k, v in times[p].items()}} for p in presets
-        },
+        "presets": {p: {"step_macs": step_work(p, cases[p], root), "wall_s": {k: spread(v) for k, v in times[p].items()}} for p in presets},
     }
     emit(result, args.out)
     medians = {p: {k: round(v["median"], 2) for k, v in r["wall_s"].items()} for p, r in result["presets"].items()}

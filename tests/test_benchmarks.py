@@ -50,6 +50,15 @@ def test_startup_sees_the_first_frame_and_times_help() -> None:
     result = bench("startup.py", "--repeats", "1")
     assert 0 < result["first_frame_s"]["median"] < 60
     assert 0 < result["help_s"]["median"] < 60
+    assert result["import_torch_s"]["median"] < result["circles_run_30_epochs_s"]["median"] < 120
+
+
+def test_threads_times_one_thread_against_every_core_idle_and_busy() -> None:
+    result = bench("threads.py", "--preset", "circles-mlp", "--set", "train.epochs=1", "--repeats", "1")
+    circles = result["presets"]["circles-mlp"]
+    assert circles["step_macs"] == 3 * 22 * 10  # the 2-4-2 net's 22 weights, batch 10, forward + backward
+    keys = {f"{t} thread{'s' if t > 1 else ''}, {load}" for t in sorted({1, result["cores"]}) for load in ("idle", "busy")}
+    assert set(circles["wall_s"]) == keys and all(v["median"] > 0 for v in circles["wall_s"].values())
 
 
 def test_engine_vs_naive_on_a_few_real_images(shared_data: Path, tmp_path: Path) -> None:
