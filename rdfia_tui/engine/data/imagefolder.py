@@ -204,11 +204,25 @@ def load_imagefolder(cfg: DataConfig, root: Path) -> RawDataset:
     """Every image of the folder decoded into memory (``data.stream`` reads them batch by batch instead)."""
     listing = list_imagefolder(cfg)
     if cfg.stream:
-        from rdfia_tui.engine.data.streaming import streamed_imagefolder
-
         return streamed_imagefolder(listing, cfg)
     x_train = _decode_all(listing.train[0], cfg.image_size, listing.base / "train")
     x_test = _decode_all(listing.test[0], cfg.image_size, listing.base / "test")
     y_train, y_test = (np.asarray(labels, dtype=np.int64) for labels in (listing.train[1], listing.test[1]))
     raw = from_arrays(x_train, y_train, x_test, y_test, listing.classes, source=str(listing.base), layout="nhwc")
     return raw.with_report(listing.notes, listing.report)
+
+
+def streamed_imagefolder(listing: FolderListing, cfg: DataConfig) -> RawDataset:
+    """An image folder whose images stay on disk (data.stream); only the first one is decoded, for the shape."""
+    import torch
+
+    from rdfia_tui.engine.data.streaming import ImageFiles, LazyImages
+
+    first = read_image(listing.train[0][0], cfg.image_size)
+    shape = (first.shape[2], first.shape[0], first.shape[1])
+
+    def lazy(files: list[Path]) -> LazyImages:
+        return LazyImages(ImageFiles(files, cfg.image_size, shape), torch.arange(len(files)), torch.device("cpu"), cfg.workers)
+
+    labels = [torch.tensor(split[1], dtype=torch.int64) for split in (listing.train, listing.test)]
+    return RawDataset(lazy(listing.train[0]), labels[0], lazy(listing.test[0]), labels[1], listing.classes, listing.notes, listing.report)

@@ -11,19 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from rdfia_tui.engine.config import DataConfig
 from rdfia_tui.engine.data.images import read_image
-from rdfia_tui.engine.data.raw import RawDataset
 from rdfia_tui.engine.errors import DataError
-
-if TYPE_CHECKING:
-    from rdfia_tui.engine.data.imagefolder import FolderListing
 
 Index = torch.Tensor | slice
 
@@ -112,15 +106,3 @@ def batches_of(x: torch.Tensor | LazyImages, batches: Sequence[Index]) -> Iterat
 def take(x: torch.Tensor | LazyImages, idx: torch.Tensor) -> torch.Tensor | LazyImages:
     """Rows ``idx`` of the stored inputs, without decoding streamed images."""
     return x.subset(idx) if isinstance(x, LazyImages) else x[idx]
-
-
-def streamed_imagefolder(listing: FolderListing, cfg: DataConfig) -> RawDataset:
-    """An image folder whose images stay on disk; only the first one is decoded, for the shape."""
-    first = read_image(listing.train[0][0], cfg.image_size)
-    shape = (first.shape[2], first.shape[0], first.shape[1])
-
-    def lazy(files: list[Path]) -> LazyImages:
-        return LazyImages(ImageFiles(files, cfg.image_size, shape), torch.arange(len(files)), torch.device("cpu"), cfg.workers)
-
-    labels = [torch.tensor(split[1], dtype=torch.int64) for split in (listing.train, listing.test)]
-    return RawDataset(lazy(listing.train[0]), labels[0], lazy(listing.test[0]), labels[1], listing.classes, listing.notes, listing.report)
