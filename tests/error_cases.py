@@ -266,7 +266,7 @@ CASES: tuple[Case, ...] = (
         "npz labels past its class_names",
         (*NPZ, "data.path={dir}/label-past-names.npz"),
         2,
-        "labels go up to 2 but class_names has only 2 names",
+        "labels go up to 2 but class_names has only 2 name(s)",
     ),
     Case("data-dtype", "npz images of the wrong dtype", (*NPZ, "data.path={dir}/complex.npz"), 2, "x_train has dtype complex64;"),
     Case("data-float-labels", "npz with float labels", (*NPZ, "data.path={dir}/float-labels.npz"), 2, "integer class labels"),
@@ -283,7 +283,9 @@ CASES: tuple[Case, ...] = (
     Case("data-one-based", "npz labels 1..K", (*NPZ, "data.path={dir}/one-based.npz"), 2, "labels look 1-based"),
     Case("data-one-hot", "npz one-hot labels", (*NPZ, "data.path={dir}/one-hot.npz"), 2, "looks one-hot"),
     Case("data-wide-ints", "npz integer images beyond 0..255", (*NPZ, "data.path={dir}/wide-ints.npz"), 2, ".astype(np.uint8)"),
-    Case("data-mixed-kinds", "npz uint8 train and float test", (*NPZ, "data.path={dir}/mixed-kinds.npz"), 2, "save both the same way"),
+    Case(
+        "data-mixed-kinds", "npz uint8 train and float test", (*NPZ, "data.path={dir}/mixed-kinds.npz"), 2, "save both with the same dtype"
+    ),
     Case("data-bool", "npz bool images", (*NPZ, "data.path={dir}/bool.npz"), 2, "has dtype bool"),
     Case(
         "data-int64-images",
@@ -399,6 +401,22 @@ CASES: tuple[Case, ...] = (
         2,
         "must be a number, 0 or more",
     ),
+    Case(
+        "sweep-dir-file",
+        "sweep --sweep-dir that is a file",
+        ("sweep", "circles-mlp", "--grid", "optim.lr=0.1,0.2", "--sweep-dir", "{dir}/a-file"),
+        2,
+        "is a file, not a folder; choose a folder with --sweep-dir",
+    ),
+    Case(
+        "list-empty-item",
+        "a list with an empty item",
+        ("run", "circles-mlp", "--set", "model.hidden=4,,4"),
+        2,
+        "expected a list of integers",
+    ),
+    Case("run-a-sweep", "a shipped sweep given to run", ("run", "cifar10-lr-batch"), 2, "is a sweep, not a preset"),
+    Case("npz-is-a-folder", "data.path is a folder for npz", (*NPZ, "data.path={dir}/empty-folder"), 2, "is a folder, not an .npz file"),
     Case("preset-utf16", "a preset saved as UTF-16", ("run", "{dir}/utf16.toml"), 2, "saved as UTF-16; save it as UTF-8"),
     Case("preset-latin1", "a preset saved as latin-1", ("run", "{dir}/latin1.toml"), 2, "not UTF-8 text (byte 0xe9 at line 1, column 12)"),
     Case(

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,100 @@ def test_help_shows_the_console_options_as_options_of_every_command() -> None:
     out = subprocess.run([sys.executable, "-m", "rdfia_tui", "--help"], capture_output=True, text=True, env=env, timeout=60).stdout
     assert "Options before a command apply to it when it has them." in " ".join(out.split())
     assert "TOP_" not in out
+
+
+# --- what a new user hit on the first try of this change --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--device", "cpu", "run", "circles-mlp", "--set", "train.epochs=0"],
+        ["--grid", "optim.lr=0.1,0.2", "sweep", "circles-mlp", "--set", "train.epochs=0"],
+        ["--tolerance=1e-3", "gradcheck", "circles-mlp"],
+    ],
+)
+def test_a_command_s_own_options_may_come_first(argv: list[str], runs_dir: Path) -> None:
+    assert main(argv) == 0
+
+
+def test_a_command_s_option_without_a_command_names_the_commands(capsys: pytest.CaptureFixture) -> None:
+    assert main(["--device", "cpu"]) == 2
+    assert "--device is an option of 'run', 'sweep'; give the command first" in capsys.readouterr().err
+
+
+SLOW_LOADER = """
+import sys, time
+from pathlib import Path
+from rdfia_tui.engine.catalog import DATASETS
+
+def slow(cfg, root):
+    Path(sys.argv[1]).write_text("loading")
+    while True:  # a large image folder being decoded
+        time.sleep(0.01)
+
+DATASETS._entries["circles"] = slow
+from rdfia_tui.cli.main import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize(("signum", "code"), [(2, 130), (15, 143)])
+def test_a_signal_while_the_data_loads_quits_at_once(tmp_path: Path, signum: int, code: int) -> None:
+    ready, runs = tmp_path / "loading", tmp_path / "runs"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_LOADER, str(ready), "run", "circles-mlp", "--runs-dir", str(runs)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == code
+    assert err == "rdfia-tui: interrupted before training began; nothing was recorded\n"
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_ctrl_c_before_a_command_starts_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from rdfia_tui.cli import commands
+
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(commands.HANDLERS, "presets", interrupted)
+    assert main(["presets"]) == 130
+    assert capsys.readouterr().err == "rdfia-tui: interrupted\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("command", [["presets"], ["layers", "cifar10-convnet"], ["schedule", "cifar10-momentum"]])
+def test_output_to_a_full_disk_is_one_line(command: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "rdfia_tui", *command], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr == "rdfia-tui: error: could not write the output (No space left on device)\n"
+
+
+def test_a_run_whose_process_died_is_listed_as_lost(runs_dir: Path) -> None:
+    from rdfia_tui.engine.records import list_runs
+
+    assert main(["run", "circles-mlp", "--set", "train.epochs=0"]) == 0
+    (run,) = runs_dir.iterdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    summary = json.loads((run / "summary.json").read_text())
+    (run / "summary.json").write_text(json.dumps({**summary, "status": "running", "pid": dead.pid}))
+    (entry,) = list_runs(runs_dir)
+    assert entry["status"] == "lost" and f"pid {dead.pid}" in entry["message"]
+    (run / "summary.json").write_text(json.dumps({**summary, "status": "running", "pid": os.getpid()}))
+    assert list_runs(runs_dir)[0]["status"] == "running"  # alive: still running
+    (run / "summary.json").write_text(json.dumps({**summary, "status": "running", "pid": dead.pid, "host": "elsewhere"}))
+    assert list_runs(runs_dir)[0]["status"] == "running"  # another machine's run cannot be checked
+
+
+def test_more_threads_than_cores_are_noted(runs_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["run", "circles-mlp", "--set", "train.epochs=0", "--set", f"train.threads={(os.cpu_count() or 1) + 3}"]) == 0
+    assert "cores: the threads will share them" in capsys.readouterr().out

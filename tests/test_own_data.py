@@ -275,7 +275,7 @@ def test_integer_images_outside_0_255_are_refused_with_a_hint(tmp_path: Path) ->
     with pytest.raises(DataError) as info:
         read_npz(save_npz(tmp_path / "i.npz", x_train=np.arange(12 * 16, dtype=np.int32).reshape(12, 4, 4) * 10))
     message = one_line(info)
-    assert "x_train is int32 with values 0..1910" in message and ".astype(np.uint8)" in message
+    assert "the images are int32/uint8 with values 0..1910" in message and ".astype(np.uint8)" in message
 
 
 def test_sixteen_bit_and_float_images_follow_the_documented_rule(tmp_path: Path) -> None:
@@ -299,7 +299,55 @@ def test_train_and_test_inputs_must_follow_the_same_rule(tmp_path: Path) -> None
     unit = np.random.default_rng(0).random((6, 4, 4)).astype(np.float32)
     with pytest.raises(DataError) as info:
         read_npz(save_npz(tmp_path / "m.npz", x_test=unit))
-    assert "x_train holds uint8 images but x_test holds float images in 0-1" in one_line(info)
+    message = one_line(info)
+    assert "x_train is uint8 with values" in message and "but x_test is float32 with values" in message and "same dtype" in message
+
+
+@pytest.mark.parametrize("overshoot", [1.0000001, -1e-7])
+def test_the_rule_is_decided_on_both_splits_together(tmp_path: Path, overshoot: float) -> None:
+    """Train in 0..1 and test one value past it (after a resize, say): one rule for both, said once, never a refusal."""
+    rng = np.random.default_rng(0)
+    train, test = rng.random((12, 4, 4)).astype(np.float32), rng.random((6, 4, 4)).astype(np.float32)
+    test[0, 0, 0] = overshoot
+    raw = read_npz(save_npz(tmp_path / "o.npz", x_train=train, x_test=test))
+    assert raw.report["arrays"]["rule"] == "other float images"
+    assert torch.equal(raw.x_train[:, 0], torch.from_numpy(train)) and torch.equal(raw.x_test[:, 0], torch.from_numpy(test))
+
+
+def test_masks_of_zeros_and_ones_are_noted(tmp_path: Path) -> None:
+    masks = (np.random.default_rng(0).random((12, 4, 4)) > 0.5).astype(np.uint8)
+    raw = read_npz(save_npz(tmp_path / "mask.npz", x_train=masks, x_test=masks[:6]))
+    assert any("nearly black" in n and "0/255" in n for n in raw.notes)
+
+
+def test_the_channel_axis_of_4d_arrays_is_reported(tmp_path: Path) -> None:
+    nchw = np.random.default_rng(0).integers(0, 256, (12, 3, 5, 5), dtype=np.uint8)
+    raw = read_npz(save_npz(tmp_path / "nchw.npz", x_train=nchw, x_test=nchw[:6]))
+    assert raw.input_shape == (3, 5, 5)
+    assert raw.report["arrays"]["x_train"]["layout"] == "x_train (12, 3, 5, 5): channels read from axis 1 (N, C, H, W)"
+    raw = read_npz(save_npz(tmp_path / "nhwc.npz", x_train=nchw.transpose(0, 2, 3, 1), x_test=nchw[:6].transpose(0, 2, 3, 1)))
+    assert raw.input_shape == (3, 5, 5) and torch.equal(raw.x_train, torch.from_numpy(nchw))
+    assert raw.report["arrays"]["x_train"]["layout"].endswith("channels read from axis 3 (N, H, W, C)")
+
+
+@pytest.mark.parametrize(("names", "words"), [(["a", "a"], "'a' more than once"), (["a", " "], "an empty name")])
+def test_class_names_must_be_distinct_and_named(tmp_path: Path, names: list[str], words: str) -> None:
+    with pytest.raises(DataError) as info:
+        read_npz(save_npz(tmp_path / "names.npz", class_names=np.array(names)))
+    assert words in one_line(info)
+
+
+def test_a_folder_given_as_an_npz_is_named_as_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as info:
+        read_npz(tmp_path)
+    assert "is a folder, not an .npz file" in one_line(info)
+
+
+@pytest.mark.parametrize(("labels", "fix"), [(np.arange(12) % 2 * 1.0, "astype(np.int64)"), (np.arange(12) % 2 == 1, "astype(np.int64)")])
+def test_float_and_bool_labels_are_refused_with_the_fix(tmp_path: Path, labels: np.ndarray, fix: str) -> None:
+    with pytest.raises(DataError) as info:
+        read_npz(save_npz(tmp_path / "labels.npz", y_train=labels))
+    assert fix in one_line(info)
 
 
 @pytest.mark.parametrize(
@@ -395,3 +443,47 @@ def test_an_offline_download_says_why_and_leaves_nothing_behind(tmp_path: Path, 
     with pytest.raises(DataError):
         vision.load_mnist(DataConfig(dataset="mnist"), kept)
     assert sorted(p.name for p in kept.iterdir()) == ["mine.txt"]
+
+
+# --- what else a folder can hold -----------------------------------------------------------------------
+
+
+def test_folders_beside_train_and_test_are_noted(tmp_path: Path) -> None:
+    base = two_classes(tmp_path / "imgs")
+    save(base / "val" / "cat" / "0.png", Image.new("L", (6, 6), 30))
+    (base / "README.txt").write_text("my data")
+    raw = load_imagefolder(folder_cfg(base), tmp_path)
+    assert raw.report["ignored_beside_splits"] == ["README.txt", "val/"]
+    assert any("ignored README.txt, val/ beside train/ and test/" in n and "data.val_split" in n for n in raw.notes)
+
+
+def test_a_link_loop_is_not_followed(tmp_path: Path) -> None:
+    base = two_classes(tmp_path / "imgs", per_class=1)
+    (base / "train" / "cat" / "loop").symlink_to("..")  # train/cat/loop -> train/: would read dog's images as cats, forever
+    raw = load_imagefolder(folder_cfg(base), tmp_path)
+    assert raw.y_train.tolist() == [0, 1]
+    assert raw.report["train"]["link_loops_not_followed"] == [str(base / "train" / "cat" / "loop")]
+    assert any("link(s) that lead back" in n for n in raw.notes)
+
+
+def test_a_linked_folder_elsewhere_is_followed(tmp_path: Path) -> None:
+    base = two_classes(tmp_path / "imgs", per_class=1)
+    save(tmp_path / "more" / "1.png", Image.new("L", (6, 6), 40))
+    (base / "train" / "cat" / "more").symlink_to(tmp_path / "more")
+    assert load_imagefolder(folder_cfg(base), tmp_path).y_train.tolist() == [0, 0, 1]
+
+
+def test_an_image_of_another_size_is_named(tmp_path: Path) -> None:
+    base = two_classes(tmp_path / "imgs")
+    odd = save(base / "train" / "dog" / "big.png", Image.new("L", (9, 7), 200))
+    with pytest.raises(DataError) as info:
+        load_imagefolder(folder_cfg(base), tmp_path)
+    assert one_line(info).startswith(f"{odd}: is 9×7, not 6×6 like the first image")
+
+
+def test_squashing_non_square_images_is_noted(tmp_path: Path) -> None:
+    base = two_classes(tmp_path / "imgs")
+    save(base / "train" / "dog" / "wide.png", Image.new("L", (12, 6), 200))
+    raw = load_imagefolder(folder_cfg(base, image_size=6), tmp_path)
+    assert raw.x_train.shape[1:] == (3, 6, 6)
+    assert any("1 are not square (aspect ratio changed)" in n for n in raw.notes)

@@ -162,8 +162,8 @@ def finite(values: list[float]) -> list[float]:
     return [v for v in values if math.isfinite(v)]
 
 
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
-    """Let the app run until ``condition()`` holds; fail after ``timeout`` seconds."""
+async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
+    """Let the app run until ``condition()`` holds; fail after ``timeout`` seconds (generous: a loaded 2-core CI machine is slow)."""
     waited = 0.0
     while not condition():
         if waited >= timeout:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rdfia_tui.cli.output import format_table
-from rdfia_tui.cli.signals import signal_exit_code, stop_on_signals
+from rdfia_tui.cli.signals import Interrupted, signal_exit_code, stop_on_signals
 from rdfia_tui.cli.sweep_command import cmd_sweep
 from rdfia_tui.engine.config import ConfigError, RunConfig, apply_overrides
 from rdfia_tui.engine.presets import list_presets, load_preset
@@ -44,11 +44,13 @@ def train(cfg: RunConfig, args: argparse.Namespace, resume: str | None = None) -
 
     view = HeadlessView()
     control = RunControl()
-    with stop_on_signals(control.stop) as received:
+    with stop_on_signals(control.stop, at_once=lambda: not view.columns) as received:
         try:
             result = fit(cfg, view, control, runs_dir=args.runs_dir, data_root=args.data_root, resume=resume)
+        except Interrupted as exc:  # before RunStarted: nothing was recorded
+            print("rdfia-tui: interrupted before training began; nothing was recorded", file=sys.stderr)
+            return signal_exit_code([exc.signum])
         except KeyboardInterrupt:
-            view.close()
             print("rdfia-tui: interrupted; the records hold every completed epoch", file=sys.stderr)
             return 130
         finally:

@@ -136,6 +136,47 @@ def _dests(parser: argparse.ArgumentParser) -> dict[str, str]:
     return {a.dest: a.option_strings[0] for a in parser._actions if a.option_strings and a.dest != argparse.SUPPRESS and a.dest != "help"}
 
 
+def _takes_value(parser: argparse.ArgumentParser, flag: str) -> bool:
+    action = parser._option_string_actions.get(flag.split("=", 1)[0])
+    return action is not None and action.nargs != 0 and "=" not in flag
+
+
+def _command_index(parser: Parser, argv: list[str]) -> int | None:
+    """Where the command word is: the first token naming a command that is not an option's value."""
+    i = 0
+    while i < len(argv):
+        if argv[i] in parser.commands:
+            return i
+        if not argv[i].startswith("-"):
+            return None  # not a command: argparse says so
+        takes = _takes_value(parser, argv[i]) or any(_takes_value(c, argv[i]) for c in parser.commands.values())
+        i += 2 if takes else 1
+    return None
+
+
+def hoist_command_options(parser: Parser, argv: list[str]) -> list[str]:
+    """Options written before the command that only the command has (``--device``, ``--grid``…) move after it,
+    so ``rdfia-tui --device cpu run circles-mlp`` means ``rdfia-tui run circles-mlp --device cpu``."""
+    at = _command_index(parser, argv)
+    if at is None:
+        for token in argv:
+            flag = token.split("=", 1)[0]
+            owners = [name for name, c in parser.commands.items() if flag in c._option_string_actions]
+            if token.startswith("-") and flag not in parser._option_string_actions and owners:
+                example = f"'rdfia-tui {owners[0]} … {flag} …'"
+                raise UsageError(f"{flag} is an option of {', '.join(repr(o) for o in owners)}; give the command first, e.g. {example}")
+        return argv
+    command = parser.commands[argv[at]]
+    kept, moved, i = [], [], 0
+    while i < at:
+        flag = argv[i].split("=", 1)[0]
+        own = flag in command._option_string_actions and flag not in parser._option_string_actions
+        width = 2 if _takes_value(command if own else parser, argv[i]) else 1
+        (moved if own else kept).extend(argv[i : i + width])
+        i += width
+    return [*kept, argv[at], *moved, *argv[at + 1 :]]
+
+
 def merge_leading_options(parser: Parser, args: argparse.Namespace) -> argparse.Namespace:
     """Options written before the command apply to it (lists are joined, the command's own come last);
     an option the command does not have, or one given twice with two values, is a UsageError."""
@@ -160,12 +201,21 @@ def merge_leading_options(parser: Parser, args: argparse.Namespace) -> argparse.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; Ctrl-C before a command has started its run quits at once, in one line."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("rdfia-tui: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     from rdfia_tui.cli.output import protect_streams, silence
 
     protect_streams()
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(hoist_command_options(parser, list(sys.argv[1:] if argv is None else argv)))
         if args.command is None:
             for dest in _dests(parser.commands["tui"]):
                 setattr(args, dest, getattr(parser.commands["tui"].parse_args([]), dest))
@@ -189,3 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # 'rdfia-tui presets | head': the reader left; say nothing more
         silence(sys.stdout)
         return 141
+    except OSError as exc:  # the output itself failed ('> /dev/full'); every file the commands write is an RdfiaError
+        silence(sys.stdout)
+        print(f"rdfia-tui: error: could not write the output ({exc.strerror or exc})", file=sys.stderr)
+        return 1

@@ -1,12 +1,13 @@
 """Stopping a headless run cleanly: the first SIGINT, SIGTERM or SIGHUP asks the engine to stop
-after the current step; a second Ctrl-C quits at once (every record write is atomic)."""
+after the current step; a second Ctrl-C quits at once (every record write is atomic). Before training
+has begun (loading data, building the model) there is nothing to keep, so the first signal quits at once."""
 
 from __future__ import annotations
 
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -14,12 +15,25 @@ if hasattr(signal, "SIGHUP"):
     SIGNAL_EXIT[signal.SIGHUP] = 143  # a dropped terminal is treated like SIGTERM
 
 
+class Interrupted(KeyboardInterrupt):
+    """A signal that ends the command at once; ``signum`` gives its exit code."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 @contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
-    """While inside, the signals set ``stop``; yields the list of signals received."""
+def stop_on_signals(stop: threading.Event, at_once: Callable[[], bool] = lambda: False) -> Iterator[list[int]]:
+    """While inside, the signals set ``stop``; yields the list of signals received.
+
+    While ``at_once()`` is true (nothing recorded yet), a signal raises Interrupted instead.
+    """
     received: list[int] = []
 
     def on_signal(signum: int, frame: object) -> None:
+        if at_once():
+            raise Interrupted(signum)
         if received and signum == signal.SIGINT:
             raise KeyboardInterrupt
         received.append(signum)

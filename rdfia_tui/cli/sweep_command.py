@@ -76,11 +76,13 @@ def grid_table(doc: dict[str, Any]) -> str | None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from rdfia_tui.engine.control import RunControl
-    from rdfia_tui.engine.records import resolve_runs_dir
+    from rdfia_tui.engine.records import check_runs_dir, resolve_runs_dir
     from rdfia_tui.engine.sweep import PointFinished, SweepEvent, build_plan, new_sweep_dir, run_sweep
     from rdfia_tui.engine.sweep_records import read_sweep
 
     plan = build_plan(args.source, grid=args.grid, seeds=args.seeds, overrides=args.overrides, device=args.device)
+    if args.sweep_dir:
+        check_runs_dir(Path(args.sweep_dir).expanduser(), "sweep dir", "--sweep-dir")
     sweep_dir = Path(args.sweep_dir).expanduser() if args.sweep_dir else new_sweep_dir(resolve_runs_dir(args.runs_dir), plan.name)
     printer = Output()
     control = RunControl()

@@ -313,6 +313,19 @@ def coerce(spec: FieldSpec, value: Any) -> Any:
     return value
 
 
+def _list_items(raw: str) -> list[str]:
+    """The comma-separated items of ``raw`` ("4,8", "[4, 8]"); an empty item ("4,,8") is a ValueError."""
+    inner = raw.strip("[]() ")
+    if not inner:
+        return []
+    items = [x.strip() for x in inner.split(",")]
+    if items[-1] == "":
+        items.pop()  # a trailing comma, as TOML allows
+    if "" in items:
+        raise ValueError("an empty item")
+    return items
+
+
 def parse_text(spec: FieldSpec, text: str) -> Any:
     """Turn the text of a ``--set`` value (or a form field) into the field's type."""
     raw = text.strip()
@@ -335,11 +348,9 @@ def parse_text(spec: FieldSpec, text: str) -> Any:
                 raw = raw[1:-1]
             return raw
         if wanted == tuple[int, ...]:
-            inner = raw.strip("[]() ")
-            return tuple(int(x) for x in inner.split(",") if x.strip()) if inner else ()
+            return tuple(int(x) for x in _list_items(raw))
         if wanted == tuple[str, ...]:
-            inner = raw.strip("[]() ")
-            return tuple(x.strip().strip("'\"") for x in inner.split(",") if x.strip()) if inner else ()
+            return tuple(x.strip("'\"") for x in _list_items(raw))
     except ValueError:
         pass
     raise ConfigError(f"{spec.key}: expected {spec.type_name}, got {text!r}", key=spec.key)
@@ -431,6 +442,9 @@ def from_mapping(raw: Mapping[str, Any], *, default_name: str = "unnamed") -> Ru
     """Build and validate a RunConfig from a parsed TOML document."""
     all_keys = [s.key for s in field_specs()]
     sections: dict[str, dict[str, Any]] = {}
+    sweep_tables = [t for t in ("grid", "sweep") if t in raw]
+    if sweep_tables:
+        raise ConfigError(f"this is a sweep file ([{'] and ['.join(sweep_tables)}]), not a preset; run it with 'rdfia-tui sweep FILE'")
     for top, value in raw.items():
         if top not in _TOP_LEVEL:
             hint = did_you_mean(top, list(_TOP_LEVEL) + all_keys)
@@ -481,8 +495,10 @@ def read_toml_text(path: Path) -> str:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read preset {path}: {exc.strerror or exc}") from None
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in raw[:200]:
         raise ConfigError(f"{path}: saved as UTF-16; save it as UTF-8 (a preset is a UTF-8 TOML file)")
+    if not raw.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise ConfigError(f"{path}: the file is empty; a preset sets at least one key (copy presets/reference.toml to start one)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

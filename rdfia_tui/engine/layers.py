@@ -160,10 +160,11 @@ def describe(model: nn.Module, input_shape: Shape) -> LayerTable:
         rows.append(LayerRow(name, type(module).__name__, out, params, walk.rf if spatial else None, walk.jump if spatial else None))
         walk.shape = out
         if any(s <= 0 for s in out):
+            pooling = isinstance(module, nn.MaxPool2d | nn.AvgPool2d)
+            fixes = "add padding (model.conv_paddings)" + (", set model.pool_ceil=true" if pooling else "")
             error = (
                 f"{name} ({type(module).__name__}) turns a {_fmt(before[1:])} map into {_fmt(out[1:])}: "
-                f"the {_fmt(input_shape[1:])} input is too small for this network; "
-                "add padding (model.conv_paddings) or set model.pool_ceil=true"
+                f"the {_fmt(input_shape[1:])} input is too small for this network; {fixes} or use larger images"
             )
             return LayerTable(tuple(input_shape), rows, error)
     return LayerTable(tuple(input_shape), rows)

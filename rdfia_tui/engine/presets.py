@@ -41,6 +41,8 @@ def load_preset(name_or_path: str) -> RunConfig:
         if not path.is_file():
             raise ConfigError(f"preset file {path} does not exist; give a shipped preset name or an existing .toml file")
         return config_mod.load(path)
+    if (resources.files(PACKAGE) / "sweeps" / f"{name_or_path}.toml").is_file():
+        raise ConfigError(f"{name_or_path!r} is a sweep, not a preset; run it with 'rdfia-tui sweep {name_or_path}'")
     raise ConfigError(
         f"no preset named {name_or_path!r}{did_you_mean(name_or_path, list(shipped))} "
         "(run 'rdfia-tui presets' to list them, or give a path to a .toml file)"

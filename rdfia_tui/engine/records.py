@@ -10,6 +10,7 @@ import os
 import platform
 import re
 import secrets
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -92,12 +93,12 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
 
 
-def check_runs_dir(runs_dir: Path) -> None:
-    """A runs dir that exists must be a folder: a file there is a one-line RecordError."""
+def check_runs_dir(runs_dir: Path, what: str = "runs dir", option: str = "--runs-dir or RDFIA_TUI_RUNS") -> None:
+    """A runs dir (or sweep dir) that exists must be a folder: a file there is a one-line RecordError."""
     for path in (runs_dir, *runs_dir.parents):
         if path.exists() and not path.is_dir():
-            what = "is a file" if path == runs_dir else f"is inside {path}, which is a file"
-            raise RecordError(f"runs dir {runs_dir} {what}, not a folder; choose a folder with --runs-dir or RDFIA_TUI_RUNS")
+            where = "is a file" if path == runs_dir else f"is inside {path}, which is a file"
+            raise RecordError(f"{what} {runs_dir} {where}, not a folder; choose a folder with {option}")
 
 
 def create_run_dir(runs_dir: Path, preset: str, prefix: str = "") -> Path:
@@ -218,6 +219,8 @@ class RunRecord:
                 "sizes": self.sizes,
                 "class_names": list(self.class_names),
                 "versions": library_versions(),
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
                 **self.extra,
             }
         )
@@ -258,7 +261,27 @@ def read_run(folder: Path) -> dict[str, Any]:
     if not isinstance(summary, dict):
         return _unreadable(folder, "summary.json does not hold a run summary")
     summary["run_dir"] = str(folder)  # where it is now, even if the folder was moved
+    if summary.get("status") == "running" and process_gone(summary):
+        summary["status"] = LOST
+        summary["message"] = f"the process that ran it (pid {summary['pid']}) is gone (killed, or the machine restarted)"
     return summary
+
+
+LOST = "lost"
+
+
+def process_gone(summary: dict[str, Any]) -> bool:
+    """True when the summary was written on this machine by a process that no longer exists."""
+    pid, host = summary.get("pid"), summary.get("host")
+    if not isinstance(pid, int) or host != socket.gethostname():
+        return False  # another machine's run (a shared folder), or a record from before pids were kept
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
 
 
 def is_run_folder(folder: Path) -> bool:

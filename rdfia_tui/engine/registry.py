@@ -21,8 +21,12 @@ def nearest(word: str, options: list[str] | tuple[str, ...]) -> str | None:
 
 
 def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
-    """A ``"; did you mean 'x'?"`` suffix, or an empty string."""
-    near = nearest(word, options)
+    """A ``"; did you mean 'x'?"`` suffix (several when ``word`` begins several options), or an empty string."""
+    starting = sorted(o for o in options if o.startswith(word)) if word else []
+    if len(starting) > 1:
+        shown = ", ".join(f"'{o}'" for o in starting[:6]) + (", …" if len(starting) > 6 else "")
+        return f"; did you mean one of {shown}?"
+    near = starting[0] if starting else nearest(word, options)
     return f"; did you mean '{near}'?" if near else ""
 
 

@@ -305,7 +305,9 @@ def fit(
         notes.append(message)
         emit(Notice(message))
 
-    for note in (*raw.notes, *speed.notes, *batching_notes(len(splits.train), t.batch_size, min_last)):
+    cores = os.cpu_count() or 1
+    shared = [f"train.threads {threads} is more than this machine's {cores} cores: the threads will share them"] if threads > cores else []
+    for note in (*raw.notes, *speed.notes, *batching_notes(len(splits.train), t.batch_size, min_last), *shared):
         notify(note)
 
     def close(status: str, message: str = "") -> RunResult:

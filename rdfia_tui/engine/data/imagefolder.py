@@ -44,6 +44,8 @@ class SplitSurvey:
     labels: list[int] = field(default_factory=list)
     found: int = 0
     ignored: int = 0
+    loops: list[str] = field(default_factory=list)
+    not_square: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     skipped_files: dict[str, list[str]] = field(default_factory=dict)
     modes: Counter[str] = field(default_factory=Counter)
@@ -60,6 +62,8 @@ class SplitSurvey:
             "found": self.found,
             "used": len(self.files),
             "ignored_hidden_or_tool_files": self.ignored,
+            "link_loops_not_followed": self.loops,
+            "not_square": self.not_square,
             "skipped": dict(self.skipped),
             "skipped_examples": self.skipped_files,
             "modes": dict(self.modes),
@@ -79,14 +83,24 @@ class FolderListing:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def _walk(folder: Path) -> tuple[list[Path], int]:
-    """Every file under ``folder`` (links followed, sorted), and how many hidden or tool entries were passed over."""
-    files, ignored = [], 0
+def _walk(folder: Path) -> tuple[list[Path], int, list[str]]:
+    """Every file under ``folder`` (links followed, sorted), how many hidden or tool entries were passed
+    over, and the linked folders not entered because they lead back to a folder already walked (a loop)."""
+    files, ignored, loops = [], 0, []
+    seen = {os.path.realpath(folder)}
     for root, dirs, names in os.walk(folder, followlinks=True):
         ignored += sum(ignored_name(d) for d in dirs) + sum(ignored_name(n) for n in names)
-        dirs[:] = sorted(d for d in dirs if not ignored_name(d))
+        kept = []
+        for d in sorted(d for d in dirs if not ignored_name(d)):
+            real = os.path.realpath(os.path.join(root, d))
+            if real in seen or folder.resolve().is_relative_to(real):
+                loops.append(os.path.join(root, d))
+            else:
+                seen.add(real)
+                kept.append(d)
+        dirs[:] = kept
         files.extend(Path(root) / n for n in sorted(names) if not ignored_name(n))
-    return files, ignored
+    return files, ignored, loops
 
 
 def _why_skipped(file: Path) -> str:
@@ -97,9 +111,10 @@ def survey_split(folder: Path, classes: tuple[str, ...]) -> SplitSurvey:
     """Identify every file of every class folder by its content; refuse modes that cannot be read right."""
     survey = SplitSurvey()
     for label, cls in enumerate(classes):
-        files, ignored = _walk(folder / cls)
+        files, ignored, loops = _walk(folder / cls)
         survey.found += len(files)
         survey.ignored += ignored
+        survey.loops += loops
         used = 0
         for file in files:
             header = read_header(file)
@@ -112,6 +127,7 @@ def survey_split(folder: Path, classes: tuple[str, ...]) -> SplitSurvey:
             survey.modes[header.mode] += 1
             if rule.change:
                 survey.changed[f"{rule.change} (mode {header.mode})"] += 1
+            survey.not_square += not header.square
             if header.frames > 1:
                 survey.changed["several frames: the first one used"] += 1
             used += 1
@@ -149,8 +165,19 @@ def _same_classes(base: Path, train: tuple[str, ...], test: tuple[str, ...]) -> 
         raise DataError(f"{base}: train/ and test/ must have the same class folders ({'; '.join(parts)})")
 
 
-def _notes(passed: list[str], surveys: dict[str, SplitSurvey]) -> tuple[str, ...]:
+def _notes(passed: list[str], surveys: dict[str, SplitSurvey], beside: list[str], size: int) -> tuple[str, ...]:
     notes = []
+    squashed = sum(s.not_square for s in surveys.values())
+    if size and squashed:
+        notes.append(f"imagefolder: data.image_size resizes every image to {size}×{size}; {squashed} are not square (aspect ratio changed)")
+    if beside:
+        notes.append(
+            f"imagefolder: ignored {', '.join(beside)} beside train/ and test/ (validation examples are drawn from train/ "
+            "by data.val_split)"
+        )
+    loops = [loop for s in surveys.values() for loop in s.loops]
+    if loops:
+        notes.append(f"imagefolder: not followed {len(loops)} link(s) that lead back into folders already read, e.g. {loops[0]}")
     if passed:
         shown = ", ".join(passed[:5]) + (f" and {len(passed) - 5} more" if len(passed) > 5 else "")
         notes.append(f"imagefolder: not classes, ignored: {shown} (hidden, left by a tool, or a file beside the class folders)")
@@ -174,11 +201,13 @@ def list_imagefolder(cfg: DataConfig) -> FolderListing:
     _same_classes(base, classes, test_classes)
     surveys = {split: survey_split(base / split, classes) for split in SPLITS}
     passed = passed_train + passed_test
+    beside = [e.name + ("/" if e.is_dir() else "") for e in sorted(base.iterdir()) if e.name not in SPLITS]
     report = {
         "source": "imagefolder",
         "path": str(base),
         "classes": list(classes),
         "not_classes": passed,
+        "ignored_beside_splits": beside,
         "resized_to": cfg.image_size or None,
         **{split: survey.to_dict() for split, survey in surveys.items()},
     }
@@ -187,16 +216,19 @@ def list_imagefolder(cfg: DataConfig) -> FolderListing:
         classes,
         (surveys["train"].files, surveys["train"].labels),
         (surveys["test"].files, surveys["test"].labels),
-        _notes(passed, surveys),
+        _notes(passed, surveys, beside, cfg.image_size),
         report,
     )
 
 
-def _decode_all(files: list[Path], size: int, folder: Path) -> np.ndarray:
+def _decode_all(files: list[Path], size: int) -> np.ndarray:
+    """Every file as (H, W, 3) uint8, stacked; the first file of another size than the first is named."""
     images = [read_image(f, size) for f in files]
-    shapes = {a.shape for a in images}
-    if len(shapes) > 1:
-        raise DataError(f"{folder}: images have different sizes {sorted(shapes)[:3]}; set data.image_size to resize them")
+    first = images[0].shape
+    for file, image in zip(files, images, strict=True):
+        if image.shape != first:
+            got, want = f"{image.shape[1]}×{image.shape[0]}", f"{first[1]}×{first[0]}"
+            raise DataError(f"{file}: is {got}, not {want} like the first image ({files[0].name}); set data.image_size to resize them")
     return np.stack(images)
 
 
@@ -205,8 +237,7 @@ def load_imagefolder(cfg: DataConfig, root: Path) -> RawDataset:
     listing = list_imagefolder(cfg)
     if cfg.stream:
         return streamed_imagefolder(listing, cfg)
-    x_train = _decode_all(listing.train[0], cfg.image_size, listing.base / "train")
-    x_test = _decode_all(listing.test[0], cfg.image_size, listing.base / "test")
+    x_train, x_test = _decode_all(listing.train[0], cfg.image_size), _decode_all(listing.test[0], cfg.image_size)
     y_train, y_test = (np.asarray(labels, dtype=np.int64) for labels in (listing.train[1], listing.test[1]))
     raw = from_arrays(x_train, y_train, x_test, y_test, listing.classes, source=str(listing.base), layout="nhwc")
     return raw.with_report(listing.notes, listing.report)

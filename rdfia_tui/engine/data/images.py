@@ -111,6 +111,7 @@ class Header:
     mode: str | None
     format: str | None
     frames: int = 1
+    square: bool = True
 
 
 def read_header(file: Path) -> Header:
@@ -119,7 +120,7 @@ def read_header(file: Path) -> Header:
 
     try:
         with Image.open(file) as img:
-            return Header(img.mode, img.format, int(getattr(img, "n_frames", 1) or 1))
+            return Header(img.mode, img.format, int(getattr(img, "n_frames", 1) or 1), img.width == img.height)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return Header(None, None)
 

@@ -39,7 +39,13 @@ def _array(npz: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
 def _class_names(values: np.ndarray, path: Path) -> tuple[str, ...]:
     if values.ndim != 1:
         raise DataError(f"{path}: class_names must be a 1-D array of names, got shape {values.shape}")
-    return tuple(v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values.tolist())
+    names = tuple(v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values.tolist())
+    if any(not name.strip() for name in names):
+        raise DataError(f"{path}: class_names has an empty name (position {[n.strip() for n in names].index('')}); name every class")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DataError(f"{path}: class_names has {', '.join(repr(n) for n in twice)} more than once; each class needs its own name")
+    return names
 
 
 def read_npz(path: Path) -> RawDataset:
@@ -48,6 +54,8 @@ def read_npz(path: Path) -> RawDataset:
     Raises DataError (one line) for a missing or unreadable file, missing or object arrays, and
     every check of :func:`rdfia_tui.engine.data.raw.from_arrays`. Other arrays are ignored, with a note.
     """
+    if path.is_dir():
+        raise DataError(f"data.path: {path} is a folder, not an .npz file; give the file (or use data.dataset=imagefolder for a folder)")
     if not path.is_file():
         raise DataError(f"data.path: {path} does not exist; give an .npz file with x_train, y_train, x_test and y_test")
     try:

@@ -81,6 +81,15 @@ def images_to_nchw(x: np.ndarray, source: str, layout: str = "auto") -> np.ndarr
 # --- labels ------------------------------------------------------------------------------------
 
 
+LABEL_HINTS = {
+    "U": "; map the names to 0..K-1 and save the names as class_names",
+    "S": "; map the names to 0..K-1 and save the names as class_names",
+    "O": "; map the names to 0..K-1 and save the names as class_names",
+    "f": "; save whole-number labels as integers: {name}.astype(np.int64)",
+    "b": "; save them as integers 0 and 1: {name}.astype(np.int64)",
+}
+
+
 def _label_array(name: str, y: np.ndarray, source: str, notes: list[str]) -> np.ndarray:
     """``y`` as 1-D int64: a (N, 1) column is flattened (noted); one-hot rows and non-integers are refused."""
     if y.ndim == 2 and y.shape[1] == 1:
@@ -89,7 +98,7 @@ def _label_array(name: str, y: np.ndarray, source: str, notes: list[str]) -> np.
     if y.ndim == 2 and y.shape[1] > 1 and np.isin(y, (0, 1)).all():
         raise DataError(f"{source}: {name} looks one-hot, shaped {y.shape}; save the class indices instead: {name}.argmax(axis=1)")
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        hint = "; map the names to 0..K-1 and save the names as class_names" if y.dtype.kind in "USO" else ""
+        hint = LABEL_HINTS.get(y.dtype.kind, "").format(name=name) if y.ndim == 1 else ""
         raise DataError(f"{source}: {name} must be a 1-D array of integer class labels, got dtype {y.dtype} shape {y.shape}{hint}")
     return y.astype(np.int64)
 
@@ -106,7 +115,7 @@ def _check_labels(y_train: np.ndarray, y_test: np.ndarray, class_names: tuple[st
     if class_names is None:
         return high + 1
     if len(class_names) <= high:
-        raise DataError(f"{source}: labels go up to {high} but class_names has only {len(class_names)} names")
+        raise DataError(f"{source}: labels go up to {high} but class_names has only {len(class_names)} name(s)")
     return len(class_names)
 
 
@@ -157,8 +166,8 @@ def _all_whole(x: np.ndarray, chunk: int = 1024) -> bool:
     return all(bool((part == np.round(part)).all()) for part in (x[i : i + chunk] for i in range(0, len(x), chunk)))
 
 
-def classify_inputs(name: str, x: np.ndarray, source: str) -> str:
-    """The INPUT_RULES name for array ``name``, or a DataError saying what to save instead."""
+def _check_array(name: str, x: np.ndarray, source: str) -> None:
+    """A numeric array of 2 to 4 dimensions, finite when it is float."""
     if x.dtype.kind in _BAD_KINDS or x.dtype.kind not in "uif":
         hint = "use uint8 images or float features, e.g. x.astype(np.float32)"
         kind = _BAD_KINDS.get(x.dtype.kind, "not numeric")
@@ -166,36 +175,58 @@ def classify_inputs(name: str, x: np.ndarray, source: str) -> str:
         raise DataError(f"{source}: {name} has dtype {named}; {hint}")
     if x.ndim < 2 or x.ndim > 4:
         raise DataError(f"{source}: {name} is shaped {x.shape}; give images (N,H,W) or (N,H,W,C), or features (N,D)")
-    images = x.ndim >= 3
-    if x.dtype.kind == "f":
-        if not np.isfinite(x).all():
-            raise DataError(f"{source}: the inputs contain NaN or infinite values ({name})")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise DataError(f"{source}: the inputs contain NaN or infinite values ({name})")
+
+
+def _describe(x: np.ndarray) -> str:
+    low, high = _value_range(x)
+    return f"{x.dtype} with values {low:g}..{high:g}"
+
+
+def classify_inputs(x_train: np.ndarray, x_test: np.ndarray, source: str) -> str:
+    """The INPUT_RULES name both input arrays follow, decided on their joint value range; else a DataError."""
+    for name, x in (("x_train", x_train), ("x_test", x_test)):
+        _check_array(name, x, source)
+    if (x_train.dtype.kind == "f") != (x_test.dtype.kind == "f") or (x_train.ndim == 2) != (x_test.ndim == 2):
+        raise DataError(
+            f"{source}: x_train is {_describe(x_train)} {x_train.shape} but x_test is {_describe(x_test)} {x_test.shape}; "
+            "save both with the same dtype and layout"
+        )
+    low = min(_value_range(x_train)[0], _value_range(x_test)[0])
+    high = max(_value_range(x_train)[1], _value_range(x_test)[1])
+    images = x_train.ndim >= 3
+    if x_train.dtype.kind == "f":
         if not images:
             return "float features"
-        low, high = _value_range(x)
         if low >= 0 and high <= 1:
             return "float images in 0-1"
-        return "whole float images" if low >= 0 and high <= 255 and _all_whole(x) else "other float images"
+        return "whole float images" if low >= 0 and high <= 255 and _all_whole(x_train) and _all_whole(x_test) else "other float images"
     if not images:
         return "integer features"
-    if x.dtype == np.uint8:
+    if x_train.dtype == x_test.dtype == np.uint8:
         return "uint8 images"
-    if x.dtype == np.uint16:
-        return "uint16 images"
-    low, high = _value_range(x)
     if low >= 0 and high <= 255:
         return "8-bit integer images"
+    if x_train.dtype == x_test.dtype == np.uint16:
+        return "uint16 images"
     raise DataError(
-        f"{source}: {name} is {x.dtype} with values {low:g}..{high:g}; integer images must be 8-bit (0..255: save with "
-        f"{name}.astype(np.uint8)) or uint16, or give floats in 0..1"
+        f"{source}: the images are {x_train.dtype}/{x_test.dtype} with values {low:g}..{high:g}; integer images must be "
+        "8-bit (0..255: save with x.astype(np.uint8)) or uint16, or give floats in 0..1"
     )
+
+
+def _layout_note(name: str, x: np.ndarray, stored: np.ndarray) -> str | None:
+    """Which axis became the channels, for 4-D arrays (the only ones whose layout is read, not given)."""
+    if x.ndim != 4:
+        return None
+    axis = 3 if stored.shape[1:] != x.shape[1:] else 1
+    return f"{name} {tuple(x.shape)}: channels read from axis {axis} ({'N, H, W, C' if axis == 3 else 'N, C, H, W'})"
 
 
 def _inputs(x_train: np.ndarray, x_test: np.ndarray, source: str, layout: str, notes: list[str]) -> tuple[list[torch.Tensor], dict]:
     """Both input arrays stored by the same rule, as (N, C, H, W) images or (N, D) features."""
-    kinds = [classify_inputs(name, x, source) for name, x in (("x_train", x_train), ("x_test", x_test))]
-    if kinds[0] != kinds[1] and {"uint8 images", "8-bit integer images"} != set(kinds):
-        raise DataError(f"{source}: x_train holds {kinds[0]} but x_test holds {kinds[1]}; save both the same way")
+    kind = classify_inputs(x_train, x_test, source)
     if x_train.dtype == np.uint8 and x_train.ndim == 2:
         raise DataError(
             f"{source}: x_train is uint8 shaped {x_train.shape}: 8-bit images must be shaped (N,H,W) or (N,H,W,C); "
@@ -203,15 +234,25 @@ def _inputs(x_train: np.ndarray, x_test: np.ndarray, source: str, layout: str, n
         )
     if x_train.shape[1:] != x_test.shape[1:] and x_train.ndim == 2:
         raise DataError(f"{source}: x_train {x_train.shape} and x_test {x_test.shape} must have the same shape after the first axis")
-    tensors, report = [], {}
-    for name, x, kind in (("x_train", x_train, kinds[0]), ("x_test", x_test, kinds[1])):
-        rule = INPUT_RULES.get(kind)
-        stored = rule.store(images_to_nchw(x, source, layout) if x.ndim >= 3 else x)
-        tensors.append(torch.from_numpy(np.ascontiguousarray(stored)))
+    rule = INPUT_RULES.get(kind)
+    tensors, report = [], {"rule": kind}
+    for name, x in (("x_train", x_train), ("x_test", x_test)):
+        placed = images_to_nchw(x, source, layout) if x.ndim >= 3 else x
+        tensors.append(torch.from_numpy(np.ascontiguousarray(rule.store(placed))))
         low, high = _value_range(x)
-        report[name] = {"dtype": str(x.dtype), "shape": list(x.shape), "min": low, "max": high, "read_as": rule.read_as}
+        layout_note = _layout_note(name, x, placed)
+        report[name] = {
+            "dtype": str(x.dtype),
+            "shape": list(x.shape),
+            "min": low,
+            "max": high,
+            "read_as": rule.read_as,
+            "layout": layout_note,
+        }
         if rule.note:
             notes.append(f"{name} is {x.dtype} {tuple(x.shape)} with values {low:g}..{high:g}: read as {rule.read_as}")
+        if kind.endswith("images") and rule.read_as.startswith("8-bit") and high <= 1:
+            notes.append(f"{name} holds only the values {low:g}..{high:g} as 8-bit pixels: nearly black; save masks as 0/255, or as floats")
     if tensors[0].shape[1:] != tensors[1].shape[1:]:
         raise DataError(f"{source}: train images are {tuple(tensors[0].shape[1:])} but test images are {tuple(tensors[1].shape[1:])}")
     return tensors, report
