@@ -219,7 +219,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
     app = create_app(preset=args.preset, overrides=args.overrides, runs_dir=args.runs_dir, data_root=args.data_root, start=args.start)
     app.run()
-    return 0
+    return app.return_code or 0
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -29,7 +33,7 @@ from rdfia_tui.engine.events import (
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.records import resolve_runs_dir
 from rdfia_tui.engine.resume import resume_config
-from rdfia_tui.tui.commands import binding_commands
+from rdfia_tui.tui.commands import binding_commands, system_commands
 from rdfia_tui.tui.messages import EngineEvent, LayersReady, ProgressEvent, RunRefused, TrainingDone
 from rdfia_tui.tui.runner import Engine, TorchEngine
 from rdfia_tui.tui.screens.dialogs import ConfirmQuit, LearningRateDialog
@@ -38,6 +42,7 @@ from rdfia_tui.tui.widgets.config_form import ConfigForm
 from rdfia_tui.tui.widgets.preset_picker import PresetPicker
 
 DEFAULT_PRESET = "circles-mlp"
+TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 FINISH_WORDS = {"completed": "finished", "stopped": "stopped", "diverged": "diverged", "failed": "failed"}
 
 
@@ -53,7 +58,7 @@ class RdfiaApp(App):
         Binding("l", "change_lr", "Set LR", id="change-lr", tooltip="Change the learning rate from the next step"),
         Binding("ctrl+s", "screenshot", "Screenshot", id="screenshot", priority=True, tooltip="Save an SVG screenshot into the run folder"),
         Binding("r", "runs", "Runs", id="runs", tooltip="Compare recorded runs"),
-        Binding("w", "sweeps", "Sweeps", id="sweeps", show=False, tooltip="Open a sweep: accuracy grid and overlaid curves"),
+        Binding("w", "sweeps", "Sweeps", id="sweeps", tooltip="Open a sweep: accuracy grid and overlaid curves"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks first during a run)"),
         Binding("escape", "leave_field", "Leave field", id="leave-field", show=False, tooltip="Leave a text field so single keys work"),
     ]
@@ -81,7 +86,9 @@ class RdfiaApp(App):
         self.last_status: str | None = None
         self.current_lr: float | None = None
         self.quit_when_done = False
+        self.exit_code = 0
         self._progress_losses: list[float] = []
+        self._typeahead: LearningRateDialog | None = None
         self._layers_for: tuple[Any, Any] | None = None
         self._handlers: dict[type, Callable[[Any], None]] = {
             RunStarted: self._on_started,
@@ -99,6 +106,36 @@ class RdfiaApp(App):
         self.main = MainScreen(self.preset_name)
         self.push_screen(self.main)
         self.call_after_refresh(self._initial_config)
+        self._handle_termination_signals()
+
+    def _handle_termination_signals(self) -> None:
+        """SIGTERM and SIGHUP (``kill``, a dropped SSH session) stop the run as a headless run does:
+        it is recorded as stopped, the terminal is restored, and the console exits with status 143."""
+        loop = asyncio.get_running_loop()
+        for signum in TERMINATING:
+            try:
+                loop.add_signal_handler(signum, self._terminate, signum)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests), or no such signal here
+                return
+
+    def _terminate(self, signum: int) -> None:
+        self.log_view_add(f"{signal.Signals(signum).name} received: stopping the run and quitting")
+        if self.running and self.control is not None:
+            self.quit_when_done, self.exit_code = True, 143
+            self.action_stop()
+        else:
+            self._exit_now(143)
+
+    def _exit_now(self, code: int) -> None:
+        """Exit with ``code``, restoring the terminal, or at once when the terminal is gone (Textual's
+        restoring writes would wait forever on a hung-up terminal; the records are written already)."""
+        if not terminal_alive():
+            os._exit(code)
+        self.exit(return_code=code)
+
+    def log_view_add(self, text: str) -> None:
+        if hasattr(self, "main") and self.main.is_mounted:
+            self.main.log_view.add(text)
 
     def _initial_config(self) -> None:
         try:
@@ -121,9 +158,16 @@ class RdfiaApp(App):
         """Hide the training keys away from the main screen; grey out run controls when idle."""
         if action in self.RUN_ACTIONS | {"start"} and not isinstance(self.screen, MainScreen):
             return False
-        if action in self.RUN_ACTIONS and not self.running:
-            return None
-        return True
+        # the run controls are hidden while nothing runs: they would do nothing
+        return not (action in self.RUN_ACTIONS and not self.running)
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that reached the app around the time the lr dialog opens belongs to its field
+        (keys typed right after "l" arrive before the field has focus)."""
+        dialog = self.screen if isinstance(self.screen, LearningRateDialog) else self._typeahead
+        if dialog is not None and event.is_printable and event.character:
+            dialog.take(event.character)
+            event.stop()
 
     def on_unmount(self) -> None:
         # A thread worker cannot be cancelled: tell the engine to stop so the app can exit.
@@ -132,7 +176,7 @@ class RdfiaApp(App):
             self.control.pause.clear()
 
     def get_system_commands(self, screen: Screen) -> Any:
-        yield from super().get_system_commands(screen)
+        yield from system_commands(super().get_system_commands(screen))
         yield from binding_commands(self, screen)
 
     # ---- form and layer table -----------------------------------------------------------
@@ -193,6 +237,7 @@ class RdfiaApp(App):
             self.notify(str(exc), severity="error")
             return
         self.main.form.load(cfg)
+        self.main.query_one(PresetPicker).show_selected(cfg.name)
         self.main.log_view.add(f"resuming {Path(run_dir).name} from its last checkpoint")
         self._begin(cfg, Path(run_dir))
 
@@ -260,7 +305,7 @@ class RdfiaApp(App):
         if self.control is not None:
             self.control.pause.clear()
         if self.quit_when_done:
-            self.exit()
+            self._exit_now(self.exit_code)
 
     def action_pause(self) -> None:
         if not self.running or self.control is None:
@@ -279,7 +324,7 @@ class RdfiaApp(App):
             self.control.pause.clear()
             self.main.log_view.add("stopping after the current step…")
 
-    def action_change_lr(self) -> None:
+    async def action_change_lr(self) -> None:
         if not self.running or self.control is None:
             self.notify("no run in progress: edit optim.lr in the form instead")
             return
@@ -290,7 +335,9 @@ class RdfiaApp(App):
                 self.current_lr = value
                 self.main.log_view.add(f"learning rate → {value:g} from the next step")
 
-        self.push_screen(LearningRateDialog(self.current_lr or 0.1), apply)
+        dialog = LearningRateDialog(self.current_lr or 0.1)
+        self._typeahead = dialog  # keys typed right after "l", before the dialog is up, are handed to it
+        await self.push_screen(dialog, apply)
 
     def action_screenshot(self) -> None:
         folder = self.run_dir or self.runs_dir
@@ -302,19 +349,20 @@ class RdfiaApp(App):
     def action_leave_field(self) -> None:
         self.screen.set_focus(None)
 
-    def action_runs(self) -> None:
+    async def action_runs(self) -> None:
         from rdfia_tui.tui.screens.runs import RunsScreen
 
-        self.push_screen(RunsScreen(self.runs_dir))
+        await self.push_screen(RunsScreen(self.runs_dir))
 
-    def action_sweeps(self) -> None:
+    async def action_sweeps(self) -> None:
         from rdfia_tui.tui.screens.sweep import SweepScreen
 
-        self.push_screen(SweepScreen(self.runs_dir))
+        await self.push_screen(SweepScreen(self.runs_dir))
 
     def open_config(self, cfg: RunConfig) -> None:
         """Load a recorded run's config into the form (from the runs screen)."""
         self.main.form.load(cfg)
+        self.main.query_one(PresetPicker).show_selected(cfg.name)
         self.main.log_view.add(f"loaded the config of a recorded run ({cfg.name}); press s to run it again")
 
     async def action_quit(self) -> None:
@@ -327,13 +375,20 @@ class RdfiaApp(App):
                 self.quit_when_done = True
                 self.action_stop()
 
-        self.push_screen(ConfirmQuit(), answer)
+        await self.push_screen(ConfirmQuit(), answer)
+
+
+def terminal_alive() -> bool:
+    """False when writing to the terminal fails (a hung-up SSH session or a closed terminal window)."""
+    try:
+        os.write(sys.__stdout__.fileno(), b"\x1b[0m")  # a harmless "reset colours"
+    except (OSError, ValueError, AttributeError):
+        return False
+    return True
 
 
 def gpu_memory() -> str:
     """GPU memory in use, when torch is loaded and a GPU exists; never imports torch itself."""
-    import sys
-
     torch = sys.modules.get("torch")
     if torch is None or not torch.cuda.is_available():
         return ""

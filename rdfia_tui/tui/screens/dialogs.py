@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
+
+from rdfia_tui.engine.config import ConfigError, check_value, parse_text, spec_for
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -46,13 +46,13 @@ class ConfirmQuit(ModalScreen[bool]):
 
 
 def parse_lr(text: str) -> float:
-    """A positive finite learning rate, or ValueError with the reason."""
+    """A learning rate the form's optim.lr field would accept, or ValueError with the form's own message."""
+    spec = spec_for("optim.lr")
     try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"optim.lr: expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"optim.lr: got {value!r}; must be greater than 0")
+        value = parse_text(spec, text)
+        check_value(spec, value)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
     return value
 
 
@@ -65,15 +65,33 @@ class LearningRateDialog(ModalScreen[float | None]):
     def __init__(self, current: float) -> None:
         super().__init__()
         self.current = current
+        self.typed_ahead = ""  # keys typed before the dialog was on screen (the app collects them)
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"Learning rate now {self.current:g}. New value (applies from the next step; the schedule continues from it):")
-            yield Input(f"{self.current:g}", id="lr-input")
+            yield Input(placeholder=f"{self.current:g}, or 1e-3, 0.05, 5e-4…", select_on_focus=False, id="lr-input")
             yield Static("", classes="dialog-error")
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("Apply", variant="primary", id="apply")
+
+    def on_mount(self) -> None:
+        field = self.query_one(Input)
+        field.focus()
+        if self.typed_ahead:
+            field.insert_text_at_cursor(self.typed_ahead)
+            self.typed_ahead = ""
+        self.app._typeahead = None
+
+    def take(self, character: str) -> None:
+        """A key typed before the field had focus: into the field, in order."""
+        if not self.is_mounted:
+            self.typed_ahead += character
+            return
+        field = self.query_one(Input)
+        field.focus()
+        field.insert_text_at_cursor(character)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._apply()
@@ -85,8 +103,12 @@ class LearningRateDialog(ModalScreen[float | None]):
             self.dismiss(None)
 
     def _apply(self) -> None:
+        text = self.query_one(Input).value
+        if not text.strip():
+            self.dismiss(None)  # nothing typed: the rate stays
+            return
         try:
-            self.dismiss(parse_lr(self.query_one(Input).value))
+            self.dismiss(parse_lr(text))
         except ValueError as exc:
             self.query_one(".dialog-error", Static).update(str(exc))
 

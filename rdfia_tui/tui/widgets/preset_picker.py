@@ -1,7 +1,14 @@
-"""The preset list with descriptions, filtered as you type."""
+"""The preset list with descriptions, filtered as you type.
+
+Typing on the list goes to the filter, except a run key (s, r, q…) while the filter is empty:
+``moons`` filters (its final s is typed into the filter), ``s`` alone starts the run. Enter picks
+the first match and hands the keys back to the list; Esc clears the filter. During a run, the
+keys are the run's.
+"""
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -31,7 +38,7 @@ class PresetPicker(Vertical):
         self.selected = selected
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="type to filter presets", compact=True, id="preset-filter")
+        yield Input(placeholder="type to filter (s r q act while empty)", compact=True, select_on_focus=False, id="preset-filter")
         yield OptionList(id="preset-list")
         yield Static("", id="preset-description")
 
@@ -52,9 +59,34 @@ class PresetPicker(Vertical):
         options = self.query_one(OptionList)
         return [options.get_option_at_index(i).id for i in range(options.option_count)]
 
+    def on_key(self, event: events.Key) -> None:
+        """Letters typed on the list go to the filter, unless the filter is empty and the key runs an action."""
+        field = self.query_one(Input)
+        if field.has_focus:
+            if event.key == "escape":
+                event.stop()
+                field.value = ""
+                self.query_one(OptionList).focus()
+            return
+        if not (event.is_printable and event.character) or event.key == "space" or getattr(self.app, "running", False):
+            return  # during a run the keys are the run's (p, x, l…), and its dialogs take what follows them
+        if not field.value and self._is_action_key(event.key):
+            return
+        event.stop()
+        field.focus()
+        field.insert_text_at_cursor(event.character)
+
+    def _is_action_key(self, key: str) -> bool:
+        binding = self.app.active_bindings.get(key)
+        return binding is not None and binding.enabled
+
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
-        info = next((p for p in self.presets if p.name == event.option.id), None)
+        self.describe(event.option.id)
+
+    def describe(self, name: str | None) -> None:
+        """Show ``name``'s description (the preset the form holds, or the one under the cursor)."""
+        info = next((p for p in self.presets if p.name == name), None)
         self.query_one("#preset-description", Static).update(info.description if info else "")
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -66,11 +98,21 @@ class PresetPicker(Vertical):
         names = self.visible_names()
         if names:
             self.choose(names[0])
+            event.input.value = ""
+            self.query_one(OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.choose(event.option.id)
 
     def choose(self, name: str) -> None:
-        self.selected = name
+        self.show_selected(name)
         self.post_message(self.Chosen(name))
+
+    def show_selected(self, name: str) -> None:
+        """Highlight and describe ``name`` (when it is a shipped preset) without loading it again."""
+        self.selected = name
+        names = self.visible_names()
+        if name in names:
+            self.query_one(OptionList).highlighted = names.index(name)
+        self.describe(name)
