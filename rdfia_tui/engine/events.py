@@ -54,7 +54,7 @@ class BatchProgress:
     steps: int
     loss: float
     images_per_s: float
-    eta_s: float
+    eta_s: float  # seconds to the end of the run: the steps left, and one evaluation per epoch left
     losses: tuple[float, ...] = ()  # every step's loss since the previous BatchProgress
 
 

@@ -376,12 +376,15 @@ def fit(
     def evaluation_progress(epoch: int, split: str) -> Callable[[int, int, float], None]:
         return lambda done, total, elapsed: emit(EvaluationProgress(epoch, split, done, total, elapsed))
 
+    evaluation_s = [0.0]  # how long the last validation + test evaluation took (for the ETA)
+
     def measure(epoch: int, train: tuple[float, float], lr: float, seconds: float = 0.0, rate: float = 0.0) -> EpochMetrics:
-        every = t.progress_interval
+        every, began = t.progress_interval, time.perf_counter()
         val = evaluate(net, splits.val, loss_fn, t.eval_batch_size, dtype, pipeline, None, evaluation_progress(epoch, "val"), every)
         confusion = torch.zeros(n_classes, n_classes, dtype=torch.int64, device=device)
         test = evaluate(net, splits.test, loss_fn, t.eval_batch_size, dtype, pipeline, confusion, evaluation_progress(epoch, "test"), every)
         confusions.append(confusion.tolist())
+        evaluation_s[0] = time.perf_counter() - began
         return EpochMetrics(epoch, *train, *val, *test, lr, seconds, rate)
 
     def add_epoch(metrics: EpochMetrics) -> None:
@@ -423,7 +426,9 @@ def fit(
             def on_progress(step: int, steps: int, losses: list[float], elapsed: float, epoch: int = epoch) -> None:
                 seen = min(step * (t.batch_size or len(splits.train)), len(splits.train))
                 rate = seen / elapsed if elapsed > 0 else 0.0
+                # training left, at this epoch's pace, and one evaluation per epoch left, at the last one's
                 remaining = (steps - step) * elapsed / step + (t.epochs - epoch) * steps * elapsed / step
+                remaining += (t.epochs - epoch + 1) * evaluation_s[0]
                 loss = sum(losses) / len(losses) if losses else math.nan
                 emit(BatchProgress(epoch, step, steps, loss, rate, remaining, tuple(losses)))
 

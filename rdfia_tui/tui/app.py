@@ -23,6 +23,7 @@ from rdfia_tui.engine.events import (
     BatchProgress,
     BoundaryUpdated,
     EpochEnded,
+    EvaluationProgress,
     Event,
     Notice,
     PlanePoints,
@@ -94,6 +95,7 @@ class RdfiaApp(App):
             RunStarted: self._on_started,
             EpochEnded: self._on_epoch,
             BatchProgress: self._on_progress,
+            EvaluationProgress: self._on_evaluation,
             Notice: lambda e: self.main.log_view.add(f"note: {e.message}"),
             PlanePoints: lambda e: self.main.show_plane(e),
             BoundaryUpdated: lambda e: self.main.show_boundary(e),
@@ -284,7 +286,11 @@ class RdfiaApp(App):
     def _on_progress(self, event: BatchProgress) -> None:
         self.main.progress(event, self._progress_losses, gpu_memory())
         if self.control is not None and self.control.pause.is_set():
-            self.main.status_line.set_state(f"paused · epoch {event.epoch}/{self.main.epochs}")
+            self.main.status_line.pause()
+
+    def _on_evaluation(self, event: EvaluationProgress) -> None:
+        rate = event.done / event.elapsed_s if event.elapsed_s > 0 else 0.0
+        self.main.status_line.show_evaluation(event.epoch, self.main.epochs, event.split, event.done, event.total, rate, self.main.device)
 
     def _on_finished(self, event: RunFinished) -> None:
         self.last_status = event.status
@@ -296,7 +302,7 @@ class RdfiaApp(App):
 
     def on_run_refused(self, message: RunRefused) -> None:
         self.main.log_view.add(f"error: {message.message}")
-        self.main.status_line.set_state("refused")
+        self.main.status_line.set_state("refused: see the log")
         self.notify(message.message, severity="error", timeout=10)
 
     def on_training_done(self, message: TrainingDone) -> None:
@@ -315,7 +321,7 @@ class RdfiaApp(App):
             self.main.log_view.add("resumed")
         else:
             self.control.pause.set()
-            self.main.status_line.set_state(f"paused · {self.main.status_line.epoch_text}")
+            self.main.status_line.pause()
             self.main.log_view.add("paused (p resumes)")
 
     def action_stop(self) -> None:

@@ -1,4 +1,10 @@
-"""The status line: epoch k/N, a batch progress bar, images/s, ETA, device and GPU memory."""
+"""The status line: what the run is doing now (epoch k/N and its steps, or the split being evaluated),
+images/s, ETA, device and GPU memory. It shows only what is true now: a finished, stopped or refused
+run keeps its word and loses the bar, the rate and the countdown.
+
+It never clips: when the terminal is narrow the bar shortens, then the device, the rate and the ETA
+give way, in that order.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,8 @@ def format_eta(seconds: float) -> str:
 
 
 BAR_WIDTH = 24
+MIN_BAR_WIDTH = 6
+SPLIT_WORDS = {"train": "evaluating train", "val": "evaluating val", "test": "evaluating test"}
 
 
 def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
@@ -38,28 +46,50 @@ class StatusLine(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._state = "idle"
-        self._bar = ""
-        self._detail = ""
+        self._fraction: tuple[int, int] | None = None  # (done, total) for the bar
+        self._details: list[str] = []  # most important first: rate, ETA, device, memory
 
     def render(self) -> Text:
+        return self.fit(self.size.width or 120)
+
+    def fit(self, width: int) -> Text:
+        """The line for ``width`` columns: the bar shrinks first, then details drop from the end."""
+        details = list(self._details)
+        while True:
+            rest = "".join("  " + d for d in details)
+            room = width - len(self._state) - len(rest) - 2 - len(" 100%")
+            if self._fraction is None or room >= MIN_BAR_WIDTH or not details:
+                break
+            details.pop()
         line = Text(self._state, style="bold")
-        if self._bar:
-            line.append("  " + self._bar, style="cyan")
-        if self._detail:
-            line.append("  " + self._detail)
+        if self._fraction is not None and room >= MIN_BAR_WIDTH:
+            line.append("  " + progress_bar(*self._fraction, width=min(BAR_WIDTH, room)), style="cyan")
+        for detail in details:
+            line.append("  " + detail)
+        line.truncate(width, overflow="ellipsis")
         return line
 
     def set_state(self, text: str) -> None:
-        self._state = text
+        """Only a word (idle, starting…, finished, stopped, refused): no bar, no rate, no countdown."""
+        self._state, self._fraction, self._details = text, None, []
         self.refresh()
 
     def show_progress(self, epoch: int, epochs: int, step: int, steps: int, rate: float, eta: float, device: str, memory: str = "") -> None:
         self._state = f"epoch {epoch}/{epochs}"
-        self._bar = progress_bar(step, max(steps, 1))
-        parts = [f"{rate:,.0f} img/s", f"ETA {format_eta(eta)}", device]
-        if memory:
-            parts.append(memory)
-        self._detail = "  ".join(parts)
+        self._fraction = (step, max(steps, 1))
+        self._details = [f"{rate:,.0f} img/s", f"ETA {format_eta(eta)}", device, *([memory] if memory else [])]
+        self.refresh()
+
+    def show_evaluation(self, epoch: int, epochs: int, split: str, done: int, total: int, rate: float, device: str) -> None:
+        self._state = f"epoch {epoch}/{epochs} · {SPLIT_WORDS.get(split, 'evaluating ' + split)}"
+        self._fraction = (done, max(total, 1))
+        self._details = [f"{rate:,.0f} img/s", device]
+        self.refresh()
+
+    def pause(self) -> None:
+        """Paused: the same figures, said to be paused."""
+        if not self._state.startswith("paused"):
+            self._state = f"paused · {self._state}"
         self.refresh()
 
     @property
@@ -68,4 +98,8 @@ class StatusLine(Widget):
 
     @property
     def detail_text(self) -> str:
-        return self._detail
+        return "  ".join(self._details)
+
+    @property
+    def text(self) -> str:
+        return self.fit(self.size.width or 120).plain
