@@ -18,6 +18,7 @@ from rdfia_tui.engine.layers import LayerRow, LayerTable, describe
 from rdfia_tui.engine.models import build_model
 from rdfia_tui.engine.models.convnet import build_convnet
 from rdfia_tui.engine.models.mlp import build_mlp
+from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.training import fit
 
 CONVNET = ModelConfig(arch="convnet")
@@ -324,3 +325,58 @@ def test_overrides_can_change_the_number_of_convolutions() -> None:
     table = describe(model, (3, 32, 32))
     # 32 → conv1 32 → pool 16 → conv2 12 → pool 6
     assert {r.name: r.out_shape for r in table.rows}["pool2"] == (32, 6, 6)
+
+
+# --- the plan: the table without torch, and the same network the builders make ---------------------
+
+PLAN_CASES = [
+    ("circles-mlp", [], (2,), 2),
+    ("digits-mlp", ["model.hidden=7,5", "model.activation=relu"], (1, 8, 8), 10),
+    ("cifar10-convnet", [], (3, 32, 32), 10),
+    ("cifar10-batchnorm", [], (3, 28, 28), 10),
+    ("cifar10-dropout", [], (3, 28, 28), 10),
+    ("cifar10-convnet", ["model.fully_conv=true"], (3, 32, 32), 10),
+    ("cifar10-convnet", ["model.pool=avg", "model.pool_ceil=true"], (3, 30, 30), 7),
+    ("cifar10-convnet", ["model.pool_size=1", "model.fc=64,32"], (1, 20, 24), 3),
+]
+
+
+@pytest.mark.parametrize(("preset", "overrides", "shape", "classes"), PLAN_CASES)
+def test_the_plan_is_the_network_the_builders_make(preset: str, overrides: list[str], shape: tuple, classes: int) -> None:
+    from rdfia_tui.engine.layer_plan import plan_table
+
+    model_cfg = apply_overrides(load_preset(preset), overrides).model
+    built = describe(build_model(model_cfg, shape, classes), shape)
+    assert plan_table(model_cfg, shape, classes) == built
+    assert built.total_params == sum(p.numel() for p in build_model(model_cfg, shape, classes).parameters())
+
+
+def test_an_impossible_plan_stops_at_the_same_layer() -> None:
+    from rdfia_tui.engine.errors import ArchitectureError
+    from rdfia_tui.engine.layer_plan import plan_table
+
+    model_cfg = load_preset("cifar10-convnet").model
+    planned = plan_table(model_cfg, (3, 16, 16), 10)
+    with pytest.raises(ArchitectureError) as info:
+        build_model(model_cfg, (3, 16, 16), 10)
+    assert planned == info.value.table and "conv3" in planned.error
+
+
+def test_a_layer_table_needs_no_torch(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    x = np.zeros((10, 12, 14, 3), dtype=np.uint8)
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=np.arange(10) % 4, x_test=x, y_test=np.arange(10) % 4)
+    code = (
+        "import sys\n"
+        "from rdfia_tui.engine.config import apply_overrides\n"
+        "from rdfia_tui.engine.inspect import layer_table\n"
+        "from rdfia_tui.engine.presets import load_preset\n"
+        f"cfg = apply_overrides(load_preset('cifar10-convnet'), ['data.dataset=npz', 'data.path={tmp_path / 'd.npz'}', "
+        "'model.conv_paddings=2,2,2'])\n"
+        "table = layer_table(cfg)\n"
+        "print(table.input_shape, table.rows[-1].out_shape, 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.strip() == "(3, 12, 14) (4,) False"  # (N, H, W, C) read from the header, 4 classes from the labels

@@ -193,7 +193,7 @@ def test_progress_events_are_bounded_by_the_interval(runs_dir: Path) -> None:
         # the epoch's last step is always reported
         assert mine[-1].step == mine[-1].steps == steps
         assert all(math.isfinite(p.loss) and p.eta_s >= 0 for p in mine)
-    assert progress[-1].eta_s == 0
+    assert progress[-1].eta_s > 0  # no step is left, but the last evaluation is (the ETA counts it)
 
 
 def test_every_step_is_reported_with_a_tiny_interval(runs_dir: Path) -> None:

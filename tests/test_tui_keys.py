@@ -42,7 +42,7 @@ async def test_typing_on_the_list_filters_and_never_starts_a_run(tmp_path: Path)
         assert app.main.query_one("#presets").visible_names() == ["moons-mlp"]
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.main.form.config is not None and app.main.form.config.name == "moons-mlp")
-        assert description(app) == load_preset("moons-mlp").description  # the description follows the choice
+        assert " ".join(description(app).split()) == load_preset("moons-mlp").description  # the description follows the choice
         assert isinstance(app.focused, OptionList) and app.main.query_one("#preset-filter", Input).value == ""
         await pilot.press(*"cifar")
         await pilot.pause(0.1)
@@ -132,7 +132,7 @@ async def test_the_palette_has_every_action_once(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot, app)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for word in ("Panels", "Sweeps", "Start", "Runs", "Pause/resume", "Set LR"):
+        for word in ("Panels", "Sweeps", "Start", "Runs", "Pause", "LR"):
             assert sum(t.startswith(word) for t in titles) == 1, word
         assert sum(t.startswith("Quit") for t in titles) == 1 and "Screenshot" not in titles  # the app's, not Textual's
         pause = next(c for c in app.get_system_commands(app.screen) if c.title.startswith("Pause"))

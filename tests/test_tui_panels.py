@@ -15,7 +15,16 @@ from rdfia_tui.engine.schedules import lr_table
 from rdfia_tui.tui.app import RdfiaApp
 from rdfia_tui.tui.widgets import event_log
 from rdfia_tui.tui.widgets.confusion import DIAGONAL_RAMP, MISTAKE_RAMP, ConfusionPanel, column_headers, heat_style, per_class_accuracy
-from rdfia_tui.tui.widgets.samples import MIN_LABEL, RIGHT_STYLE, WRONG_STYLE, half_blocks, pair_label, resample, xterm256
+from rdfia_tui.tui.widgets.samples import (
+    MIN_LABEL,
+    RIGHT_STYLE,
+    WRONG_STYLE,
+    half_blocks,
+    pair_label,
+    resample,
+    separator_for,
+    xterm256,
+)
 
 CIFAR = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -145,7 +154,7 @@ async def test_an_image_run_fills_the_confusion_and_sample_panels(tmp_path: Path
         label_line = lines[1 + size // 2]
         column = max(size, MIN_LABEL) + 1
         assert [style_at(label_line, i * column) for i in range(per_row)] == [RIGHT_STYLE if i < 5 else WRONG_STYLE for i in range(per_row)]
-        assert label_line.plain.split()[:3] == ["airpl/airpl", "autom/autom", "bird"]
+        assert label_line.plain.split()[:3] == ["airpl/airpl", "autom/autom", "bird/bird"]  # one format for every label
 
         # ---- v cycles through the visible tabs
         app.screen.set_focus(None)
@@ -227,9 +236,11 @@ def test_resample_averages_blocks_and_repeats_pixels() -> None:
 
 def test_pair_label_fits_its_column() -> None:
     assert pair_label("cat", "dog", 12) == "cat / dog"
-    assert pair_label("horse", "truck", 12) == "horse/truck"
-    assert pair_label("airplane", "automobile", 12) == "airpl/autom"
-    assert all(len(pair_label(a, b, 9)) <= 9 for a in CIFAR for b in CIFAR)
+    assert pair_label("horse", "truck", 12, "/") == "horse/truck"
+    assert pair_label("airplane", "automobile", 12, "/") == "airpl/autom"
+    assert all(len(pair_label(a, b, 9, sep)) <= 9 for a in CIFAR for b in CIFAR for sep in (" / ", "/"))
+    assert separator_for([("cat", "dog"), ("bird", "frog")], 12) == " / "
+    assert separator_for([("cat", "dog"), ("airplane", "frog")], 12) == "/"  # one long pair: "/" for all
 
 
 async def test_small_terminal_shrinks_the_images_and_scrolls(tmp_path: Path) -> None:
@@ -241,8 +252,8 @@ async def test_small_terminal_shrinks_the_images_and_scrolls(tmp_path: Path) -> 
         panel = app.main.samples
         size, per_row = panel.layout_for(panel.content_size.width)
         assert size < 16 and per_row * (max(size, 9) + 1) <= panel.content_size.width + 1
-        area = app.main.query_one("#main-area")
-        assert area.virtual_size.height > area.size.height
+        pane = app.main.query_one("#tab-samples")
+        assert pane.virtual_size.height > pane.size.height  # the rest of the images is a scroll away in the panel
 
 
 # ---- the schedule preview ----------------------------------------------------------------
@@ -260,7 +271,7 @@ async def test_schedule_preview_follows_the_form(tmp_path: Path) -> None:
         preview = app.main.schedule_preview
         assert preview.display and preview.size.width >= 22 and preview.size.height >= 6  # on screen before any run
         assert preview.values == planned(app) == [0.1] * 20
-        assert [x for x, _ in preview.points("lr")] == list(range(1, 21))
+        assert [x for x, _ in preview.points("planned")] == list(range(1, 21))
 
         app.main.query_one("#field-schedule-name", Select).value = "step"
         await pilot.pause()

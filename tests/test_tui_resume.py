@@ -45,7 +45,7 @@ async def test_u_resumes_the_run_under_the_cursor_with_its_config(tmp_path: Path
     app = create_app(runs_dir=runs, engine=engine)
     async with app.run_test(size=(120, 40)) as pilot:
         _, table = await open_runs(pilot, app)
-        assert table.get_row_at(0)[3] == "stopped · resumable"
+        assert table.get_row_at(0)[3:5] == ["stopped", "u"]  # a resume column: the status keeps its width
         await pilot.press("u")
         await wait_for(pilot, lambda: engine.resumed != [])
         assert engine.resumed == [run_dir]

@@ -1,4 +1,5 @@
-"""Snapshot tests of the console at 120×40: before a run, after a scripted run, and the runs screen."""
+"""Snapshot tests of the console at 120×40 and 80×24: before a run, mid-run (a scripted run held after an
+epoch), after a run, and the runs screen."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rdfia_tui.tui.app import create_app
 from rdfia_tui.tui.widgets import event_log
 
 SIZE = (120, 40)
+SMALL = (80, 24)
 
 
 @pytest.fixture(autouse=True)
@@ -65,3 +67,39 @@ def test_runs_screen_with_two_runs_overlaid(snap_compare) -> None:
         await pilot.pause(0.4)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=compare)
+
+
+def held_run(size: tuple[int, int]) -> tuple:
+    engine = ScriptedEngine(steps=0, hold_after_epoch=4)
+    app = create_app(runs_dir="runs", engine=engine, overrides=["train.epochs=8"])
+
+    async def mid_run(pilot) -> None:
+        await _until(pilot, lambda: app.main.form.config is not None and "total" in app.main.layer_view.message)
+        await pilot.press("s")
+        await _until(pilot, lambda: engine.holding)
+        await pilot.pause(0.4)  # one chart redraw period
+
+    return app, mid_run
+
+
+def test_small_screen_before_a_run(snap_compare) -> None:
+    """80×24, idle: presets, form, layer table, charts, status, log and the footer with Quit."""
+    app = create_app(runs_dir="runs", engine=ScriptedEngine(steps=0))
+
+    async def ready(pilot) -> None:
+        await _until(pilot, lambda: app.main.form.config is not None and "total" in app.main.layer_view.message)
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=SMALL, run_before=ready)
+
+
+def test_small_screen_during_a_run(snap_compare) -> None:
+    """80×24, mid-run: the charts, the status line and the log take the screen; Quit stays in the footer."""
+    app, mid_run = held_run(SMALL)
+    assert snap_compare(app, terminal_size=SMALL, run_before=mid_run)
+
+
+def test_main_screen_during_a_run(snap_compare) -> None:
+    """120×40, mid-run: nothing hidden; the chart keys are above the plots, not over the curves."""
+    app, mid_run = held_run(SIZE)
+    assert snap_compare(app, terminal_size=SIZE, run_before=mid_run)

@@ -76,7 +76,9 @@ class ScriptedEngine:
         samples: bool = False,
         class_names: tuple[str, ...] = ("0", "1"),
         channels: int = 3,
+        hold_after_epoch: int | None = None,
     ) -> None:
+        self.hold_after_epoch = hold_after_epoch  # then wait, running, until stopped: a frozen mid-run screen
         self.plane = plane
         self.confusion = confusion
         self.samples = samples
@@ -92,6 +94,7 @@ class ScriptedEngine:
         self.lr_requests: list[float] = []
         self.progress_sent = 0
         self.controls: list[RunControl] = []
+        self.holding = False
 
     def layer_table(self, cfg: RunConfig, data_root: str | None) -> LayerTable:
         rows, width = [], 2
@@ -149,6 +152,10 @@ class ScriptedEngine:
                 loss = 1.0 / (epoch + step / self.steps)
                 emit(BatchProgress(epoch, step, self.steps, loss, 1234.0, (epochs - epoch) * 1.0, (loss,)))
             self.epoch_ended(emit, epoch, epochs, lr)
+            if epoch == self.hold_after_epoch:
+                self.holding = True
+                control.stop.wait()
+                return finish("stopped", f"stopped by request after epoch {epoch}", epoch)
         return finish("completed", "", epochs)
 
 

@@ -32,11 +32,41 @@ from rdfia_tui.engine.registry import did_you_mean, nearest
 Check = Callable[[Any], str | None]
 
 
-def option(default: Any, help: str, *, choices: Iterable[str] | None = None, check: Check | None = None) -> Any:
-    """A config field with its documentation, its allowed names and its value check."""
+Applies = Callable[["RunConfig"], bool]
+
+
+def option(
+    default: Any, help: str, *, choices: Iterable[str] | None = None, check: Check | None = None, applies: Applies | None = None
+) -> Any:
+    """A config field with its documentation, its allowed names, its value check, and when it is used at all
+    (``applies(cfg)``: the form hides a key the rest of the config does not use)."""
     if isinstance(default, list):
         default = tuple(default)
-    return field(default=default, metadata={"help": help, "choices": choices, "check": check})
+    return field(default=default, metadata={"help": help, "choices": choices, "check": check, "applies": applies})
+
+
+def _arch(name: str) -> Applies:
+    return lambda c: c.model.arch == name
+
+
+def _optimisers(*names: str) -> Applies:
+    return lambda c: c.optim.name in names
+
+
+def _schedules(*names: str) -> Applies:
+    return lambda c: c.schedule.name in names
+
+
+def _datasets(*names: str) -> Applies:
+    return lambda c: c.data.dataset in names
+
+
+def _augmented(name: str) -> Applies:
+    return lambda c: name in c.data.augment
+
+
+MLP, CONVNET = _arch("mlp"), _arch("convnet")
+TOY = _datasets("circles", "moons")
 
 
 def at_least(low: float) -> Check:
@@ -79,31 +109,48 @@ class DataConfig:
     """Which examples the model sees, and how they are split."""
 
     dataset: str = option("circles", "dataset name", choices=DATASETS)
-    path: str = option("", "file (npz) or folder (imagefolder) to read; unused by the other datasets")
+    path: str = option(
+        "", "file (npz) or folder (imagefolder) to read; unused by the other datasets", applies=_datasets("npz", "imagefolder")
+    )
     limit_train: int = option(0, "use only the first N shuffled training examples; 0 = all", check=at_least(0))
     val_split: float = option(0.1, "fraction of the training set held out for validation", check=fraction)
-    n_samples: int = option(1000, "circles/moons: number of training points (the test set has half as many)", check=at_least(10))
-    noise: float = option(0.08, "circles/moons: standard deviation of the Gaussian noise", check=at_least(0))
+    n_samples: int = option(
+        1000, "circles/moons: number of training points (the test set has half as many)", check=at_least(10), applies=TOY
+    )
+    noise: float = option(0.08, "circles/moons: standard deviation of the Gaussian noise", check=at_least(0), applies=TOY)
     seed: int = option(0, "seed that generates circles/moons and splits digits; fixed so every run sees the same data", check=at_least(0))
-    image_size: int = option(0, "imagefolder: resize every image to this square size; 0 = keep (all must match)", check=at_least(0))
+    image_size: int = option(
+        0,
+        "imagefolder: resize every image to this square size; 0 = keep (all must match)",
+        check=at_least(0),
+        applies=_datasets("imagefolder"),
+    )
     stream: bool = option(
         False, "imagefolder: read the images from disk each epoch through DataLoader workers, for folders too large for memory"
     )
-    workers: int = option(2, "stream: DataLoader worker processes decoding images", check=at_least(0))
-    download: bool = option(True, "mnist/fashion-mnist/cifar10: download into the data root when missing")
+    workers: int = option(2, "stream: DataLoader worker processes decoding images", check=at_least(0), applies=lambda c: c.data.stream)
+    download: bool = option(
+        True,
+        "mnist/fashion-mnist/cifar10: download into the data root when missing",
+        applies=_datasets("mnist", "fashion-mnist", "cifar10"),
+    )
     normalize: str = option(
         "none", "per-channel standardisation with train-split mean/std, applied to every split (Q19-20)", choices=NORMALISATIONS
     )
     zca: bool = option(False, "ZCA-whiten every split with a transform fitted on train (Q21)")
-    zca_eps: float = option(0.01, "zca: the ε in U diag(1/√(λ+ε)) Uᵀ", check=positive)
+    zca_eps: float = option(0.01, "zca: the ε in U diag(1/√(λ+ε)) Uᵀ", check=positive, applies=lambda c: c.data.zca)
     augment: tuple[str, ...] = option(
         (), "training augmentations applied in order, batched on the device (Q22-25)", choices=AUGMENTATION_NAMES
     )
-    crop_size: int = option(0, "crop: output size (evaluation uses a centre crop); 0 = the image size", check=at_least(0))
-    crop_padding: int = option(0, "crop: zero padding added around the image before cropping", check=at_least(0))
-    rotation: float = option(10.0, "rotate: largest angle in degrees", check=at_least(0))
-    scale: float = option(0.1, "scale: largest zoom in or out, as a fraction", check=fraction)
-    jitter: float = option(0.2, "jitter: largest brightness/contrast change, as a fraction", check=fraction)
+    crop_size: int = option(
+        0, "crop: output size (evaluation uses a centre crop); 0 = the image size", check=at_least(0), applies=_augmented("crop")
+    )
+    crop_padding: int = option(
+        0, "crop: zero padding added around the image before cropping", check=at_least(0), applies=_augmented("crop")
+    )
+    rotation: float = option(10.0, "rotate: largest angle in degrees", check=at_least(0), applies=_augmented("rotate"))
+    scale: float = option(0.1, "scale: largest zoom in or out, as a fraction", check=fraction, applies=_augmented("scale"))
+    jitter: float = option(0.2, "jitter: largest brightness/contrast change, as a fraction", check=fraction, applies=_augmented("jitter"))
 
 
 @dataclass(frozen=True)
@@ -111,20 +158,24 @@ class ModelConfig:
     """The network: an MLP (labs 4-5) or the course's CNN (labs 6-7)."""
 
     arch: str = option("mlp", "network family", choices=MODELS)
-    impl: str = option("module", "MLP implementation: module (torch.nn), autograd or manual", choices=IMPLS)
-    hidden: tuple[int, ...] = option((4,), "MLP: sizes of the hidden layers", check=positive_items)
-    activation: str = option("tanh", "MLP: hidden activation", choices=ACTIVATIONS)
-    conv_channels: tuple[int, ...] = option((32, 64, 64), "convnet: output channels of each convolution", check=positive_items)
-    conv_kernels: tuple[int, ...] = option((5, 5, 5), "convnet: kernel size of each convolution", check=positive_items)
-    conv_paddings: tuple[int, ...] = option((2, 0, 0), "convnet: zero padding of each convolution", check=non_negative_items)
-    pool: str = option("max", "convnet: pooling after each convolution", choices=POOLS)
-    pool_size: int = option(2, "convnet: pooling window and stride; 1 = no pooling", check=at_least(1))
-    pool_ceil: bool = option(False, "convnet: round pooled sizes up (ceil_mode), so a 1x1 map survives a 2x2 pool")
-    fc: tuple[int, ...] = option((1000,), "convnet: sizes of the hidden fully-connected layers", check=positive_items)
-    dropout: float = option(0.0, "convnet: dropout rate before each fully-connected layer", check=fraction)
-    batch_norm: bool = option(False, "convnet: batch normalisation after each convolution")
+    impl: str = option("module", "MLP implementation: module (torch.nn), autograd or manual", choices=IMPLS, applies=MLP)
+    hidden: tuple[int, ...] = option((4,), "MLP: sizes of the hidden layers", check=positive_items, applies=MLP)
+    activation: str = option("tanh", "MLP: hidden activation", choices=ACTIVATIONS, applies=MLP)
+    conv_channels: tuple[int, ...] = option(
+        (32, 64, 64), "convnet: output channels of each convolution", check=positive_items, applies=CONVNET
+    )
+    conv_kernels: tuple[int, ...] = option((5, 5, 5), "convnet: kernel size of each convolution", check=positive_items, applies=CONVNET)
+    conv_paddings: tuple[int, ...] = option(
+        (2, 0, 0), "convnet: zero padding of each convolution", check=non_negative_items, applies=CONVNET
+    )
+    pool: str = option("max", "convnet: pooling after each convolution", choices=POOLS, applies=CONVNET)
+    pool_size: int = option(2, "convnet: pooling window and stride; 1 = no pooling", check=at_least(1), applies=CONVNET)
+    pool_ceil: bool = option(False, "convnet: round pooled sizes up (ceil_mode), so a 1x1 map survives a 2x2 pool", applies=CONVNET)
+    fc: tuple[int, ...] = option((1000,), "convnet: sizes of the hidden fully-connected layers", check=positive_items, applies=CONVNET)
+    dropout: float = option(0.0, "convnet: dropout rate before each fully-connected layer", check=fraction, applies=CONVNET)
+    batch_norm: bool = option(False, "convnet: batch normalisation after each convolution", applies=CONVNET)
     fully_conv: bool = option(
-        False, "convnet: fully-connected layers as convolutions, giving a map of class scores on larger images (Q4-6)"
+        False, "convnet: fully-connected layers as convolutions, giving a map of class scores on larger images (Q4-6)", applies=CONVNET
     )
 
 
@@ -134,17 +185,19 @@ class OptimConfig:
 
     name: str = option("sgd", "optimiser", choices=OPTIMISERS)
     lr: float = option(0.1, "initial learning rate", check=positive)
-    momentum: float = option(0.0, "sgd/rmsprop: momentum", check=fraction)
-    nesterov: bool = option(False, "sgd: Nesterov momentum (needs momentum > 0)")
+    momentum: float = option(0.0, "sgd/rmsprop: momentum", check=fraction, applies=_optimisers("sgd", "rmsprop"))
+    nesterov: bool = option(False, "sgd: Nesterov momentum (needs momentum > 0)", applies=_optimisers("sgd"))
     weight_decay: float = option(0.0, "L2 penalty added to the gradient", check=at_least(0))
-    beta1: float = option(0.9, "adam: first-moment decay", check=fraction)
-    beta2: float = option(0.999, "adam: second-moment decay", check=fraction)
-    rho: float = option(0.9, "adadelta: running-average decay", check=fraction)
-    alpha: float = option(0.99, "rmsprop: smoothing constant", check=fraction)
+    beta1: float = option(0.9, "adam: first-moment decay", check=fraction, applies=_optimisers("adam"))
+    beta2: float = option(0.999, "adam: second-moment decay", check=fraction, applies=_optimisers("adam"))
+    rho: float = option(0.9, "adadelta: running-average decay", check=fraction, applies=_optimisers("adadelta"))
+    alpha: float = option(0.99, "rmsprop: smoothing constant", check=fraction, applies=_optimisers("rmsprop"))
     max_norm: float = option(
         0.0, "after each step, rescale each unit's incoming weights to an L2 norm of at most this; 0 = off (Q32)", check=at_least(0)
     )
-    eps: float = option(1e-8, "adagrad/adadelta/rmsprop/adam: term added for numerical stability", check=positive)
+    eps: float = option(
+        1e-8, "adagrad/adadelta/rmsprop/adam: term added for numerical stability", check=positive, applies=lambda c: c.optim.name != "sgd"
+    )
 
 
 @dataclass(frozen=True)
@@ -154,9 +207,9 @@ class ScheduleConfig:
     name: str = option(
         "constant", "constant, time (lr0/(1+decay*t)), step (x gamma every step_size) or exponential (lr0*gamma^t)", choices=SCHEDULES
     )
-    decay: float = option(0.1, "time: the k in lr0/(1+k*t)", check=at_least(0))
-    step_size: int = option(10, "step: epochs between two multiplications by gamma", check=at_least(1))
-    gamma: float = option(0.95, "step/exponential: multiplicative factor", check=positive)
+    decay: float = option(0.1, "time: the k in lr0/(1+k*t)", check=at_least(0), applies=_schedules("time"))
+    step_size: int = option(10, "step: epochs between two multiplications by gamma", check=at_least(1), applies=_schedules("step"))
+    gamma: float = option(0.95, "step/exponential: multiplicative factor", check=positive, applies=_schedules("step", "exponential"))
 
 
 @dataclass(frozen=True)
@@ -235,6 +288,7 @@ class FieldSpec:
     help: str
     choices: tuple[str, ...] | None
     check: Check | None
+    applies: Applies | None = None
 
     @property
     def key(self) -> str:
@@ -243,6 +297,10 @@ class FieldSpec:
     @property
     def type_name(self) -> str:
         return _TYPE_NAMES[self.type]
+
+    def used_by(self, cfg: RunConfig) -> bool:
+        """Whether ``cfg`` uses this key at all (an MLP has no conv_channels, SGD no beta1)."""
+        return self.applies is None or self.applies(cfg)
 
 
 _TYPE_NAMES = {
@@ -272,6 +330,7 @@ def field_specs() -> tuple[FieldSpec, ...]:
                     help=f.metadata.get("help", ""),
                     choices=tuple(choices) if choices is not None else None,
                     check=f.metadata.get("check"),
+                    applies=f.metadata.get("applies"),
                 )
             )
     return tuple(specs)

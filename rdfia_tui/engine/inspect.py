@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from rdfia_tui.engine.config import RunConfig
+from rdfia_tui.engine.data.peek import peek_imagefolder, peek_npz
 from rdfia_tui.engine.data.root import resolve_data_root
-from rdfia_tui.engine.data.splits import load_raw
-from rdfia_tui.engine.errors import ArchitectureError
-from rdfia_tui.engine.layers import LayerTable, describe
+from rdfia_tui.engine.layer_plan import plan_table
+from rdfia_tui.engine.layers import LayerTable
 
 # Known input shapes, so a layer table needs no dataset on disk.
 KNOWN_SHAPES = {
@@ -22,34 +22,32 @@ KNOWN_SHAPES = {
 
 
 def input_spec(cfg: RunConfig, data_root: str | Path | None = None) -> tuple[tuple[int, ...], int]:
-    """(input shape, number of classes) for ``cfg``'s dataset; files are read only for npz/imagefolder."""
+    """(input shape, number of classes) for ``cfg``'s dataset, reading no more than headers and labels."""
     if cfg.data.dataset in KNOWN_SHAPES:
         return KNOWN_SHAPES[cfg.data.dataset]
+    peek = PEEKS.get(cfg.data.dataset)
+    if peek is not None:
+        return peek(cfg.data)
+    from rdfia_tui.engine.data.splits import load_raw
+
     raw = load_raw(cfg.data, resolve_data_root(data_root))
     return raw.input_shape, raw.n_classes
 
 
-def layer_table(cfg: RunConfig, data_root: str | Path | None = None, input_shape: tuple[int, ...] | None = None) -> LayerTable:
-    """The model's layer table; for an impossible architecture, the rows up to the failing layer and its error.
+PEEKS = {"npz": lambda d: peek_npz(Path(d.path).expanduser()), "imagefolder": peek_imagefolder}
 
-    The model is built for the dataset's input (after a random crop); ``input_shape`` then
+
+def layer_table(cfg: RunConfig, data_root: str | Path | None = None, input_shape: tuple[int, ...] | None = None) -> LayerTable:
+    """The model's layer table, from its plan (no torch); for an impossible architecture, the rows up
+    to the failing layer and its error.
+
+    The model is planned for the dataset's input (after a random crop); ``input_shape`` then
     describes it on another size, as a fully-convolutional net allows.
     """
-    import torch
-
-    from rdfia_tui.engine.models import build_model
-
     shape, n_classes = input_spec(cfg, data_root)
     if cfg.data.crop_size and "crop" in cfg.data.augment and len(shape) == 3:
         shape = (shape[0], cfg.data.crop_size, cfg.data.crop_size)
-    torch.manual_seed(cfg.train.seed)
-    try:
-        model = build_model(cfg.model, shape, n_classes)
-    except ArchitectureError as exc:
-        if isinstance(exc.table, LayerTable):
-            return exc.table
-        return LayerTable(shape, [], str(exc))
-    return describe(model, input_shape or shape)
+    return plan_table(cfg.model, shape, n_classes, input_shape)
 
 
 GRADCHECK_TOLERANCE = 1e-6
@@ -62,7 +60,7 @@ def gradient_check(cfg: RunConfig, data_root: str | Path | None = None, batch: i
     """
     import torch
 
-    from rdfia_tui.engine.data.splits import as_input, make_splits
+    from rdfia_tui.engine.data.splits import as_input, load_raw, make_splits
     from rdfia_tui.engine.errors import ConfigError
     from rdfia_tui.engine.models import build_model
     from rdfia_tui.engine.models.manual import gradients_compared

@@ -1,7 +1,10 @@
 """The layer table: output shape, parameters, receptive field and jump of every layer.
 
 Shapes are computed from each layer's hyper-parameters, not by running the model, so an
-impossible architecture is described (and named) instead of crashing inside torch.
+impossible architecture is described (and named) instead of crashing inside torch. The rules are
+keyed by the layer's kind (its class name) and read only its attributes (kernel_size, stride,
+in_features…), so they describe torch modules and the torch-free plans of ``layer_plan`` alike:
+this module never imports torch.
 """
 
 from __future__ import annotations
@@ -9,10 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-
-from torch import nn
+from typing import Any
 
 Shape = tuple[int, ...]
+Layer = Any  # a torch module, or a layer_plan.LayerSpec: anything with the attributes its rule reads
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def _window_out(size: int, k: int, s: int, p: int, d: int = 1, ceil: bool = Fals
     return max(out, 0)
 
 
-def _spatial(module: nn.Module, walk: _Walk, channels: int | None, ceil: bool = False) -> Shape:
+def _spatial(module: Layer, walk: _Walk, channels: int | None, ceil: bool = False) -> Shape:
     k, s, p, d = (_pair(getattr(module, a, 1)) for a in ("kernel_size", "stride", "padding", "dilation"))
     if len(walk.shape) != 3:
         raise ValueError(f"expects a (C, H, W) input, got {_fmt(walk.shape)}")
@@ -87,83 +90,98 @@ def _spatial(module: nn.Module, walk: _Walk, channels: int | None, ceil: bool = 
     return out
 
 
-def _conv(m: nn.Conv2d, walk: _Walk) -> Shape:
+def _conv(m: Layer, walk: _Walk) -> Shape:
     if walk.shape[0] != m.in_channels:
         raise ValueError(f"expects {m.in_channels} input channels, got {walk.shape[0]}")
     return _spatial(m, walk, m.out_channels)
 
 
-def _pool(m: nn.MaxPool2d | nn.AvgPool2d, walk: _Walk) -> Shape:
+def _pool(m: Layer, walk: _Walk) -> Shape:
     if m.stride is None:
         m.stride = m.kernel_size
     return _spatial(m, walk, None, ceil=bool(m.ceil_mode))
 
 
-def _linear(m: nn.Linear, walk: _Walk) -> Shape:
+def _linear(m: Layer, walk: _Walk) -> Shape:
     if walk.shape != (m.in_features,):
         raise ValueError(f"expects {m.in_features} input features, got {_fmt(walk.shape)}")
     return (m.out_features,)
 
 
-def _flatten(m: nn.Flatten, walk: _Walk) -> Shape:
+def _flatten(m: Layer, walk: _Walk) -> Shape:
     return (math.prod(walk.shape),)
 
 
-def _same(m: nn.Module, walk: _Walk) -> Shape:
+def _same(m: Layer, walk: _Walk) -> Shape:
     return walk.shape
 
 
-SHAPE_RULES: dict[type, Callable[[nn.Module, _Walk], Shape]] = {
-    nn.Conv2d: _conv,
-    nn.MaxPool2d: _pool,
-    nn.AvgPool2d: _pool,
-    nn.Linear: _linear,
-    nn.Flatten: _flatten,
-}
-for _kind in (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Dropout, nn.BatchNorm2d, nn.BatchNorm1d, nn.Identity):
-    SHAPE_RULES[_kind] = _same
-
-
-def register_shape_rule(kind: type, rule: Callable[[nn.Module, _Walk], Shape]) -> None:
-    """Let a module type defined elsewhere describe its output shape."""
-    SHAPE_RULES[kind] = rule
-
-
-def class_map_rule(m: nn.Module, walk: _Walk) -> Shape:
+def class_map_rule(m: Layer, walk: _Walk) -> Shape:
     """A (K, 1, 1) score map becomes K logits; a larger map stays a map."""
     return walk.shape[:1] if walk.shape[1:] == (1, 1) else walk.shape
+
+
+SHAPE_RULES: dict[str, Callable[[Layer, _Walk], Shape]] = {
+    "Conv2d": _conv,
+    "MaxPool2d": _pool,
+    "AvgPool2d": _pool,
+    "Linear": _linear,
+    "Flatten": _flatten,
+    "ClassMap": class_map_rule,
+}
+for _kind in ("ReLU", "Tanh", "Sigmoid", "Dropout", "BatchNorm2d", "BatchNorm1d", "Identity"):
+    SHAPE_RULES[_kind] = _same
+POOLING = ("MaxPool2d", "AvgPool2d")
+
+
+def kind_of(layer: Layer) -> str:
+    """A plan's kind, or a module's class name."""
+    return getattr(layer, "kind", None) or type(layer).__name__
+
+
+def params_of(layer: Layer) -> int:
+    """A plan's count, or a module's parameters counted."""
+    counted = getattr(layer, "param_count", None)
+    return int(counted) if counted is not None else sum(p.numel() for p in layer.parameters())
+
+
+def named_layers(model: Any) -> list[tuple[str, Layer]]:
+    """(name, layer) pairs: a plan's list as it is, a module's named children (or the module itself)."""
+    if isinstance(model, list):
+        return model
+    return list(model.named_children()) or [(type(model).__name__.lower(), model)]
 
 
 def _fmt(shape: Shape) -> str:
     return "×".join(str(s) for s in shape)
 
 
-def describe(model: nn.Module, input_shape: Shape) -> LayerTable:
-    """One row per top-level layer of ``model`` for an input of ``input_shape`` (no batch axis).
+def describe(model: Any, input_shape: Shape) -> LayerTable:
+    """One row per top-level layer of ``model`` (a torch module, or a plan's list of (name, LayerSpec))
+    for an input of ``input_shape`` (no batch axis).
 
     Where a layer would produce an empty map, the table stops there and ``error`` names it.
     """
     walk = _Walk(tuple(input_shape))
     rows: list[LayerRow] = []
-    layers = list(model.named_children()) or [(type(model).__name__.lower(), model)]
-    for name, module in layers:
-        rule = SHAPE_RULES.get(type(module))
+    for name, module in named_layers(model):
+        kind = kind_of(module)
+        rule = SHAPE_RULES.get(kind)
         if rule is None:
-            return LayerTable(tuple(input_shape), rows, f"{name}: no shape rule for {type(module).__name__}")
+            return LayerTable(tuple(input_shape), rows, f"{name}: no shape rule for {kind}")
         before = walk.shape
         try:
             out = rule(module, walk)
         except ValueError as exc:
-            return LayerTable(tuple(input_shape), rows, f"{name} ({type(module).__name__}) {exc}")
+            return LayerTable(tuple(input_shape), rows, f"{name} ({kind}) {exc}")
         spatial = len(out) == 3
-        params = sum(p.numel() for p in module.parameters())
-        rows.append(LayerRow(name, type(module).__name__, out, params, walk.rf if spatial else None, walk.jump if spatial else None))
+        rows.append(LayerRow(name, kind, out, params_of(module), walk.rf if spatial else None, walk.jump if spatial else None))
         walk.shape = out
         if any(s <= 0 for s in out):
-            pooling = isinstance(module, nn.MaxPool2d | nn.AvgPool2d)
+            pooling = kind in POOLING
             fixes = "add padding (model.conv_paddings)" + (", set model.pool_ceil=true" if pooling else "")
             error = (
-                f"{name} ({type(module).__name__}) turns a {_fmt(before[1:])} map into {_fmt(out[1:])}: "
+                f"{name} ({kind}) turns a {_fmt(before[1:])} map into {_fmt(out[1:])}: "
                 f"the {_fmt(input_shape[1:])} input is too small for this network; {fixes} or use larger images"
             )
             return LayerTable(tuple(input_shape), rows, error)

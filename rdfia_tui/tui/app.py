@@ -52,15 +52,24 @@ class RdfiaApp(App):
 
     TITLE = "rdfia-tui"
     CSS_PATH = "app.tcss"
+    # in the footer's order: what a small terminal must keep (Quit) comes before what it may lose
     BINDINGS = [
         Binding("s", "start", "Start", id="start", tooltip="Start training the form's config"),
-        Binding("p", "pause", "Pause/resume", id="pause", tooltip="Pause or resume the run"),
+        Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the run"),
         Binding("x", "stop", "Stop", id="stop", tooltip="Stop after the current step; records are kept"),
-        Binding("l", "change_lr", "Set LR", id="change-lr", tooltip="Change the learning rate from the next step"),
-        Binding("ctrl+s", "screenshot", "Screenshot", id="screenshot", priority=True, tooltip="Save an SVG screenshot into the run folder"),
+        Binding("l", "change_lr", "LR", id="change-lr", tooltip="Set the learning rate now; it applies from the next step"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks first during a run)"),
         Binding("r", "runs", "Runs", id="runs", tooltip="Compare recorded runs"),
         Binding("w", "sweeps", "Sweeps", id="sweeps", tooltip="Open a sweep: accuracy grid and overlaid curves"),
-        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks first during a run)"),
+        Binding(
+            "ctrl+s",
+            "screenshot",
+            "Screenshot",
+            id="screenshot",
+            priority=True,
+            show=False,
+            tooltip="Save an SVG screenshot into the run folder",
+        ),
         Binding("escape", "leave_field", "Leave field", id="leave-field", show=False, tooltip="Leave a text field so single keys work"),
     ]
 
@@ -160,6 +169,8 @@ class RdfiaApp(App):
         """Hide the training keys away from the main screen; grey out run controls when idle."""
         if action in self.RUN_ACTIONS | {"start"} and not isinstance(self.screen, MainScreen):
             return False
+        if action == "start":
+            return not self.running  # one run at a time
         # the run controls are hidden while nothing runs: they would do nothing
         return not (action in self.RUN_ACTIONS and not self.running)
 
@@ -194,8 +205,9 @@ class RdfiaApp(App):
 
     def on_config_form_changed(self, message: ConfigForm.Changed) -> None:
         cfg = message.config
+        count = len(message.errors)
         self.main.query_one("#form-title").update(
-            "Hyper-parameters" if cfg else f"Hyper-parameters — {len(message.errors)} error(s), fix to start"
+            "Hyper-parameters" if cfg else f"Hyper-parameters · {count} error{'s' if count > 1 else ''}: fix to start"
         )
         if cfg is None:
             return
@@ -246,6 +258,7 @@ class RdfiaApp(App):
     def _begin(self, cfg: RunConfig, resume: Path | None = None) -> None:
         self.control = RunControl()
         self.running, self.run_dir, self.last_status = True, None, None
+        self.main.set_running(True)
         self.refresh_bindings()
         self.current_lr = cfg.optim.lr
         self.main.status_line.set_state("resuming…" if resume else "starting…")
@@ -284,7 +297,7 @@ class RdfiaApp(App):
         self.main.epoch_ended(event)
 
     def _on_progress(self, event: BatchProgress) -> None:
-        self.main.progress(event, self._progress_losses, gpu_memory())
+        self.main.progress(event, self._progress_losses, gpu_memory(), self.current_lr)
         if self.control is not None and self.control.pause.is_set():
             self.main.status_line.pause()
 
@@ -307,6 +320,7 @@ class RdfiaApp(App):
 
     def on_training_done(self, message: TrainingDone) -> None:
         self.running = False
+        self.main.set_running(False)
         self.refresh_bindings()
         if self.control is not None:
             self.control.pause.clear()

@@ -11,7 +11,6 @@ dataset's report (``summary.json``) and summed up in its notes.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,20 +19,12 @@ from typing import Any
 import numpy as np
 
 from rdfia_tui.engine.config import DataConfig
+from rdfia_tui.engine.data.folders import SPLITS, check_layout, class_folders, walk
 from rdfia_tui.engine.data.images import check_header, read_header, read_image
 from rdfia_tui.engine.data.raw import RawDataset, from_arrays
 from rdfia_tui.engine.errors import DataError
 
-TOOL_NAMES = frozenset(
-    {"__MACOSX", "__pycache__", "@eaDir", "$RECYCLE.BIN", "System Volume Information", "lost+found", "Thumbs.db", "desktop.ini"}
-)
-SPLITS = ("train", "test")
 EXAMPLES_KEPT = 10  # skipped files named in the report, per reason
-
-
-def ignored_name(name: str) -> bool:
-    """True for hidden names (a leading dot), editor backups (a trailing ~) and the files and folders tools leave."""
-    return name.startswith(".") or name.endswith("~") or name in TOOL_NAMES
 
 
 @dataclass
@@ -83,26 +74,6 @@ class FolderListing:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def _walk(folder: Path) -> tuple[list[Path], int, list[str]]:
-    """Every file under ``folder`` (links followed, sorted), how many hidden or tool entries were passed
-    over, and the linked folders not entered because they lead back to a folder already walked (a loop)."""
-    files, ignored, loops = [], 0, []
-    seen = {os.path.realpath(folder)}
-    for root, dirs, names in os.walk(folder, followlinks=True):
-        ignored += sum(ignored_name(d) for d in dirs) + sum(ignored_name(n) for n in names)
-        kept = []
-        for d in sorted(d for d in dirs if not ignored_name(d)):
-            real = os.path.realpath(os.path.join(root, d))
-            if real in seen or folder.resolve().is_relative_to(real):
-                loops.append(os.path.join(root, d))
-            else:
-                seen.add(real)
-                kept.append(d)
-        dirs[:] = kept
-        files.extend(Path(root) / n for n in sorted(names) if not ignored_name(n))
-    return files, ignored, loops
-
-
 def _why_skipped(file: Path) -> str:
     return f"not an image Pillow can read ({file.suffix.lower() or 'no extension'})"
 
@@ -111,7 +82,7 @@ def survey_split(folder: Path, classes: tuple[str, ...]) -> SplitSurvey:
     """Identify every file of every class folder by its content; refuse modes that cannot be read right."""
     survey = SplitSurvey()
     for label, cls in enumerate(classes):
-        files, ignored, loops = _walk(folder / cls)
+        files, ignored, loops = walk(folder / cls)
         survey.found += len(files)
         survey.ignored += ignored
         survey.loops += loops
@@ -135,25 +106,6 @@ def survey_split(folder: Path, classes: tuple[str, ...]) -> SplitSurvey:
             what = f"its {len(files)} file(s) are not images Pillow can read" if files else "it is empty"
             raise DataError(f"{folder / cls}: no readable image ({what}); put at least one image in every class folder, or remove it")
     return survey
-
-
-def class_folders(split: Path) -> tuple[tuple[str, ...], list[str]]:
-    """The class names under ``split`` (sorted) and the entries beside them that are not classes."""
-    classes, passed = [], []
-    for entry in sorted(split.iterdir()):
-        if entry.is_dir() and not ignored_name(entry.name):
-            classes.append(entry.name)
-        else:
-            passed.append(f"{split.name}/{entry.name}" + ("/" if entry.is_dir() else ""))
-    return tuple(classes), passed
-
-
-def _check_layout(base: Path) -> None:
-    if not base.is_dir():
-        raise DataError(f"data.path: {base} is not a folder; give a folder holding train/ and test/ class folders")
-    for split in SPLITS:
-        if not (base / split).is_dir():
-            raise DataError(f"{base}: no {split}/ folder; an image folder needs train/<class>/ and test/<class>/")
 
 
 def _same_classes(base: Path, train: tuple[str, ...], test: tuple[str, ...]) -> None:
@@ -196,7 +148,7 @@ def _notes(passed: list[str], surveys: dict[str, SplitSurvey], beside: list[str]
 def list_imagefolder(cfg: DataConfig) -> FolderListing:
     """Both splits listed and checked: same classes, a readable image in each, every mode handled."""
     base = Path(cfg.path).expanduser()
-    _check_layout(base)
+    check_layout(base)
     (classes, passed_train), (test_classes, passed_test) = (class_folders(base / s) for s in SPLITS)
     _same_classes(base, classes, test_classes)
     surveys = {split: survey_split(base / split, classes) for split in SPLITS}

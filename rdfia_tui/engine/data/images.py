@@ -112,6 +112,7 @@ class Header:
     format: str | None
     frames: int = 1
     square: bool = True
+    size: tuple[int, int] = (0, 0)  # (width, height)
 
 
 def read_header(file: Path) -> Header:
@@ -120,7 +121,7 @@ def read_header(file: Path) -> Header:
 
     try:
         with Image.open(file) as img:
-            return Header(img.mode, img.format, int(getattr(img, "n_frames", 1) or 1), img.width == img.height)
+            return Header(img.mode, img.format, int(getattr(img, "n_frames", 1) or 1), img.width == img.height, img.size)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return Header(None, None)
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rdfia_tui.engine.data.layout import channels_last
 from rdfia_tui.engine.errors import DataError
 from rdfia_tui.engine.registry import Registry
 
@@ -63,18 +64,11 @@ LAYOUTS = ("auto", "nhwc", "nchw")
 
 
 def images_to_nchw(x: np.ndarray, source: str, layout: str = "auto") -> np.ndarray:
-    """(N, H, W) or (N, H, W, C) images, or (N, C, H, W) when ``layout`` says so, as (N, C, H, W).
-
-    ``auto`` (for files of unknown origin) reads a last axis of 1, 3 or 4 as channels,
-    else a second axis of 1, 3 or 4.
-    """
+    """(N, H, W) or (N, H, W, C) images, or (N, C, H, W) when ``layout`` says so, as (N, C, H, W)."""
     if x.ndim == 3:
         return x[:, None, :, :]
     if x.ndim == 4:
-        if layout == "nhwc" or (layout == "auto" and x.shape[-1] in (1, 3, 4)):
-            return x.transpose(0, 3, 1, 2)
-        if layout == "nchw" or x.shape[1] in (1, 3, 4):
-            return x
+        return x.transpose(0, 3, 1, 2) if channels_last(x.shape, source, layout) else x
     raise DataError(f"{source}: images must be shaped (N,H,W) or (N,H,W,C) with 1, 3 or 4 channels, got {x.shape}")
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
@@ -31,7 +32,18 @@ class MainScreen(Screen):
     AUTO_FOCUS = "#preset-list"
     BINDINGS = [
         Binding("v", "next_panel", "Panels", id="next-panel", tooltip="Show the next panel: layers, confusion, samples"),
+        Binding(
+            "f",
+            "toggle_form",
+            "Form",
+            id="toggle-form",
+            tooltip="Show or hide the presets and the form (a narrow screen hides them during a run)",
+        ),
     ]
+    # Below these sizes the layout changes (classes on the screen, rules in app.tcss)
+    SHORT_ROWS = 36  # during a run the charts take the panels' rows
+    NARROW_COLUMNS = 100  # during a run the charts take the form's columns
+    STACKED_COLUMNS = 72  # the form goes above the charts instead of beside them
 
     def __init__(self, preset: str | None) -> None:
         super().__init__(id="main")
@@ -51,7 +63,7 @@ class MainScreen(Screen):
                 yield PresetPicker(self.preset, id="presets")
                 yield Static("Hyper-parameters", classes="panel-title", id="form-title")
                 yield ConfigForm(id="form")
-            with VerticalScroll(id="main-area"):
+            with Vertical(id="main-area"):
                 with TabbedContent(id="panels", initial="tab-layers"):
                     with TabPane("Layers", id="tab-layers"), Horizontal(id="top-row"):
                         yield LayerTableView(id="layers")
@@ -66,7 +78,7 @@ class MainScreen(Screen):
                     yield SeriesChart("accuracy (%)", id="acc-chart")
                 yield StatusLine(id="status")
                 yield EventLog(id="events")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def loss_chart(self) -> SeriesChart:
@@ -111,6 +123,38 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self._hide_class_tabs()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < self.SHORT_ROWS, "-short")
+        self.set_class(event.size.width < self.NARROW_COLUMNS, "-narrow")
+        self.set_class(event.size.width < self.STACKED_COLUMNS, "-stacked")
+        self.refresh_bindings()
+
+    def set_running(self, running: bool) -> None:
+        """During a run, a small screen gives the charts and the status line the room (app.tcss)."""
+        self.set_class(running, "-running")
+        self.remove_class("-show-form", "-show-panels")
+        self._release_hidden_focus()
+        self.refresh_bindings()
+
+    def _release_hidden_focus(self) -> None:
+        """A hidden widget keeps no focus (the footer would then show no keys)."""
+        focused = self.focused
+        if focused is not None and not self.query_one("#sidebar").display and self.query_one("#sidebar") in focused.ancestors:
+            self.set_focus(None)
+
+    @property
+    def form_hidden(self) -> bool:
+        return self.has_class("-running") and self.has_class("-narrow") and not self.has_class("-show-form")
+
+    @property
+    def panels_hidden(self) -> bool:
+        return self.has_class("-running") and self.has_class("-short") and not self.has_class("-show-panels")
+
+    def action_toggle_form(self) -> None:
+        self.toggle_class("-show-form")
+        self._release_hidden_focus()
+        self.refresh_bindings()
+
     def _hide_class_tabs(self) -> None:
         self._revealed.clear()
         for pane in CLASS_TABS:
@@ -133,13 +177,22 @@ class MainScreen(Screen):
         return {pane for pane in CLASS_TABS if not self.panels.get_tab(pane).has_class("-hidden")}
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out the panel key while the layer tab is the only one."""
-        if action == "next_panel" and not self._revealed:
+        """The form key only where the form can be hidden; the panel key greyed while the layer tab is alone."""
+        if action == "toggle_form":
+            return self.has_class("-running") and self.has_class("-narrow")
+        if action == "next_panel" and not self._revealed and not (self.has_class("-running") and self.has_class("-short")):
             return None
         return True
 
     def action_next_panel(self) -> None:
+        """Next panel; on a short screen during a run, first show the panels in place of the charts."""
+        if self.has_class("-running") and self.has_class("-short") and not self.has_class("-show-panels"):
+            self.add_class("-show-panels")
+            return
         visible = ["tab-layers", *(pane for pane in CLASS_TABS if pane in self.class_tabs_shown())]
+        if self.has_class("-show-panels") and self.panels.active == visible[-1]:
+            self.remove_class("-show-panels")  # the last panel: back to the charts
+            return
         current = self.panels.active
         self.panels.active = visible[(visible.index(current) + 1) % len(visible)] if current in visible else visible[0]
 
@@ -164,8 +217,10 @@ class MainScreen(Screen):
         self.samples.clear()
         with self.app.batch_update():
             self.loss_chart.clear()
+            self.loss_chart.faint = {"steps"}
             self.acc_chart.clear()
             self.acc_chart.ylim = (0, 100)
+            self.schedule_preview.clear_used()
             self.status_line.set_state(f"epoch 0/{event.epochs}")
         speed = f", {event.speed}" if event.speed else ""
         self.log_view.add(f"started {event.preset} on {event.device} ({event.params:,} parameters{speed}): {event.run_dir}")
@@ -184,6 +239,7 @@ class MainScreen(Screen):
             if math.isfinite(m.test_acc):
                 self.acc_chart.caption = f"test {100 * m.test_acc:.1f}%"
             self.status_line.set_state(f"epoch {m.epoch}/{event.epochs}")
+            self.schedule_preview.used(m.epoch, m.lr)
             self.show_confusion(event)
 
     def show_confusion(self, event: EpochEnded) -> None:
@@ -213,7 +269,7 @@ class MainScreen(Screen):
     def show_boundary(self, grid: BoundaryUpdated) -> None:
         self.boundary.set_grid(grid)
 
-    def progress(self, event: BatchProgress, losses: list[float], memory: str = "") -> None:
+    def progress(self, event: BatchProgress, losses: list[float], memory: str = "", lr: float | None = None) -> None:
         """Per-batch losses (raw, and an exponential moving average per step), and the status line."""
         steps = max(event.steps, 1)
         first = event.step - len(losses) + 1
@@ -222,10 +278,10 @@ class MainScreen(Screen):
                 continue
             x = event.epoch - 1 + (first + i) / steps
             self._smoothed = loss if self._smoothed is None else SMOOTHING * self._smoothed + (1 - SMOOTHING) * loss
-            self.loss_chart.append("batch", x, loss)
-            self.loss_chart.append("batch (smoothed)", x, self._smoothed)
-        for name in ("batch", "batch (smoothed)"):
+            self.loss_chart.append("steps", x, loss)
+            self.loss_chart.append("steps (avg)", x, self._smoothed)
+        for name in ("steps", "steps (avg)"):
             self.loss_chart.thin(name, MAX_BATCH_POINTS)
         self.status_line.show_progress(
-            event.epoch, self.epochs, event.step, event.steps, event.images_per_s, event.eta_s, self.device, memory
+            event.epoch, self.epochs, event.step, event.steps, event.images_per_s, event.eta_s, self.device, memory, lr
         )

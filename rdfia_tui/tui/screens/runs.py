@@ -30,6 +30,17 @@ def flatten_config(config: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def lr_changes_text(summary: dict[str, Any]) -> str:
+    """The learning rates set by hand during a run ("0.05 at epoch 3, step 12"), or "none"."""
+    changes = summary.get("lr_changes") or []
+    return "; ".join(f"{c['lr']:g} at epoch {c['epoch']}, step {c['step']}" for c in changes) or "none"
+
+
+def compared(summary: dict[str, Any]) -> dict[str, Any]:
+    """What the runs screen compares: the config, and the learning rate changes made by hand."""
+    return {**summary.get("config", {}), "by hand": {"lr changes": lr_changes_text(summary)}}
+
+
 def config_differences(configs: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """Only the keys whose values are not the same in every config."""
     flats = [flatten_config(c) for c in configs]
@@ -61,7 +72,7 @@ class RunsScreen(Screen):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(
-                f"Runs in {self.runs_dir} — space selects runs to overlay, enter opens one in the form, u resumes a stopped one",
+                f"Runs in {self.runs_dir} · space: overlay · enter: open in the form · u: resume (the resume column)",
                 classes="panel-title",
             )
             yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -79,7 +90,7 @@ class RunsScreen(Screen):
         self.runs = list(reversed(list_runs(self.runs_dir)))
         table = self.query_one("#runs-table", DataTable)
         table.clear(columns=True)
-        table.add_columns(" ", "run", "preset", "status", "epochs", "final test", "best test", "date")
+        table.add_columns(" ", "run", "preset", "status", "resume", "epochs", "final test", "best test", "date")
         for s in self.runs:
             name = Path(s.get("run_dir", "?")).name
             epochs = f"{s.get('epochs_completed', 0)}/{s.get('config', {}).get('train', {}).get('epochs', '?')}"
@@ -88,7 +99,8 @@ class RunsScreen(Screen):
                 "✓" if name in self.selected else " ",
                 name,
                 str(s.get("preset", "?")),
-                str(s.get("status", "?")) + (" · resumable" if can_resume(s) else ""),
+                str(s.get("status", "?")),
+                "u" if can_resume(s) else "",
                 epochs,
                 _pct(s.get("final_test_acc")),
                 _pct(s.get("best_test_acc")),
@@ -142,9 +154,15 @@ class RunsScreen(Screen):
         diff.add_column("key")
         for s in chosen:
             diff.add_column(Path(s["run_dir"]).name)
-        differences = config_differences([s.get("config", {}) for s in chosen])
+        differences = config_differences([compared(s) for s in chosen])
         for key, values in differences.items():
-            diff.add_row(key, *(config_mod.toml_value(v) if v is not None else "-" for v in values))
+            diff.add_row(
+                key,
+                *(
+                    v if isinstance(v, str) and key.startswith("by hand") else config_mod.toml_value(v) if v is not None else "-"
+                    for v in values
+                ),
+            )
         if not differences:
             diff.add_row("(identical configs)", *("" for _ in chosen))
 

@@ -39,6 +39,12 @@ CELL_STYLES = {
 POLL_SECONDS = 2.0
 
 
+def list_cells(folder: Path, doc: dict[str, Any]) -> list[str]:
+    """A sweep's row in the list: name, points finished, status, best test accuracy, folder."""
+    done = sum(n for status, n in sweep_counts(doc).items() if status in ("completed", "diverged"))
+    return [str(doc.get("name", "?")), f"{done}/{len(doc['points'])}", str(doc.get("status", "?")), _best(doc), folder.name]
+
+
 def _best(doc: dict[str, Any]) -> str:
     values = [p["final_test_acc"] for p in doc.get("points", []) if p.get("status") == "completed" and p.get("final_test_acc") is not None]
     return f"{100 * max(values):.2f}%" if values else "-"
@@ -102,9 +108,7 @@ class SweepScreen(Screen):
         table.clear(columns=True)
         table.add_columns("name", "points", "status", "best test", "sweep folder")
         for folder, doc in self.sweeps:
-            done = sum(n for status, n in sweep_counts(doc).items() if status in ("completed", "diverged"))
-            points = f"{done}/{len(doc['points'])}"
-            table.add_row(str(doc.get("name", "?")), points, str(doc.get("status", "?")), _best(doc), folder.name, key=str(folder))
+            table.add_row(*list_cells(folder, doc), key=str(folder))
         if not self.sweeps:
             self.show(None)
             self.notify(f"no sweeps in {self.runs_dir} yet; run 'rdfia-tui sweep cifar10-lr-batch'")
@@ -191,6 +195,18 @@ class SweepScreen(Screen):
             return
         if mtime != self._shown_mtime:
             self.show(self.sweep_dir)
+            self._refresh_list_row(self.sweep_dir)
+
+    def _refresh_list_row(self, folder: Path) -> None:
+        """The list's row for ``folder`` says what its grid says (points finished, status, best)."""
+        table = self.query_one("#sweep-list", DataTable)
+        try:
+            doc = read_sweep(folder)
+        except RecordError:
+            return
+        if str(folder) in table.rows:
+            for column, value in zip(table.ordered_columns, list_cells(folder, doc), strict=True):
+                table.update_cell(str(folder), column.key, value)
 
     # ---- actions ------------------------------------------------------------------------------
     def action_reload(self) -> None:

@@ -40,6 +40,7 @@ class FieldRow(Widget):
     FieldRow .switch-state { width: auto; padding: 0 1; color: $text-muted; }
     FieldRow .field-error { color: $error; height: auto; display: none; padding: 0 0 0 2; }
     FieldRow.-invalid .field-error { display: block; }
+    FieldRow.-unused { display: none; }
     FieldRow.-invalid .field-label { color: $error; }
     """
 
@@ -96,6 +97,7 @@ class ConfigForm(VerticalScroll):
     DEFAULT_CSS = """
     ConfigForm { height: 1fr; }
     ConfigForm Collapsible { padding: 0; border-top: none; }
+    ConfigForm CollapsibleTitle { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     ConfigForm #form-error { color: $error; height: auto; }
     """
 
@@ -161,6 +163,20 @@ class ConfigForm(VerticalScroll):
         event.stop()
         self.revalidate()
 
+    def hide_unused(self, cfg: RunConfig, errors: dict[str, str]) -> None:
+        """Hide the keys ``cfg`` does not use (never one that holds an error); each section's title counts them."""
+        hidden: dict[str, int] = dict.fromkeys(SECTIONS, 0)
+        for key, row in self.rows().items():
+            unused = not row.spec.used_by(cfg) and key not in errors
+            row.set_class(unused, "-unused")
+            hidden[row.spec.section] += unused
+        for section, cls in SECTIONS.items():
+            note = f" · {hidden[section]} unused hidden" if hidden[section] else ""
+            self.query_one(f"#section-{section}", Collapsible).title = f"{section}{note} · {cls.__doc__ or ''}"
+
+    def unused_keys(self) -> list[str]:
+        return [key for key, row in self.rows().items() if row.has_class("-unused")]
+
     def revalidate(self) -> None:
         """Check each field, then the whole config; mark errors at their fields and post Changed."""
         if not (self.loaded and self.built):
@@ -184,6 +200,7 @@ class ConfigForm(VerticalScroll):
         for key, row in rows.items():
             row.show_error(errors.get(key))
             row.sync_state()
+        self.hide_unused(config or self.config or self.base, errors)
         form_error = errors.get("form", "")
         self.query_one("#form-error", Static).update(form_error)
         self.config, self.errors = config, errors

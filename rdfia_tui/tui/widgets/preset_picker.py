@@ -8,6 +8,8 @@ keys are the run's.
 
 from __future__ import annotations
 
+import textwrap
+
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -16,6 +18,20 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from rdfia_tui.engine.presets import PresetInfo, list_presets
+
+DESCRIPTION_LINES = 4
+
+
+def fit_lines(text: str, width: int, lines: int) -> str:
+    """``text`` wrapped to ``width``; beyond ``lines`` lines, cut at a word and ended with "…"."""
+    wrapped = textwrap.wrap(text, width)
+    if len(wrapped) <= lines:
+        return "\n".join(wrapped)
+    kept = wrapped[:lines]
+    kept[-1] = textwrap.shorten(kept[-1] + " " + wrapped[lines], width, placeholder=" …")
+    if not kept[-1].endswith("…"):
+        kept[-1] = kept[-1][: width - 2].rstrip() + " …"
+    return "\n".join(kept)
 
 
 class PresetPicker(Vertical):
@@ -38,7 +54,7 @@ class PresetPicker(Vertical):
         self.selected = selected
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="type to filter (s r q act while empty)", compact=True, select_on_focus=False, id="preset-filter")
+        yield Input(placeholder="type to filter", compact=True, select_on_focus=False, id="preset-filter")
         yield OptionList(id="preset-list")
         yield Static("", id="preset-description")
 
@@ -87,7 +103,17 @@ class PresetPicker(Vertical):
     def describe(self, name: str | None) -> None:
         """Show ``name``'s description (the preset the form holds, or the one under the cursor)."""
         info = next((p for p in self.presets if p.name == name), None)
-        self.query_one("#preset-description", Static).update(info.description if info else "")
+        self.description = info.description if info else ""
+        self._show_description()
+
+    def on_resize(self) -> None:
+        self._show_description()
+
+    def _show_description(self) -> None:
+        """The description in the box's lines; one that does not fit ends with "…" (never cut mid-word)."""
+        box = self.query_one("#preset-description", Static)
+        width = max(box.size.width - 2, 10) if box.size.width else 40
+        box.update(fit_lines(getattr(self, "description", ""), width, DESCRIPTION_LINES))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

@@ -82,13 +82,18 @@ def abbreviate(name: str, width: int) -> str:
     return name if len(name) <= width else name[: max(width, 1)]
 
 
-def pair_label(true: str, predicted: str, width: int) -> str:
-    """'true / predicted', tightened and then abbreviated until it fits ``width`` characters."""
-    for text in (f"{true} / {predicted}", f"{true}/{predicted}"):
-        if len(text) <= width:
-            return text
-    half = max((width - 1) // 2, 1)
-    return f"{abbreviate(true, half)}/{abbreviate(predicted, half)}"
+def pair_label(true: str, predicted: str, width: int, separator: str = " / ") -> str:
+    """'true / predicted' with ``separator``, each name abbreviated as much as needed to fit ``width`` characters."""
+    text = f"{true}{separator}{predicted}"
+    if len(text) <= width:
+        return text
+    half = max((width - len(separator)) // 2, 1)
+    return f"{abbreviate(true, half)}{separator}{abbreviate(predicted, half)}"
+
+
+def separator_for(pairs: list[tuple[str, str]], width: int) -> str:
+    """One separator for every label of a panel: " / " when all fit with it, else "/"."""
+    return " / " if all(len(t) + len(p) + 3 <= width for t, p in pairs) else "/"
 
 
 def image_height(image: Image, width: int) -> int:
@@ -156,6 +161,8 @@ class SamplePanel(Widget):
         right = sum(ok for _, ok in self.labels)
         out = [Text(f"samples · epoch {self.samples.epoch} · {right}/{len(self.labels)} right", style="bold")]
         drawn = self.image_lines(size)
+        pairs = [(self.name_of(t), self.name_of(p)) for t, p in zip(self.samples.true, self.samples.predicted, strict=True)]
+        separator = separator_for(pairs, column)
         for start in range(0, len(drawn), per_row):
             chunk = range(start, min(start + per_row, len(drawn)))
             for k in range(len(drawn[start])):
@@ -167,7 +174,7 @@ class SamplePanel(Widget):
             label_line = Text()
             for i in chunk:
                 t, p = self.samples.true[i], self.samples.predicted[i]
-                text = pair_label(self.name_of(t), self.name_of(p), column)
+                text = pair_label(self.name_of(t), self.name_of(p), column, separator)
                 label_line.append(text.ljust(column + GAP), style=RIGHT_STYLE if t == p else WRONG_STYLE)
             out.append(label_line)
         return out

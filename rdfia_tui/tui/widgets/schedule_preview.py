@@ -20,7 +20,8 @@ Plan = tuple[ScheduleConfig, float, int]
 
 
 class SchedulePreview(SeriesChart):
-    """One series, ``lr``: epoch k (1-based, as the run counts) against lr_at(k - 1)."""
+    """``planned``: epoch k (1-based, as the run counts) against lr_at(k - 1); during a run, ``used``:
+    the learning rate each finished epoch ended with, which shows a change made by hand (``l``)."""
 
     DEFAULT_CSS = """
     SchedulePreview { height: 12; min-height: 6; }
@@ -28,7 +29,6 @@ class SchedulePreview(SeriesChart):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("lr", id=id)
-        self.legend = False
         self.plan: Plan | None = None
         """The (schedule, lr0, epochs) drawn now."""
 
@@ -39,23 +39,28 @@ class SchedulePreview(SeriesChart):
             return False
         self.plan = plan
         lrs = lr_table(cfg.schedule, cfg.optim.lr, cfg.train.epochs)
-        self.set_series("lr", list(range(1, len(lrs) + 1)), lrs)
+        self.series.clear()
+        self.set_series("planned", list(range(1, len(lrs) + 1)), lrs)
         self.caption = CAPTIONS.get(cfg.schedule.name, lambda s: s.name)(cfg.schedule) if lrs else "no epochs"
-        # from zero, so a constant schedule reads as a flat line and a decay shows its true size
-        self.ylim = (0.0, 1.05 * max(lrs)) if lrs else None
+        self._scale()
         return True
 
-    def _draw(self) -> None:
-        super()._draw()
-        # whole epochs on x, and three round labels on y: the chart is narrow
-        epochs = len(self.values)
-        if epochs:
-            stride = max(1, -(-epochs // 4))
-            self.plt.xticks(list(range(1, epochs + 1, stride)))
-        if self.ylim:
-            top = self.ylim[1] / 1.05
-            self.plt.yticks([0.0, top / 2, top], ["0", f"{top / 2:.3g}", f"{top:.3g}"])
+    def used(self, epoch: int, lr: float) -> None:
+        """The lr a finished epoch ended with (epoch 0, before training, has none)."""
+        if epoch >= 1:
+            self.append("used", epoch, lr)
+            self._scale()
+
+    def clear_used(self) -> None:
+        self.series.pop("used", None)
+        self._scale()
+
+    def _scale(self) -> None:
+        # from zero, so a constant schedule reads as a flat line and a decay shows its true size
+        values = [y for _, ys in self.series.values() for y in ys]
+        self.ylim = (0.0, 1.05 * max(values)) if values else None
+        self._dirty = True
 
     @property
     def values(self) -> list[float]:
-        return [lr for _, lr in self.points("lr")]
+        return [lr for _, lr in self.points("planned")]

@@ -74,10 +74,22 @@ class StatusLine(Widget):
         self._state, self._fraction, self._details = text, None, []
         self.refresh()
 
-    def show_progress(self, epoch: int, epochs: int, step: int, steps: int, rate: float, eta: float, device: str, memory: str = "") -> None:
+    def show_progress(
+        self,
+        epoch: int,
+        epochs: int,
+        step: int,
+        steps: int,
+        rate: float,
+        eta: float,
+        device: str,
+        memory: str = "",
+        lr: float | None = None,
+    ) -> None:
         self._state = f"epoch {epoch}/{epochs}"
         self._fraction = (step, max(steps, 1))
-        self._details = [f"{rate:,.0f} img/s", f"ETA {format_eta(eta)}", device, *([memory] if memory else [])]
+        learning = [f"lr {lr:.3g}"] if lr is not None else []
+        self._details = [f"{rate:,.0f} img/s", f"ETA {format_eta(eta)}", *learning, device, *([memory] if memory else [])]
         self.refresh()
 
     def show_evaluation(self, epoch: int, epochs: int, split: str, done: int, total: int, rate: float, device: str) -> None:

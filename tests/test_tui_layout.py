@@ -1,0 +1,149 @@
+"""The layout at the sizes people use: 120×40, 80×24 and 60 columns, idle and during a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+from tui_fakes import ScriptedEngine, wait_for
+
+from rdfia_tui.tui.app import create_app
+from rdfia_tui.tui.widgets.charts import SeriesChart, epoch_ticks, tick_labels, y_ticks
+
+
+def shown(app, selector: str) -> bool:
+    """On screen: displayed, with a region inside the terminal."""
+    widget = app.main.query_one(selector)
+    region = widget.region
+    return widget.display and region.height > 0 and region.width > 0 and region.bottom <= app.size.height
+
+
+def footer_keys(app) -> set[str]:
+    return {b.binding.key for b in app.active_bindings.values() if b.enabled and b.binding.show}
+
+
+def quit_is_visible(app) -> bool:
+    """The footer's Quit is drawn inside the terminal, not cut off at its right edge."""
+    from textual.widgets._footer import FooterKey
+
+    keys = [k for k in app.screen.query(FooterKey) if k.key == "q"]
+    return bool(keys) and keys[0].region.right <= app.size.width and keys[0].region.width > 0
+
+
+async def start_and_hold(pilot, app, engine: ScriptedEngine) -> None:
+    await wait_for(pilot, lambda: app.main.form.config is not None)
+    await pilot.press("s")
+    await wait_for(pilot, lambda: engine.holding)
+    await pilot.pause(0.3)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24), (60, 30)])
+async def test_idle_every_part_is_on_screen_without_scrolling(tmp_path: Path, size: tuple[int, int]) -> None:
+    app = create_app(runs_dir=tmp_path / "runs", engine=ScriptedEngine())
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: app.main.form.config is not None and "total" in app.main.layer_view.message)
+        for selector in ("#presets", "#form", "#layers", "#loss-chart", "#acc-chart", "#status", "#events"):
+            assert shown(app, selector), selector
+        assert {"s", "r", "q"} <= footer_keys(app) and quit_is_visible(app)
+        table = app.main.query_one("#layers-table", DataTable)
+        assert table.virtual_size.width <= table.size.width  # params, RF and jump are not cut off
+        assert app.main.has_class("-stacked") is (size[0] < 72)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 30)])
+async def test_a_small_screen_gives_a_run_to_the_charts_and_status(tmp_path: Path, size: tuple[int, int]) -> None:
+    engine = ScriptedEngine(steps=0, hold_after_epoch=3)
+    app = create_app(runs_dir=tmp_path / "runs", engine=engine, overrides=["train.epochs=8"])
+    async with app.run_test(size=size) as pilot:
+        await start_and_hold(pilot, app, engine)
+        for selector in ("#loss-chart", "#acc-chart", "#status", "#events"):
+            assert shown(app, selector), selector
+        assert not app.main.query_one("#sidebar").display  # the form's columns went to the charts
+        assert app.main.query_one("#loss-chart").region.width >= (size[0] - 4) // (2 if size[0] >= 72 else 1) - 2
+        assert {"p", "x", "l", "q", "f", "v"} <= footer_keys(app)
+        assert quit_is_visible(app)
+        await pilot.press("f")  # the form comes back on request
+        await pilot.pause(0.1)
+        assert app.main.query_one("#sidebar").display
+        await pilot.press("f")
+        if size[1] < 36:
+            assert not app.main.query_one("#panels").display
+            await pilot.press("v")  # the panels, in place of the charts
+            await pilot.pause(0.1)
+            assert app.main.query_one("#panels").display and not app.main.query_one("#charts").display
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not app.running)
+        assert app.main.query_one("#sidebar").display and app.main.query_one("#charts").display
+
+
+async def test_a_large_screen_hides_nothing_during_a_run(tmp_path: Path) -> None:
+    engine = ScriptedEngine(steps=0, hold_after_epoch=2)
+    app = create_app(runs_dir=tmp_path / "runs", engine=engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start_and_hold(pilot, app, engine)
+        for selector in ("#sidebar", "#panels", "#loss-chart", "#acc-chart", "#status", "#events"):
+            assert shown(app, selector), selector
+        assert "f" not in footer_keys(app)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not app.running)
+
+
+# --- charts ----------------------------------------------------------------------------------------
+
+
+def test_epoch_ticks_are_whole_and_start_at_zero() -> None:
+    assert epoch_ticks(0) == [0, 1]  # epoch 0 alone: 0..1, not -1..1
+    assert epoch_ticks(3) == [0, 1, 2, 3]
+    assert epoch_ticks(20) == [0, 4, 8, 12, 16, 20]
+    assert epoch_ticks(2.25) == [0, 1, 2, 3]
+    assert all(isinstance(t, int) for t in epoch_ticks(37))
+
+
+@pytest.mark.parametrize(("low", "high"), [(0.0518, 2.3035), (0, 100), (2.30, 2.31), (0.68, 0.72), (-3.2, 41.0)])
+def test_y_labels_use_the_fewest_digits_that_tell_them_apart(low: float, high: float) -> None:
+    """'2.30352' told nothing that '2.3' did not: round ticks, and no more decimals than they need."""
+    ticks = y_ticks(low, high)
+    labels = tick_labels(ticks)
+    assert ticks[0] <= low and ticks[-1] >= high and 3 <= len(ticks) <= 7
+    assert len(set(labels)) == len(labels)
+    decimals = max(len(label.partition(".")[2]) for label in labels)
+    if decimals:
+        assert len({f"{t:.{decimals - 1}f}" for t in ticks}) < len(ticks)  # one decimal fewer would merge two ticks
+
+
+def test_tiny_values_get_scientific_labels() -> None:
+    assert tick_labels([0.0, 5e-5, 1e-4]) == ["0", "5e-05", "0.0001"]
+
+
+async def test_the_key_is_above_the_plot_not_over_the_data(tmp_path: Path) -> None:
+    engine = ScriptedEngine(steps=0, hold_after_epoch=5)
+    app = create_app(runs_dir=tmp_path / "runs", engine=engine, overrides=["train.epochs=6"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start_and_hold(pilot, app, engine)
+        chart: SeriesChart = app.main.loss_chart
+        lines = chart.render().plain.splitlines()
+        keys = chart.key_lines(chart.size.width)
+        assert all(name in " ".join(k.plain for k in keys) for name in ("train", "val", "test"))
+        plot = "\n".join(lines[len(keys) :])
+        assert "train" not in plot and "test" not in plot  # no legend inside the plot
+        assert " 0.75" not in plot and "-1" not in plot  # whole epochs, from 0
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not app.running)
+
+
+async def test_the_lr_chart_draws_the_rate_actually_used(tmp_path: Path) -> None:
+    engine = ScriptedEngine(steps=200, step_delay=0.002)
+    app = create_app(runs_dir=tmp_path / "runs", engine=engine, overrides=["train.epochs=6", "optim.lr=0.1"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main.form.config is not None)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: any(x == 1 for x, _ in app.main.schedule_preview.points("used")))
+        await pilot.press("l")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "LearningRateDialog")
+        app.screen.query_one("#lr-input").value = "0.05"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not app.running, timeout=60)
+        used = dict(app.main.schedule_preview.points("used"))
+        planned = dict(app.main.schedule_preview.points("planned"))
+        assert planned[6] == pytest.approx(0.1) and used[6] == pytest.approx(0.05)  # the change, over the plan
