@@ -147,3 +147,132 @@ async def test_the_lr_chart_draws_the_rate_actually_used(tmp_path: Path) -> None
         used = dict(app.main.schedule_preview.points("used"))
         planned = dict(app.main.schedule_preview.points("planned"))
         assert planned[6] == pytest.approx(0.1) and used[6] == pytest.approx(0.05)  # the change, over the plan
+
+
+# --- found by a new user on a first try ------------------------------------------------------------
+
+
+async def test_sixty_columns_show_the_form(tmp_path: Path) -> None:
+    app = create_app(runs_dir=tmp_path / "runs", engine=ScriptedEngine())
+    async with app.run_test(size=(60, 30)) as pilot:
+        await wait_for(pilot, lambda: app.main.form.config is not None)
+        await pilot.pause(0.2)
+        form = app.main.query_one("#form")
+        assert form.region.height >= 6 and form.region.bottom <= app.size.height
+
+
+async def test_a_resize_during_a_run_hands_the_keys_back(tmp_path: Path) -> None:
+    """Focus left in the preset filter, hidden by a resize, swallowed p and x."""
+    engine = ScriptedEngine(steps=0, hold_after_epoch=2)
+    app = create_app(runs_dir=tmp_path / "runs", engine=engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main.form.config is not None)
+        app.main.query_one("#preset-filter").focus()
+        await pilot.press("escape")
+        app.main.query_one("#preset-filter").focus()
+        app.action_start()
+        await wait_for(pilot, lambda: engine.holding)
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: not app.main.query_one("#sidebar").display)
+        await pilot.pause(0.2)
+        assert app.focused is None or app.main.query_one("#sidebar") not in app.focused.ancestors
+        assert "x" in footer_keys(app)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not app.running)
+
+
+async def test_v_reaches_every_panel_on_a_short_screen(tmp_path: Path) -> None:
+    engine = ScriptedEngine(steps=0, hold_after_epoch=2, plane=False, confusion=True, samples=True, class_names=("a", "b", "c"))
+    app = create_app(runs_dir=tmp_path / "runs", engine=engine, preset="cifar10-convnet", overrides=["train.epochs=4"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start_and_hold(pilot, app, engine)
+        seen = []
+        for _ in range(8):
+            await pilot.press("v")
+            await pilot.pause(0.05)
+            seen.append(app.main.panels.active if app.main.query_one("#panels").display else "charts")
+        assert {"tab-layers", "tab-confusion", "tab-samples", "charts"} <= set(seen)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not app.running)
+
+
+async def test_pause_and_resume_take_turns_in_the_footer(tmp_path: Path) -> None:
+    engine = ScriptedEngine(steps=400, step_delay=0.005)
+    app = create_app(runs_dir=tmp_path / "runs", engine=engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main.form.config is not None)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: engine.progress_sent >= 1)
+        shown = lambda: {b.binding.description for b in app.active_bindings.values() if b.enabled and b.binding.show}  # noqa: E731
+        assert "Pause" in shown() and "Resume" not in shown()
+        await pilot.press("p")
+        await wait_for(pilot, lambda: "Resume" in shown() and "Pause" not in shown())
+        assert "img/s" not in app.main.status_line.text and "ETA" not in app.main.status_line.text  # no stale figures
+        await pilot.press("p")
+        await wait_for(pilot, lambda: "Pause" in shown())
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not app.running)
+
+
+async def test_the_palette_judges_actions_on_the_screen_it_was_opened_from(tmp_path: Path) -> None:
+    engine = ScriptedEngine(steps=400, step_delay=0.005)
+    app = create_app(runs_dir=tmp_path / "runs", engine=engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main.form.config is not None)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.1)
+        commands = {c.title.split(" (")[0]: c.help for c in app.get_system_commands(app.main)}
+        assert "not available" not in commands["Start"] and "not available" in commands["LR"]
+        await pilot.press("escape")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: engine.progress_sent >= 1)
+        commands = {c.title.split(" (")[0]: c.help for c in app.get_system_commands(app.main)}
+        assert "not available" not in commands["LR"] and "not available" in commands["Start"]
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not app.running)
+
+
+async def test_a_filter_with_no_match_says_so_and_a_refused_start_says_refused(tmp_path: Path) -> None:
+    from rdfia_tui.tui.widgets.config_form import field_id
+
+    app = create_app(runs_dir=tmp_path / "runs", engine=ScriptedEngine())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.main.form.config is not None)
+        await pilot.press("z", "z", "z")
+        await pilot.pause(0.1)
+        assert "no preset matches 'zzz'" in str(app.main.query_one("#preset-description").render())
+        await pilot.press("escape")
+        app.main.query_one("#" + field_id("train.epochs")).value = "x"
+        await wait_for(pilot, lambda: "train.epochs" in app.main.form.errors)
+        await pilot.press("escape")
+        await pilot.press("s")
+        await pilot.pause(0.1)
+        assert app.main.status_line.text == "refused: fix the form"
+
+
+async def test_the_runs_screen_keeps_the_differences_reachable_on_80x24(tmp_path: Path) -> None:
+    from test_tui import write_run
+
+    for i, lr in enumerate((0.3, 0.1, 0.05)):
+        write_run(tmp_path / "runs", f"2026112{i}-100000-circles-mlp", lr, [0.5, 0.8, 0.9])
+    app = create_app(runs_dir=tmp_path / "runs", engine=ScriptedEngine())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.main.form.config is not None)
+        await pilot.press("r")
+        await pilot.pause(0.2)
+        await pilot.press("space", "down", "space", "down", "space")
+        await pilot.pause(0.3)
+        diff = app.screen.query_one("#diff-table", DataTable)
+        assert diff.row_count >= 1
+        diff.scroll_visible(animate=False)
+        await pilot.pause(0.2)
+        assert 0 < diff.region.y < app.size.height
+
+
+def test_the_eta_counts_a_whole_epoch_at_the_wall_time_it_took() -> None:
+    from rdfia_tui.engine.training import eta_seconds
+
+    # 10 steps left at 0.1 s, then 0.5 s of evaluation; 3 epochs left at 4 s each (all included)
+    assert eta_seconds(10, 0.1, 3, 20, 0.5, 4.0) == pytest.approx(1.0 + 0.5 + 12.0)
+    # before any epoch has ended: the steps at this pace, plus one evaluation per epoch
+    assert eta_seconds(10, 0.1, 3, 20, 0.5, 0.0) == pytest.approx(1.5 + 3 * 2.5)

@@ -15,6 +15,7 @@ from rdfia_tui.engine.events import (
     EpochEnded,
     EpochMetrics,
     Event,
+    Notice,
     PlanePoints,
     RunFinished,
     RunStarted,
@@ -145,6 +146,7 @@ class ScriptedEngine:
                 if new_lr is not None:
                     lr = new_lr
                     self.lr_requests.append(new_lr)
+                    emit(Notice(f"learning rate set to {new_lr:g} at epoch {epoch}, step {step}"))  # as the engine says it
                 time.sleep(self.step_delay)
                 if self.diverge_at == epoch:
                     return finish("diverged", f"the loss became non-finite at epoch {epoch}, step {step}", epoch - 1)

@@ -377,6 +377,7 @@ def fit(
         return lambda done, total, elapsed: emit(EvaluationProgress(epoch, split, done, total, elapsed))
 
     evaluation_s = [0.0]  # how long the last validation + test evaluation took (for the ETA)
+    epoch_wall_s = [0.0]  # how long the last whole epoch took: steps, evaluation, records, panels
 
     def measure(epoch: int, train: tuple[float, float], lr: float, seconds: float = 0.0, rate: float = 0.0) -> EpochMetrics:
         every, began = t.progress_interval, time.perf_counter()
@@ -426,12 +427,11 @@ def fit(
             def on_progress(step: int, steps: int, losses: list[float], elapsed: float, epoch: int = epoch) -> None:
                 seen = min(step * (t.batch_size or len(splits.train)), len(splits.train))
                 rate = seen / elapsed if elapsed > 0 else 0.0
-                # training left, at this epoch's pace, and one evaluation per epoch left, at the last one's
-                remaining = (steps - step) * elapsed / step + (t.epochs - epoch) * steps * elapsed / step
-                remaining += (t.epochs - epoch + 1) * evaluation_s[0]
+                remaining = eta_seconds(steps - step, elapsed / step, t.epochs - epoch, steps, evaluation_s[0], epoch_wall_s[0])
                 loss = sum(losses) / len(losses) if losses else math.nan
                 emit(BatchProgress(epoch, step, steps, loss, rate, remaining, tuple(losses)))
 
+            epoch_began = time.perf_counter()
             outcome = train_one_epoch(
                 net,
                 splits.train,
@@ -446,6 +446,7 @@ def fit(
                 pipeline,
                 min_last,
             )
+            paused_s = time.perf_counter() - epoch_began - outcome.seconds  # a pause is no part of an epoch's cost
             for step, new_lr in outcome.lr_changes:
                 lr_changes.append({"epoch": epoch, "step": step, "lr": new_lr})
                 notify(f"learning rate set to {new_lr:g} at epoch {epoch}, step {step}")
@@ -466,6 +467,7 @@ def fit(
                 return diverge(Divergence(epoch, last_step, found), lower_lr_hint(lr_used))
             add_epoch(metrics)
             save_state(epoch)
+            epoch_wall_s[0] = time.perf_counter() - epoch_began - paused_s
             if control.stop.is_set() and epoch < t.epochs:
                 return close("stopped", f"stopped by request after epoch {epoch}")
         return close("completed")
@@ -526,6 +528,15 @@ def write_failure(exc: RecordWriteError, record: RunRecord, checkpointed: list[i
         held = "no epoch" if record.written_epoch is None else f"epochs 0-{record.written_epoch}"
         kept = f"metrics.csv and summary.json hold {held}; free space and start the run again"
     return f"could not write {name} ({exc.reason}); {kept}"
+
+
+def eta_seconds(steps_left: int, step_s: float, epochs_left: int, steps: int, evaluation_s: float, epoch_wall_s: float) -> float:
+    """Seconds to the end of the run: this epoch's steps at this epoch's pace and its evaluation, then each
+    epoch left at the wall time the last whole epoch took (everything counted), or, before one has ended,
+    at this pace plus one evaluation."""
+    this_epoch = steps_left * step_s + evaluation_s
+    per_epoch = epoch_wall_s if epoch_wall_s > 0 else steps * step_s + evaluation_s
+    return this_epoch + epochs_left * per_epoch
 
 
 def lower_lr_hint(lr: float) -> str:

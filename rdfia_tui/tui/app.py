@@ -55,7 +55,8 @@ class RdfiaApp(App):
     # in the footer's order: what a small terminal must keep (Quit) comes before what it may lose
     BINDINGS = [
         Binding("s", "start", "Start", id="start", tooltip="Start training the form's config"),
-        Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the run"),
+        Binding("p", "pause", "Pause", id="pause", tooltip="Pause the run after the current step"),
+        Binding("p", "resume", "Resume", id="resume", tooltip="Resume the paused run"),
         Binding("x", "stop", "Stop", id="stop", tooltip="Stop after the current step; records are kept"),
         Binding("l", "change_lr", "LR", id="change-lr", tooltip="Set the learning rate now; it applies from the next step"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks first during a run)"),
@@ -163,16 +164,24 @@ class RdfiaApp(App):
             self.start_now = False
             self.call_after_refresh(self.action_start)
 
-    RUN_ACTIONS = frozenset({"pause", "stop", "change_lr"})
+    RUN_ACTIONS = frozenset({"pause", "resume", "stop", "change_lr"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide the training keys away from the main screen; grey out run controls when idle."""
-        if action in self.RUN_ACTIONS | {"start"} and not isinstance(self.screen, MainScreen):
-            return False
+        return self.available(action, self.screen)
+
+    def available(self, action: str, screen: Screen) -> bool:
+        """Whether ``action`` means something on ``screen`` now (the palette asks for the screen it was opened on)."""
+        if action in self.RUN_ACTIONS | {"start"} and not isinstance(screen, MainScreen):
+            return False  # the training keys belong to the main screen
         if action == "start":
             return not self.running  # one run at a time
+        if action in ("pause", "resume"):
+            return self.running and self.showing_paused() is (action == "resume")
         # the run controls are hidden while nothing runs: they would do nothing
         return not (action in self.RUN_ACTIONS and not self.running)
+
+    def showing_paused(self) -> bool:
+        return self.control is not None and self.control.pause.is_set()
 
     def on_key(self, event: events.Key) -> None:
         """A printable key that reached the app around the time the lr dialog opens belongs to its field
@@ -237,6 +246,8 @@ class RdfiaApp(App):
             first = next(iter(self.main.form.errors.values()), "invalid value")
             self.notify(f"fix the form first: {first}", severity="error")
             self.main.log_view.add(f"cannot start: {first}")
+            self.main.status_line.set_state("refused: fix the form")
+            self.main.form.show_first_error()
             return
         self._begin(cfg)
 
@@ -311,7 +322,6 @@ class RdfiaApp(App):
         detail = f": {event.message}" if event.message else ""
         self.main.log_view.add(f"{word}{detail} — {event.run_dir}")
         self.main.status_line.set_state(f"{word} ({event.summary.get('epochs_completed', 0)}/{self.main.epochs} epochs)")
-        self.notify(f"run {word}", severity="information" if event.status == "completed" else "warning")
 
     def on_run_refused(self, message: RunRefused) -> None:
         self.main.log_view.add(f"error: {message.message}")
@@ -327,7 +337,11 @@ class RdfiaApp(App):
         if self.quit_when_done:
             self._exit_now(self.exit_code)
 
+    def action_resume(self) -> None:
+        self.action_pause()
+
     def action_pause(self) -> None:
+        """Pause, or resume a paused run (p does the one the footer shows)."""
         if not self.running or self.control is None:
             return
         if self.control.pause.is_set():
@@ -337,6 +351,7 @@ class RdfiaApp(App):
             self.control.pause.set()
             self.main.status_line.pause()
             self.main.log_view.add("paused (p resumes)")
+        self.refresh_bindings()
 
     def action_stop(self) -> None:
         if self.running and self.control is not None:
@@ -351,9 +366,8 @@ class RdfiaApp(App):
 
         def apply(value: float | None) -> None:
             if value is not None and self.control is not None:
-                self.control.request_lr(value)
+                self.control.request_lr(value)  # the engine's notice says when it applied
                 self.current_lr = value
-                self.main.log_view.add(f"learning rate → {value:g} from the next step")
 
         dialog = LearningRateDialog(self.current_lr or 0.1)
         self._typeahead = dialog  # keys typed right after "l", before the dialog is up, are handed to it
@@ -364,7 +378,6 @@ class RdfiaApp(App):
         folder.mkdir(parents=True, exist_ok=True)
         path = self.save_screenshot(f"screenshot-{time.strftime('%Y%m%d-%H%M%S')}.svg", str(folder))
         self.main.log_view.add(f"screenshot saved: {path}")
-        self.notify(f"screenshot saved: {path}")
 
     def action_leave_field(self) -> None:
         self.screen.set_focus(None)

@@ -18,6 +18,12 @@ def system_commands(inherited: Iterable[SystemCommand]) -> Iterable[SystemComman
     return (command for command in inherited if command.title not in REPLACED)
 
 
+def available(owner: Screen | App, action: str, screen: Screen) -> bool:
+    """Whether ``action`` is available on ``screen`` (not on the palette itself, which is a screen too)."""
+    check = getattr(owner, "available", None)
+    return bool(check(action, screen)) if check is not None and owner is not screen else owner.check_action(action, ()) is not False
+
+
 def binding_commands(app: App, screen: Screen) -> Iterable[SystemCommand]:
     """One palette entry per binding with an id, the screen's then the app's; one not available now says so."""
     for owner in (screen, app):
@@ -25,11 +31,11 @@ def binding_commands(app: App, screen: Screen) -> Iterable[SystemCommand]:
             if not (isinstance(binding, Binding) and binding.id):
                 continue
             action, help_text = binding.action, binding.tooltip or binding.description
-            if owner.check_action(action, ()) is False:
-                help_text += " (not available now: nothing is running, or another screen is open)"
+            if not available(owner, action, screen):
+                help_text += " (not available now)"
 
             async def run(action: str = action, owner: Screen | App = owner, label: str = binding.description) -> None:
-                if owner.check_action(action, ()) is False:
+                if not available(owner, action, app.screen):
                     app.notify(f"{label}: not available now", severity="warning")
                     return
                 await owner.run_action(action)

@@ -70,7 +70,7 @@ class LearningRateDialog(ModalScreen[float | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"Learning rate now {self.current:g}. New value (applies from the next step; the schedule continues from it):")
-            yield Input(placeholder=f"{self.current:g}, or 1e-3, 0.05, 5e-4…", select_on_focus=False, id="lr-input")
+            yield Input(placeholder="a number, e.g. 1e-3 or 0.05 (Enter with nothing keeps the rate)", select_on_focus=False, id="lr-input")
             yield Static("", classes="dialog-error")
             with Horizontal():
                 yield Button("Cancel", id="cancel")

@@ -127,6 +127,8 @@ class MainScreen(Screen):
         self.set_class(event.size.height < self.SHORT_ROWS, "-short")
         self.set_class(event.size.width < self.NARROW_COLUMNS, "-narrow")
         self.set_class(event.size.width < self.STACKED_COLUMNS, "-stacked")
+        self.query_one(Footer).show_command_palette = event.size.width >= self.STACKED_COLUMNS
+        self.call_after_refresh(self._release_hidden_focus)  # once the new rules have hidden what they hide
         self.refresh_bindings()
 
     def set_running(self, running: bool) -> None:
@@ -141,6 +143,7 @@ class MainScreen(Screen):
         focused = self.focused
         if focused is not None and not self.query_one("#sidebar").display and self.query_one("#sidebar") in focused.ancestors:
             self.set_focus(None)
+            self.refresh_bindings()
 
     @property
     def form_hidden(self) -> bool:
@@ -191,7 +194,8 @@ class MainScreen(Screen):
             return
         visible = ["tab-layers", *(pane for pane in CLASS_TABS if pane in self.class_tabs_shown())]
         if self.has_class("-show-panels") and self.panels.active == visible[-1]:
-            self.remove_class("-show-panels")  # the last panel: back to the charts
+            self.remove_class("-show-panels")  # after the last panel: back to the charts,
+            self.panels.active = visible[0]  # and the next v starts from the first
             return
         current = self.panels.active
         self.panels.active = visible[(visible.index(current) + 1) % len(visible)] if current in visible else visible[0]
@@ -238,7 +242,8 @@ class MainScreen(Screen):
                 self.loss_chart.caption = f"test {m.test_loss:.4f}"
             if math.isfinite(m.test_acc):
                 self.acc_chart.caption = f"test {100 * m.test_acc:.1f}%"
-            self.status_line.set_state(f"epoch {m.epoch}/{event.epochs}")
+            self.status_line.epoch_done(m.epoch, event.epochs)
+            self.set_x_extent(m.epoch)
             self.schedule_preview.used(m.epoch, m.lr)
             self.show_confusion(event)
 
@@ -269,6 +274,11 @@ class MainScreen(Screen):
     def show_boundary(self, grid: BoundaryUpdated) -> None:
         self.boundary.set_grid(grid)
 
+    def set_x_extent(self, epochs: float) -> None:
+        """Both charts span the same epochs, so their ticks line up."""
+        for chart in (self.loss_chart, self.acc_chart):
+            chart.x_last = epochs
+
     def progress(self, event: BatchProgress, losses: list[float], memory: str = "", lr: float | None = None) -> None:
         """Per-batch losses (raw, and an exponential moving average per step), and the status line."""
         steps = max(event.steps, 1)
@@ -282,6 +292,7 @@ class MainScreen(Screen):
             self.loss_chart.append("steps (avg)", x, self._smoothed)
         for name in ("steps", "steps (avg)"):
             self.loss_chart.thin(name, MAX_BATCH_POINTS)
+        self.set_x_extent(event.epoch - 1 + event.step / steps)
         self.status_line.show_progress(
             event.epoch, self.epochs, event.step, event.steps, event.images_per_s, event.eta_s, self.device, memory, lr
         )

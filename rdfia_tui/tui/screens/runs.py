@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -38,7 +39,8 @@ def lr_changes_text(summary: dict[str, Any]) -> str:
 
 def compared(summary: dict[str, Any]) -> dict[str, Any]:
     """What the runs screen compares: the config, and the learning rate changes made by hand."""
-    return {**summary.get("config", {}), "by hand": {"lr changes": lr_changes_text(summary)}}
+    optim = {**summary.get("config", {}).get("optim", {}), "lr set by hand": lr_changes_text(summary)}
+    return {**summary.get("config", {}), "optim": optim}
 
 
 def config_differences(configs: list[dict[str, Any]]) -> dict[str, list[Any]]:
@@ -49,6 +51,7 @@ def config_differences(configs: list[dict[str, Any]]) -> dict[str, list[Any]]:
 
 
 class RunsScreen(Screen):
+    AUTO_FOCUS = "#runs-table"
     BINDINGS = [
         Binding("space", "toggle", "Select/unselect", id="runs-toggle"),
         Binding("o", "open", "Open in form (enter)", id="runs-open"),
@@ -56,10 +59,13 @@ class RunsScreen(Screen):
         Binding("escape,r", "back", "Back", id="runs-back"),
     ]
     DEFAULT_CSS = """
-    RunsScreen #runs-table { height: 1fr; min-height: 6; }
-    RunsScreen #runs-charts { height: 2fr; min-height: 10; }
+    RunsScreen #runs-area { height: 1fr; }
+    RunsScreen #runs-table { height: auto; max-height: 10; min-height: 3; }
+    RunsScreen #runs-charts { height: 1fr; min-height: 9; }
     RunsScreen #runs-charts SeriesChart { width: 1fr; }
     RunsScreen #diff-table { height: auto; max-height: 10; }
+    RunsScreen.-short #runs-table { max-height: 5; }
+    RunsScreen.-short #diff-table { max-height: 6; }
     RunsScreen .panel-title { background: $primary-darken-2; text-style: bold; padding: 0 1; }
     """
 
@@ -70,7 +76,7 @@ class RunsScreen(Screen):
         self.selected: list[str] = []
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with VerticalScroll(id="runs-area"):  # on a short screen the config differences are a scroll away, never out of reach
             yield Static(
                 f"Runs in {self.runs_dir} · space: overlay · enter: open in the form · u: resume (the resume column)",
                 classes="panel-title",
@@ -85,6 +91,9 @@ class RunsScreen(Screen):
 
     def on_mount(self) -> None:
         self.reload()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < 36, "-short")
 
     def reload(self) -> None:
         self.runs = list(reversed(list_runs(self.runs_dir)))
@@ -158,10 +167,7 @@ class RunsScreen(Screen):
         for key, values in differences.items():
             diff.add_row(
                 key,
-                *(
-                    v if isinstance(v, str) and key.startswith("by hand") else config_mod.toml_value(v) if v is not None else "-"
-                    for v in values
-                ),
+                *(v if key.endswith("by hand") else config_mod.toml_value(v) if v is not None else "-" for v in values),
             )
         if not differences:
             diff.add_row("(identical configs)", *("" for _ in chosen))

@@ -37,6 +37,7 @@ class BoundaryPanel(Widget):
     def render(self) -> Text:
         width, height = self.size.width, self.size.height - 1
         title = Text(f"boundary · epoch {self.grid.epoch}" if self.grid else "boundary · waiting", style="bold")
+        title.truncate(max(width, 1), overflow="ellipsis")
         if width <= 0 or height <= 0 or self.grid is None:
             return title
         classes = self.grid.classes

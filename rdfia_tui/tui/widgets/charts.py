@@ -96,6 +96,7 @@ class SeriesChart(PlotextPlot):
         self.legend = True  # off for a single series, whose name the title already says
         self.faint: set[str] = set()  # series drawn in grey behind the others
         self.integer_x = True  # x is epochs: whole-number ticks
+        self.x_last: float | None = None  # the last epoch to show (set alike on charts drawn side by side)
         self.draws = 0
         self._dirty = True
 
@@ -159,7 +160,7 @@ class SeriesChart(PlotextPlot):
                 lines.append(item.copy())
         for line in lines:
             line.truncate(width, overflow="ellipsis")
-        most = max(1, self.size.height // 3)
+        most = max(2, self.size.height // 3)
         if len(lines) > most:
             lines = lines[:most]
             lines[-1].truncate(max(width, 10) - 1, overflow="ellipsis")
@@ -195,7 +196,8 @@ class SeriesChart(PlotextPlot):
         plt.clear_figure()
         if self.ylabel:
             plt.ylabel(self.ylabel)
-        plt.xlabel("epoch")
+        if self.size.height >= 14:  # a short chart keeps the row for the data
+            plt.xlabel("epoch")
         buckets = max(self.size.width, 40) * POINTS_PER_COLUMN
         visible = self._visible()
         for name, xs, ys in sorted(visible, key=lambda s: s[0] not in self.faint):  # faint ones first, underneath
@@ -207,7 +209,7 @@ class SeriesChart(PlotextPlot):
     def _axes(self, visible: list[tuple[str, list[float], list[float]]]) -> None:
         plt = self.plt
         if self.integer_x:
-            last = max((max(xs) for _, xs, _ in visible), default=1.0)
+            last = max([*(max(xs) for _, xs, _ in visible), self.x_last or 0.0], default=1.0)
             ticks = epoch_ticks(last)
             plt.xlim(0, ticks[-1])
             plt.xticks(ticks, [str(t) for t in ticks])

@@ -33,7 +33,7 @@ class FieldRow(Widget):
     DEFAULT_CSS = """
     FieldRow { height: auto; }
     FieldRow Horizontal { height: 1; }
-    FieldRow .field-label { width: 16; color: $text-muted; }
+    FieldRow .field-label { width: 18; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     FieldRow Input, FieldRow Select { width: 1fr; }
     FieldRow Switch { border: none; height: 1; padding: 0; width: 6; }
     FieldRow Switch > .switch--slider { color: $primary; background: $panel-darken-2; }
@@ -173,6 +173,12 @@ class ConfigForm(VerticalScroll):
         for section, cls in SECTIONS.items():
             note = f" · {hidden[section]} unused hidden" if hidden[section] else ""
             self.query_one(f"#section-{section}", Collapsible).title = f"{section}{note} · {cls.__doc__ or ''}"
+
+    def show_first_error(self) -> None:
+        """Scroll the first field with an error, and its message, into view."""
+        invalid = [row for row in self.rows().values() if row.has_class("-invalid")]
+        if invalid:
+            invalid[0].scroll_visible(animate=False)
 
     def unused_keys(self) -> list[str]:
         return [key for key, row in self.rows().items() if row.has_class("-unused")]

@@ -70,6 +70,10 @@ class PresetPicker(Vertical):
         names = [p.name for p in shown]
         if self.selected in names:
             options.highlighted = names.index(self.selected)
+        if not shown:
+            self.query_one("#preset-description", Static).update(f"no preset matches {text!r}; Esc clears the filter")
+        elif not text:
+            self._show_description()
 
     def visible_names(self) -> list[str]:
         options = self.query_one(OptionList)

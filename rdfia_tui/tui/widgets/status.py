@@ -99,9 +99,17 @@ class StatusLine(Widget):
         self.refresh()
 
     def pause(self) -> None:
-        """Paused: the same figures, said to be paused."""
+        """Paused: the step bar and the device stay; the rate and the ETA, which a pause makes false, go."""
         if not self._state.startswith("paused"):
             self._state = f"paused · {self._state}"
+        self._details = [d for d in self._details if not (d.endswith("img/s") or d.startswith("ETA"))]
+        self.refresh()
+
+    def epoch_done(self, epoch: int, epochs: int) -> None:
+        """An epoch has ended: its word changes, the figures stay until the next epoch's first report."""
+        self._state = f"epoch {epoch}/{epochs}"
+        if self._fraction is not None:
+            self._fraction = (self._fraction[1], self._fraction[1])
         self.refresh()
 
     @property
