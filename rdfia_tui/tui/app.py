@@ -326,7 +326,7 @@ class RdfiaApp(App):
     def on_run_refused(self, message: RunRefused) -> None:
         self.main.log_view.add(f"error: {message.message}")
         self.main.status_line.set_state("refused: see the log")
-        self.notify(message.message, severity="error", timeout=10)
+        self.notify("the run was refused: the log says why", severity="error", timeout=5)  # short: a toast covers the log
 
     def on_training_done(self, message: TrainingDone) -> None:
         self.running = False

@@ -277,6 +277,8 @@ class MainScreen(Screen):
     def set_x_extent(self, epochs: float) -> None:
         """Both charts span the same epochs, so their ticks line up."""
         for chart in (self.loss_chart, self.acc_chart):
+            if math.ceil(epochs) != math.ceil(chart.x_last or 0):
+                chart._dirty = True  # a new whole epoch on the axis: both charts redraw together
             chart.x_last = epochs
 
     def progress(self, event: BatchProgress, losses: list[float], memory: str = "", lr: float | None = None) -> None:

@@ -33,7 +33,7 @@ class FieldRow(Widget):
     DEFAULT_CSS = """
     FieldRow { height: auto; }
     FieldRow Horizontal { height: 1; }
-    FieldRow .field-label { width: 18; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+    FieldRow .field-label { width: 18; padding-right: 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     FieldRow Input, FieldRow Select { width: 1fr; }
     FieldRow Switch { border: none; height: 1; padding: 0; width: 6; }
     FieldRow Switch > .switch--slider { color: $primary; background: $panel-darken-2; }

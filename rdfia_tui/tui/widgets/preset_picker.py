@@ -12,6 +12,7 @@ import textwrap
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
@@ -35,6 +36,8 @@ def fit_lines(text: str, width: int, lines: int) -> str:
 
 
 class PresetPicker(Vertical):
+    BINDINGS = [Binding("escape", "clear_filter", "Clear filter", id="clear-filter", tooltip="Empty the filter; the keys act again")]
+
     DEFAULT_CSS = """
     PresetPicker { height: 13; }
     PresetPicker Input { height: 1; }
@@ -65,7 +68,9 @@ class PresetPicker(Vertical):
         words = text.lower().split()
         options = self.query_one(OptionList)
         options.clear_options()
-        shown = [p for p in self.presets if all(w in (p.name + " " + p.description).lower() for w in words)]
+        matches = [p for p in self.presets if all(w in (p.name + " " + p.description).lower() for w in words)]
+        # names that match come first: "sgd" means circles-sgd before the presets whose description says SGD
+        shown = sorted(matches, key=lambda p: not all(w in p.name.lower() for w in words))
         options.add_options([Option(p.name, id=p.name) for p in shown])
         names = [p.name for p in shown]
         if self.selected in names:
@@ -79,14 +84,17 @@ class PresetPicker(Vertical):
         options = self.query_one(OptionList)
         return [options.get_option_at_index(i).id for i in range(options.option_count)]
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "clear_filter" or self.query_one(Input).has_focus or bool(self.query_one(Input).value)
+
+    def action_clear_filter(self) -> None:
+        self.query_one(Input).value = ""
+        self.query_one(OptionList).focus()
+
     def on_key(self, event: events.Key) -> None:
         """Letters typed on the list go to the filter, unless the filter is empty and the key runs an action."""
         field = self.query_one(Input)
         if field.has_focus:
-            if event.key == "escape":
-                event.stop()
-                field.value = ""
-                self.query_one(OptionList).focus()
             return
         if not (event.is_printable and event.character) or event.key == "space" or getattr(self.app, "running", False):
             return  # during a run the keys are the run's (p, x, l…), and its dialogs take what follows them
