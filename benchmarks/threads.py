@@ -37,7 +37,7 @@ def step_work(preset: str, overrides: list[str], root: Path) -> float:
     """The engine's estimate of one training step's multiply-accumulates (what train.threads=0 uses)."""
     sys.path.insert(0, str(REPO))
     from rdfia_tui.engine.config import apply_overrides
-    from rdfia_tui.engine.inspect import layer_table
+    from rdfia_tui.engine.model_checks import layer_table
     from rdfia_tui.engine.presets import load_preset
     from rdfia_tui.engine.speed import step_macs
 

@@ -270,7 +270,7 @@ def test_output_to_a_full_disk_is_one_line(command: list[str]) -> None:
 
 
 def test_a_run_whose_process_died_is_listed_as_lost(runs_dir: Path) -> None:
-    from rdfia_tui.engine.records import list_runs
+    from rdfia_tui.engine.runs.listing import list_runs
 
     assert main(["run", "circles-mlp", "--set", "train.epochs=0"]) == 0
     (run,) = runs_dir.iterdir()

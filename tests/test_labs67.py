@@ -22,12 +22,12 @@ from rdfia_tui.engine.config import ModelConfig, RunConfig, apply_overrides
 from rdfia_tui.engine.data.splits import Split
 from rdfia_tui.engine.errors import ArchitectureError
 from rdfia_tui.engine.events import EpochEnded, SamplePredictions
-from rdfia_tui.engine.inspect import layer_table
 from rdfia_tui.engine.losses import cross_entropy
+from rdfia_tui.engine.model_checks import layer_table
 from rdfia_tui.engine.models import build_model
 from rdfia_tui.engine.models.convnet import ClassMap, build_convnet, to_fully_conv
 from rdfia_tui.engine.presets import load_preset, preset_names
-from rdfia_tui.engine.records import read_summary
+from rdfia_tui.engine.runs.record import read_summary
 from rdfia_tui.engine.training import MaxNormStep, evaluate, fit, per_class_accuracy, sample_indices
 
 REPO = Path(__file__).resolve().parents[1]

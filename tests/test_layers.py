@@ -371,7 +371,7 @@ def test_a_layer_table_needs_no_torch(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from rdfia_tui.engine.config import apply_overrides\n"
-        "from rdfia_tui.engine.inspect import layer_table\n"
+        "from rdfia_tui.engine.model_checks import layer_table\n"
         "from rdfia_tui.engine.presets import load_preset\n"
         f"cfg = apply_overrides(load_preset('cifar10-convnet'), ['data.dataset=npz', 'data.path={tmp_path / 'd.npz'}', "
         "'model.conv_paddings=2,2,2'])\n"

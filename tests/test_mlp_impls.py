@@ -20,8 +20,8 @@ from rdfia_tui.engine.data.root import resolve_data_root
 from rdfia_tui.engine.data.splits import load_raw, make_splits
 from rdfia_tui.engine.errors import ConfigError
 from rdfia_tui.engine.events import BatchProgress, EpochEnded, EpochMetrics, RunFinished, RunStarted
-from rdfia_tui.engine.inspect import GRADCHECK_TOLERANCE, gradient_check
 from rdfia_tui.engine.losses import cross_entropy, mse
+from rdfia_tui.engine.model_checks import GRADCHECK_TOLERANCE, gradient_check
 from rdfia_tui.engine.models import build_model
 from rdfia_tui.engine.models import manual as manual_mod
 from rdfia_tui.engine.models.manual import (

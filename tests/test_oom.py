@@ -9,7 +9,7 @@ import torch
 
 import rdfia_tui.engine.training as training
 from rdfia_tui.cli.main import main
-from rdfia_tui.engine.records import read_metrics_csv, read_summary
+from rdfia_tui.engine.runs.record import read_metrics_csv, read_summary
 
 
 @pytest.fixture

@@ -14,12 +14,13 @@ import pytest
 import torch
 
 from rdfia_tui.cli.main import main
-from rdfia_tui.engine import records
 from rdfia_tui.engine.config import apply_overrides
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.events import EpochEnded
 from rdfia_tui.engine.presets import load_preset
-from rdfia_tui.engine.records import list_runs, read_summary
+from rdfia_tui.engine.runs import listing as records
+from rdfia_tui.engine.runs.listing import list_runs
+from rdfia_tui.engine.runs.record import read_summary
 from rdfia_tui.engine.training import fit
 
 REPO = Path(__file__).resolve().parents[1]

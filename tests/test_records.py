@@ -16,21 +16,14 @@ import pytest
 import torch
 import torchvision
 
-from rdfia_tui.engine import records
 from rdfia_tui.engine.config import RunConfig, apply_overrides, load
 from rdfia_tui.engine.errors import RecordError, RecordWriteError
 from rdfia_tui.engine.events import EpochMetrics
 from rdfia_tui.engine.presets import load_preset
-from rdfia_tui.engine.records import (
-    RunRecord,
-    atomic_write,
-    create_run_dir,
-    list_runs,
-    metrics_csv,
-    read_metrics_csv,
-    read_summary,
-    resolve_runs_dir,
-)
+from rdfia_tui.engine.runs import record as records
+from rdfia_tui.engine.runs.files import atomic_write
+from rdfia_tui.engine.runs.listing import list_runs
+from rdfia_tui.engine.runs.record import RunRecord, create_run_dir, metrics_csv, read_metrics_csv, read_summary, resolve_runs_dir
 from rdfia_tui.engine.training import fit
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rdfia_tui.engine.records import read_metrics_csv
+from rdfia_tui.engine.runs.record import read_metrics_csv
 from tests.test_labs67 import make_npz
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from rdfia_tui.engine.config import apply_overrides
 from rdfia_tui.engine.presets import load_preset
-from rdfia_tui.engine.records import read_metrics_csv
+from rdfia_tui.engine.runs.record import read_metrics_csv
 from rdfia_tui.engine.training import fit
 
 

@@ -13,7 +13,7 @@ from rdfia_tui.engine.config import ConfigError, DataConfig, ModelConfig, RunCon
 from rdfia_tui.engine.data.imagefolder import load_imagefolder
 from rdfia_tui.engine.data.streaming import LazyImages, batches_of
 from rdfia_tui.engine.errors import DataError
-from rdfia_tui.engine.records import read_metrics_csv
+from rdfia_tui.engine.runs.record import read_metrics_csv
 from rdfia_tui.engine.training import fit
 
 TIMING = ("seconds", "images_per_s")

@@ -19,10 +19,13 @@ from rdfia_tui.engine.config import with_values
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.errors import ConfigError, DataError, RdfiaError
 from rdfia_tui.engine.presets import list_presets, load_preset, preset_names
-from rdfia_tui.engine.records import read_summary
-from rdfia_tui.engine.sweep import PointFinished, PointStarted, build_plan, load_source, run_sweep, sweep_names
-from rdfia_tui.engine.sweep_grid import parse_grid
-from rdfia_tui.engine.sweep_records import SWEEP_CSV, accuracy_grid, read_sweep
+from rdfia_tui.engine.runs.record import read_summary
+from rdfia_tui.engine.sweep.grid import parse_grid
+from rdfia_tui.engine.sweep.plan import build_plan
+from rdfia_tui.engine.sweep.records import SWEEP_CSV, read_sweep
+from rdfia_tui.engine.sweep.runner import PointFinished, PointStarted, run_sweep
+from rdfia_tui.engine.sweep.sources import load_source, sweep_names
+from rdfia_tui.engine.sweep.view import accuracy_grid
 from rdfia_tui.engine.training import RunResult
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,9 +10,10 @@ from textual.app import App
 from textual.widgets import DataTable
 from tui_fakes import ScriptedEngine, wait_for
 
-from rdfia_tui.engine.records import read_summary
-from rdfia_tui.engine.sweep import build_plan, run_sweep
-from rdfia_tui.engine.sweep_records import read_sweep, write_sweep
+from rdfia_tui.engine.runs.record import read_summary
+from rdfia_tui.engine.sweep.plan import build_plan
+from rdfia_tui.engine.sweep.records import read_sweep, write_sweep
+from rdfia_tui.engine.sweep.runner import run_sweep
 from rdfia_tui.tui import app as app_mod
 from rdfia_tui.tui.screens import sweep as sweep_screen
 from rdfia_tui.tui.screens.runs import RunsScreen

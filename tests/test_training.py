@@ -21,7 +21,7 @@ from rdfia_tui.engine.losses import cross_entropy
 from rdfia_tui.engine.models import build_model
 from rdfia_tui.engine.models.manual import ModuleStep
 from rdfia_tui.engine.presets import load_preset
-from rdfia_tui.engine.records import read_metrics_csv, read_summary
+from rdfia_tui.engine.runs.record import read_metrics_csv, read_summary
 from rdfia_tui.engine.training import RunResult, evaluate, fit, train_one_epoch
 
 

@@ -9,9 +9,10 @@ import pytest
 from textual.widgets import DataTable, Input
 from tui_fakes import ScriptedEngine, wait_for
 
+from rdfia_tui.engine.config_compare import config_differences
 from rdfia_tui.tui.app import RdfiaApp, create_app
 from rdfia_tui.tui.screens.dialogs import ConfirmQuit, LearningRateDialog
-from rdfia_tui.tui.screens.runs import RunsScreen, config_differences
+from rdfia_tui.tui.screens.runs import RunsScreen
 from rdfia_tui.tui.widgets.config_form import FieldRow, field_id
 
 

@@ -29,7 +29,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from rdfia_tui.engine.resume import resume_config
+    from rdfia_tui.engine.runs.resume import resume_config
 
     cfg = resume_config(args.run_dir, args.overrides)
     args.runs_dir = None
@@ -81,7 +81,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 def cmd_layers(args: argparse.Namespace) -> int:
     cfg = resolve_config(args)
-    from rdfia_tui.engine.inspect import layer_table
+    from rdfia_tui.engine.model_checks import layer_table
 
     table = layer_table(cfg, data_root=args.data_root, input_shape=parse_shape(args.input) if args.input else None)
     rows = [
@@ -106,7 +106,7 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
     cfg = resolve_config(args)
-    from rdfia_tui.engine.inspect import gradient_check
+    from rdfia_tui.engine.model_checks import gradient_check
 
     rows = gradient_check(cfg, data_root=args.data_root)
     worst = max(rel for _, _, rel in rows)
@@ -137,7 +137,7 @@ def described_list(items: list[tuple[str, str]], columns: int) -> str:
 def cmd_presets(args: argparse.Namespace) -> int:
     import shutil
 
-    from rdfia_tui.engine.sweep import load_source, sweep_names
+    from rdfia_tui.engine.sweep.sources import load_source, sweep_names
 
     columns = shutil.get_terminal_size().columns
     print("presets (rdfia-tui run NAME, or in the console):")
@@ -164,7 +164,7 @@ def run_rows(runs: list[dict]) -> list[list[str]]:
 
 
 def sweep_rows(sweeps: list[tuple[Path, dict]]) -> list[list[str]]:
-    from rdfia_tui.engine.sweep_records import FINISHED, sweep_counts
+    from rdfia_tui.engine.sweep.records import FINISHED, sweep_counts
 
     rows = []
     for folder, doc in sweeps:
@@ -176,8 +176,9 @@ def sweep_rows(sweeps: list[tuple[Path, dict]]) -> list[list[str]]:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from rdfia_tui.engine.records import check_runs_dir, list_runs, resolve_runs_dir
-    from rdfia_tui.engine.sweep_records import list_sweeps
+    from rdfia_tui.engine.runs.listing import list_runs
+    from rdfia_tui.engine.runs.record import check_runs_dir, resolve_runs_dir
+    from rdfia_tui.engine.sweep.records import list_sweeps
 
     runs_dir = resolve_runs_dir(args.runs_dir)
     check_runs_dir(runs_dir)

@@ -62,7 +62,7 @@ def results_table(doc: dict[str, Any]) -> str:
 
 def grid_table(doc: dict[str, Any]) -> str | None:
     """The accuracy grid as text (rows × columns), the best cell starred; None for a one-axis sweep."""
-    from rdfia_tui.engine.sweep_records import accuracy_grid
+    from rdfia_tui.engine.sweep.view import accuracy_grid
 
     grid = accuracy_grid(doc)
     if len(doc.get("labels", {})) < 2:
@@ -76,9 +76,10 @@ def grid_table(doc: dict[str, Any]) -> str | None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from rdfia_tui.engine.control import RunControl
-    from rdfia_tui.engine.records import check_runs_dir, resolve_runs_dir
-    from rdfia_tui.engine.sweep import PointFinished, SweepEvent, build_plan, new_sweep_dir, run_sweep
-    from rdfia_tui.engine.sweep_records import read_sweep
+    from rdfia_tui.engine.runs.record import check_runs_dir, resolve_runs_dir
+    from rdfia_tui.engine.sweep.plan import build_plan
+    from rdfia_tui.engine.sweep.records import read_sweep
+    from rdfia_tui.engine.sweep.runner import PointFinished, SweepEvent, new_sweep_dir, run_sweep
 
     plan = build_plan(args.source, grid=args.grid, seeds=args.seeds, overrides=args.overrides, device=args.device)
     if args.sweep_dir:

@@ -14,7 +14,6 @@ from torch import nn
 
 from rdfia_tui.engine.boundary import decision_grid, plane_extent, sample_points
 from rdfia_tui.engine.catalog import LOSSES
-from rdfia_tui.engine.checkpoint import load_checkpoint, metrics_from_rows, metrics_rows, restore_rng, rng_states, save_checkpoint
 from rdfia_tui.engine.config import DataConfig, RunConfig, with_absolute_paths
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.data.pipeline import InputPipeline, apply_zca, build_pipeline, fit_zca
@@ -44,7 +43,8 @@ from rdfia_tui.engine.memory import check_zca_fits, setting_up
 from rdfia_tui.engine.models import build_model
 from rdfia_tui.engine.models.manual import HandSGD, ModuleStep, Step, build_step
 from rdfia_tui.engine.optimisers import set_lr
-from rdfia_tui.engine.records import RunRecord, resolve_runs_dir
+from rdfia_tui.engine.runs.checkpoint import load_checkpoint, metrics_from_rows, metrics_rows, restore_rng, rng_states, save_checkpoint
+from rdfia_tui.engine.runs.record import RunRecord, resolve_runs_dir
 from rdfia_tui.engine.schedules import lr_at
 from rdfia_tui.engine.seeding import seed_everything
 from rdfia_tui.engine.speed import auto_threads, resolve_speed

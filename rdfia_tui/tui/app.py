@@ -32,8 +32,8 @@ from rdfia_tui.engine.events import (
     SamplePredictions,
 )
 from rdfia_tui.engine.presets import load_preset
-from rdfia_tui.engine.records import resolve_runs_dir
-from rdfia_tui.engine.resume import resume_config
+from rdfia_tui.engine.runs.record import resolve_runs_dir
+from rdfia_tui.engine.runs.resume import resume_config
 from rdfia_tui.tui.commands import binding_commands, system_commands
 from rdfia_tui.tui.messages import EngineEvent, LayersReady, ProgressEvent, RunRefused, TrainingDone
 from rdfia_tui.tui.runner import Engine, TorchEngine

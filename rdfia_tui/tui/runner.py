@@ -34,6 +34,6 @@ class TorchEngine:
         return fit(cfg, emit, control, runs_dir=runs_dir, data_root=data_root, resume=resume, console=True)
 
     def layer_table(self, cfg: RunConfig, data_root: str | None) -> Any:
-        from rdfia_tui.engine.inspect import layer_table
+        from rdfia_tui.engine.model_checks import layer_table
 
         return layer_table(cfg, data_root=data_root)

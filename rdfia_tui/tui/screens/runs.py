@@ -13,22 +13,15 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from rdfia_tui.engine import config as config_mod
+from rdfia_tui.engine.config_compare import config_differences
 from rdfia_tui.engine.errors import ConfigError
-from rdfia_tui.engine.records import list_runs
-from rdfia_tui.engine.resume import can_resume
+from rdfia_tui.engine.runs.listing import list_runs
+from rdfia_tui.engine.runs.resume import can_resume
 from rdfia_tui.tui.widgets.charts import SeriesChart
 
 
 def _pct(v: float | None) -> str:
     return "-" if v is None else f"{100 * v:.2f}%"
-
-
-def flatten_config(config: dict[str, Any]) -> dict[str, Any]:
-    flat = {}
-    for section, values in config.items():
-        if isinstance(values, dict):
-            flat.update({f"{section}.{k}": v for k, v in values.items()})
-    return flat
 
 
 def lr_changes_text(summary: dict[str, Any]) -> str:
@@ -41,13 +34,6 @@ def compared(summary: dict[str, Any]) -> dict[str, Any]:
     """What the runs screen compares: the config, and the learning rate changes made by hand."""
     optim = {**summary.get("config", {}).get("optim", {}), "lr set by hand": lr_changes_text(summary)}
     return {**summary.get("config", {}), "optim": optim}
-
-
-def config_differences(configs: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Only the keys whose values are not the same in every config."""
-    flats = [flatten_config(c) for c in configs]
-    keys = sorted(set().union(*flats)) if flats else []
-    return {k: [f.get(k) for f in flats] for k in keys if len({repr(f.get(k)) for f in flats}) > 1}
 
 
 class RunsScreen(Screen):

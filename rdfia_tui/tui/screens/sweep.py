@@ -14,15 +14,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from rdfia_tui.engine.errors import RecordError
-from rdfia_tui.engine.sweep_records import (
-    CHANCE_MARGIN,
-    SWEEP_JSON,
-    accuracy_curves,
-    accuracy_grid,
-    list_sweeps,
-    read_sweep,
-    sweep_counts,
-)
+from rdfia_tui.engine.sweep.records import CHANCE_MARGIN, SWEEP_JSON, list_sweeps, read_sweep, sweep_counts
+from rdfia_tui.engine.sweep.view import accuracy_curves, accuracy_grid
 from rdfia_tui.tui.widgets.charts import SeriesChart
 
 # Named ANSI colours only: the grid must read the same on a 16-colour terminal (and the words say it all without colour).

@@ -1,4 +1,4 @@
-"""Run records: a folder per run with config.toml, metrics.csv and summary.json, written atomically."""
+"""One run's folder and records: config.toml, metrics.csv and summary.json, each written atomically."""
 
 from __future__ import annotations
 
@@ -9,20 +9,19 @@ import math
 import os
 import platform
 import re
-import secrets
 import socket
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from rdfia_tui import __version__
 from rdfia_tui.engine import config as config_mod
 from rdfia_tui.engine.config import RunConfig
-from rdfia_tui.engine.errors import RecordError, RecordWriteError
+from rdfia_tui.engine.errors import RecordError
 from rdfia_tui.engine.events import EpochMetrics
+from rdfia_tui.engine.runs.files import atomic_write, json_safe
 
 ENV_RUNS = "RDFIA_TUI_RUNS"
 STATUSES = ("running", "completed", "stopped", "diverged", "failed")
@@ -33,46 +32,6 @@ def resolve_runs_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     if explicit:
         return Path(explicit).expanduser()
     return Path(os.environ.get(ENV_RUNS) or "runs")
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
-    atomic_replace(path, lambda fh: fh.write(text.encode("utf-8")))
-
-
-def atomic_replace(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """``write`` fills a temporary file in ``path``'s folder; it is flushed, then renamed over ``path``,
-    so a reader sees the old file or the new one, never a mix.
-
-    The file gets the mode a plain ``open()`` would give it (0666 less the umask), so a runs folder
-    shared by a group stays readable. Raises RecordWriteError when the disk refuses (full, file too
-    large, read-only); the previous file is then untouched and no temporary file is left.
-    """
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                write(fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise RecordWriteError(path, exc.strerror or str(exc)) from None
-
-
-def json_safe(value: Any) -> Any:
-    """NaN and infinities become null: JSON has no spelling for them."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    return value
 
 
 def metrics_csv(rows: list[EpochMetrics]) -> str:
@@ -243,70 +202,3 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
         return json.load(fh)
 
 
-UNREADABLE = "unreadable"
-
-
-def _unreadable(folder: Path, reason: str) -> dict[str, Any]:
-    return {"run_dir": str(folder), "status": UNREADABLE, "message": reason, "preset": "?"}
-
-
-def read_run(folder: Path) -> dict[str, Any]:
-    """The summary of one run folder; an unreadable one becomes {"status": "unreadable", "message": why}."""
-    try:
-        summary = read_summary(folder)
-    except OSError as exc:
-        return _unreadable(folder, f"summary.json: {exc.strerror or exc}")
-    except ValueError as exc:
-        return _unreadable(folder, f"summary.json is not valid JSON ({str(exc).split(':')[0]})")
-    if not isinstance(summary, dict):
-        return _unreadable(folder, "summary.json does not hold a run summary")
-    summary["run_dir"] = str(folder)  # where it is now, even if the folder was moved
-    if summary.get("status") == "running" and process_gone(summary):
-        summary["status"] = LOST
-        summary["message"] = f"the process that ran it (pid {summary['pid']}) is gone (killed, or the machine restarted)"
-    return summary
-
-
-LOST = "lost"
-
-
-def process_gone(summary: dict[str, Any]) -> bool:
-    """True when the summary was written on this machine by a process that no longer exists."""
-    pid, host = summary.get("pid"), summary.get("host")
-    if not isinstance(pid, int) or host != socket.gethostname():
-        return False  # another machine's run (a shared folder), or a record from before pids were kept
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, another user's
-    return False
-
-
-def is_run_folder(folder: Path) -> bool:
-    """A folder with a run's records (a sweep folder has sweep.json and is not one); unreadable folders count."""
-    if not os.access(folder, os.R_OK | os.X_OK):
-        return True
-    return (folder / "summary.json").exists() or (folder / "config.toml").exists()
-
-
-def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
-    """Summaries of every run folder under ``runs_dir``, oldest first.
-
-    Nothing is hidden: a run whose records cannot be read is listed with status "unreadable"
-    and the reason in "message".
-    """
-    if not runs_dir.is_dir():
-        return []
-    found = []
-    for child in sorted(runs_dir.iterdir()):
-        if not child.is_dir() or not is_run_folder(child):
-            continue
-        if not os.access(child, os.R_OK | os.X_OK):
-            found.append(_unreadable(child, "the folder cannot be read (permission denied)"))
-        elif not (child / "summary.json").exists():
-            found.append(_unreadable(child, "no summary.json (the run was stopped before its first record)"))
-        else:
-            found.append(read_run(child))
-    return found

@@ -16,8 +16,8 @@ import torch
 
 from rdfia_tui.engine.errors import RecordError
 from rdfia_tui.engine.events import EpochMetrics
-from rdfia_tui.engine.records import atomic_replace
-from rdfia_tui.engine.resume import checkpoint_path, no_checkpoint
+from rdfia_tui.engine.runs.files import atomic_replace
+from rdfia_tui.engine.runs.resume import checkpoint_path, no_checkpoint
 
 VERSION = 1
 

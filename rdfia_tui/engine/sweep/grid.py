@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rdfia_tui.engine import config as config_mod
+from rdfia_tui.engine.config_compare import canonical, flatten, value_text
 from rdfia_tui.engine.errors import ConfigError
 
 GRID_EXAMPLE = "--grid optim.lr=0.01,0.1"
-
-
-def value_text(value: Any) -> str:
-    """A short, stable spelling of a config value: 0.1, 128, sgd, [32, 64], true."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(value_text(v) for v in value) + "]"
-    return str(value)
-
-
-def canonical(value: Any) -> str:
-    """The same text for equal values, whether a tuple or a JSON list, an int-valued float or a float."""
-    if isinstance(value, tuple):
-        value = list(value)
-    return json.dumps(value, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -145,20 +127,8 @@ def parse_grid(texts: Iterable[str]) -> list[Axis]:
     return axes
 
 
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"optim": {"lr": x}}`` (TOML's unquoted ``optim.lr``) and ``{"optim.lr": x}`` both become ``{"optim.lr": x}``."""
-    flat: dict[str, Any] = {}
-    for key, value in table.items():
-        full = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, full + "."))
-        else:
-            flat[full] = value
-    return flat
-
-
 def _bundle(name: str, table: Mapping[str, Any], prefix: str) -> dict[str, Any]:
-    bundle = _flatten(table)
+    bundle = flatten(table)
     if not bundle:
         raise ConfigError(f"{prefix}{name}: an empty table sets nothing; give each bundle one or more section.key = value")
     out = {}
@@ -200,7 +170,7 @@ def grid_from_toml(table: Any, source: str) -> list[Axis]:
     for name, values in table.items():
         # an unquoted optim.lr = [...] arrives as {"optim": {"lr": [...]}}: unfold it
         if isinstance(values, Mapping):
-            axes.extend(axis_from_toml(k, v, prefix) for k, v in _flatten(values, f"{name}.").items())
+            axes.extend(axis_from_toml(k, v, prefix) for k, v in flatten(values, f"{name}.").items())
         else:
             axes.append(axis_from_toml(name, values, prefix))
     return axes

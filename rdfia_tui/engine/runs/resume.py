@@ -7,7 +7,7 @@ from pathlib import Path
 from rdfia_tui.engine import config as config_mod
 from rdfia_tui.engine.config import RunConfig, apply_overrides
 from rdfia_tui.engine.errors import ConfigError, RecordError
-from rdfia_tui.engine.records import read_summary
+from rdfia_tui.engine.runs.record import read_summary
 
 CHECKPOINT = "checkpoint.pt"
 RESUMABLE_KEYS = ("train.epochs",)

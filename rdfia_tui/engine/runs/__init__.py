@@ -1,0 +1,7 @@
+"""Run records: a folder per run with config.toml, metrics.csv, summary.json and checkpoint.pt.
+
+Modules: ``files`` (atomic writes), ``status`` (the run statuses), ``summary`` (summary.json's fields),
+``record`` (the run folder and its records), ``listing`` (every run folder, readable or not),
+``checkpoint`` (exact-resume state) and ``resume`` (what can be resumed, without torch).
+This package never imports the sweep package: sweeps are built on runs, not the other way round.
+"""

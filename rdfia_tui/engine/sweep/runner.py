@@ -1,0 +1,193 @@
+"""Running a sweep: each point trained with fit in order, its result recorded, an interrupted sweep resumed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rdfia_tui.engine.config_compare import comparable, first_difference
+from rdfia_tui.engine.control import RunControl
+from rdfia_tui.engine.errors import ConfigError, DataError, DeviceError, RecordError
+from rdfia_tui.engine.events import Emit, Event, RunStarted, ignore
+from rdfia_tui.engine.runs.record import create_run_dir, read_summary
+from rdfia_tui.engine.sweep.plan import Point, SweepPlan
+from rdfia_tui.engine.sweep.records import SWEEP_JSON, PointResult, read_sweep, result_from_summary, run_folders, write_sweep
+
+# Errors of the environment, not of one point: every later point would hit them too.
+ABORTING = (DataError, DeviceError, RecordError)
+
+
+
+
+
+
+
+
+@dataclass(frozen=True)
+class PointStarted:
+    index: int
+    total: int
+    point: Point
+
+
+@dataclass(frozen=True)
+class PointFinished:
+    """A point ended (or was found finished in the folder, ``skipped``); ``result`` is what sweep.json now says."""
+
+    index: int
+    total: int
+    point: Point
+    result: PointResult
+    skipped: bool = False
+
+
+SweepEvent = PointStarted | PointFinished
+OnSweepEvent = Callable[[SweepEvent], None]
+
+
+@dataclass
+class SweepOutcome:
+    """The sweep's end: completed (every point finished), failed (some point failed) or stopped."""
+
+    sweep_dir: Path
+    status: str
+    plan: SweepPlan
+    results: list[PointResult]
+
+    @property
+    def failed(self) -> list[int]:
+        return [i + 1 for i, r in enumerate(self.results) if r.status == "failed"]
+
+
+def new_sweep_dir(runs_dir: Path, name: str) -> Path:
+    """A new folder ``<runs_dir>/sweep-<YYYYmmdd-HHMMSS>-<name>`` (suffixed -2, -3… on a clash)."""
+    return create_run_dir(runs_dir, name, prefix="sweep-")
+
+
+def _open_sweep_dir(sweep_dir: Path, plan: SweepPlan) -> None:
+    """Create the folder, or check that the sweep already in it is this one (same base config and axes)."""
+    try:
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RecordError(f"cannot create the sweep folder {sweep_dir} ({exc.strerror or exc}); choose another --sweep-dir") from None
+    if not (sweep_dir / SWEEP_JSON).is_file():
+        return
+    doc = read_sweep(sweep_dir)
+    if list(doc.get("labels", {})) != [a.name for a in plan.axes]:
+        raise ConfigError(
+            f"sweep folder {sweep_dir} sweeps over {', '.join(doc.get('labels', {})) or 'nothing'}, "
+            f"not {', '.join(a.name for a in plan.axes)}; give another --sweep-dir (or none, for a new folder)"
+        )
+    old_keys = [k for p in doc["points"] for k in p.get("values", {})]
+    difference = first_difference(doc.get("base_config", {}), plan.base.to_dict(), ignore=[*old_keys, *plan.keys, "train.seed"])
+    if difference:
+        key, there, here = difference
+        raise ConfigError(
+            f"sweep folder {sweep_dir} holds another sweep: {key} is {there} there and {here} here; "
+            "give another --sweep-dir (or none, for a new folder)",
+            key=key,
+        )
+
+
+def _previous_results(sweep_dir: Path, points: Sequence[Point]) -> dict[int, PointResult]:
+    """The run already in the folder for each point: a finished one if there is one, else the newest."""
+    by_identity: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for name, summary in run_folders(sweep_dir):
+        by_identity.setdefault(json.dumps(comparable(summary["config"]), sort_keys=True), []).append((name, summary))
+    found = {}
+    for i, point in enumerate(points):
+        runs = by_identity.get(point.identity(), [])
+        finished = [r for r in runs if result_from_summary(r[1], r[0]).finished]
+        if finished or runs:
+            name, summary = (finished or runs)[-1]
+            found[i] = result_from_summary(summary, name)
+    return found
+
+
+def _result_of_folder(sweep_dir: Path, run_dir: str | None, status: str, message: str) -> PointResult:
+    """The recorded result of a run that ended in an exception; its folder may not exist."""
+    if run_dir is not None and (sweep_dir / run_dir / "summary.json").is_file():
+        try:
+            summary = read_summary(sweep_dir / run_dir)
+            return result_from_summary({**summary, "status": status, "message": message or summary.get("message", "")}, run_dir)
+        except (OSError, ValueError):
+            pass
+    return PointResult(status=status, run_dir=run_dir, message=message)
+
+
+def run_sweep(
+    plan: SweepPlan,
+    sweep_dir: Path,
+    on_event: OnSweepEvent = lambda event: None,
+    control: RunControl | None = None,
+    *,
+    data_root: str | Path | None = None,
+    emit: Emit = ignore,
+    fit_fn: Callable[..., Any] | None = None,
+) -> SweepOutcome:
+    """Train every point not already finished in ``sweep_dir``, in order; ``emit`` receives each run's engine events.
+
+    A diverged or failed point is recorded and the sweep goes on; ``control.stop`` ends it after the
+    current step. Errors of the environment (data, device, records) end it at once and are raised.
+    """
+    if fit_fn is None:
+        from rdfia_tui.engine.training import fit as fit_fn
+    control = control or RunControl()
+    _open_sweep_dir(sweep_dir, plan)
+    points = plan.points
+    previous = _previous_results(sweep_dir, points)
+    results = [previous.get(i, PointResult()) for i in range(len(points))]
+    state = {"status": "running"}
+
+    def save() -> None:
+        rows = [{**p.to_json(), **r.to_json()} for p, r in zip(points, results, strict=True)]
+        write_sweep(sweep_dir, {**plan.definition(), "status": state["status"], "points": rows})
+
+    save()
+    total = len(points)
+    current: int | None = None
+    try:
+        for i, point in enumerate(points):
+            if results[i].finished:
+                on_event(PointFinished(i + 1, total, point, results[i], skipped=True))
+                continue
+            if control.stop.is_set():
+                state["status"] = "stopped"
+                break
+            on_event(PointStarted(i + 1, total, point))
+            current = i
+
+            def forward(event: Event, i: int = i) -> None:
+                if isinstance(event, RunStarted):
+                    results[i] = PointResult(status="running", run_dir=Path(event.run_dir).name)
+                    save()
+                emit(event)
+
+            try:
+                run = fit_fn(point.config, forward, control, runs_dir=sweep_dir, data_root=data_root)
+                results[i] = result_from_summary(run.summary, Path(run.run_dir).name)
+            except ABORTING as exc:
+                results[i] = _result_of_folder(sweep_dir, results[i].run_dir, "failed", str(exc))
+                state["status"] = "failed"
+                raise
+            except Exception as exc:
+                results[i] = _result_of_folder(sweep_dir, results[i].run_dir, "failed", f"{type(exc).__name__}: {exc}")
+            current = None
+            save()
+            on_event(PointFinished(i + 1, total, point, results[i]))
+            if results[i].status == "stopped":
+                state["status"] = "stopped"
+                break
+    except KeyboardInterrupt:
+        if current is not None:
+            results[current] = _result_of_folder(sweep_dir, results[current].run_dir, "stopped", "interrupted")
+        state["status"] = "stopped"
+        raise
+    finally:
+        if state["status"] == "running":
+            state["status"] = "failed" if any(r.status == "failed" for r in results) else "completed"
+        save()
+    return SweepOutcome(sweep_dir, state["status"], plan, results)
