@@ -18,8 +18,8 @@ from common import emit, machine, spread
 from rdfia_tui.engine.catalog import LOSSES
 from rdfia_tui.engine.config import apply_overrides
 from rdfia_tui.engine.models import build_model
-from rdfia_tui.engine.models.manual import build_step
 from rdfia_tui.engine.presets import load_preset
+from rdfia_tui.engine.steps import build_step
 
 SIZES = {"circles": ("circles-mlp", (2,), 2), "mnist": ("mnist-mlp", (1, 28, 28), 10)}
 

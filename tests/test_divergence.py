@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from rdfia_tui.cli.main import main
-from rdfia_tui.engine import training
+from rdfia_tui.engine import setup as engine_setup
+from rdfia_tui.engine import stop_rules
 from rdfia_tui.engine.config import apply_overrides
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.training import fit
@@ -48,7 +49,7 @@ def test_one_epoch_of_it_is_not_completed(runs_dir: Path) -> None:
 
 def poison_step(monkeypatch: pytest.MonkeyPatch, at_call: int) -> None:
     """Make the ``at_call``-th training step leave NaN weights behind while returning a finite loss."""
-    real = training.build_step
+    real = engine_setup.build_step
     calls = {"n": 0}
 
     def build(impl, model, *args):
@@ -64,7 +65,7 @@ def poison_step(monkeypatch: pytest.MonkeyPatch, at_call: int) -> None:
 
         return poisoned, optimiser
 
-    monkeypatch.setattr(training, "build_step", build)
+    monkeypatch.setattr(engine_setup, "build_step", build)
 
 
 def steps_of(cfg) -> int:
@@ -125,8 +126,8 @@ def test_a_saturating_net_on_huge_points_trains_and_draws_its_boundary(tmp_path:
 def test_the_check_adds_no_host_sync_per_step(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The weights are checked once per epoch, not once per step."""
     calls = []
-    real = training.weights_finite
-    monkeypatch.setattr(training, "weights_finite", lambda model: calls.append(1) or real(model))
+    real = stop_rules.weights_finite
+    monkeypatch.setattr(stop_rules, "weights_finite", lambda model: calls.append(1) or real(model))
     cfg = apply_overrides(load_preset("circles-mlp"), ["train.epochs=3", "train.batch_size=10", "train.device=cpu"])
     assert fit(cfg, runs_dir=runs_dir).status == "completed"
     assert len(calls) == 3

@@ -14,9 +14,9 @@ from rdfia_tui.engine.catalog import LOSSES
 from rdfia_tui.engine.config import DataConfig
 from rdfia_tui.engine.data.pipeline import build_pipeline
 from rdfia_tui.engine.models import build_model
-from rdfia_tui.engine.models.manual import build_step
 from rdfia_tui.engine.presets import load_preset
-from rdfia_tui.engine.runs.record import read_summary
+from rdfia_tui.engine.runs.summary import read_summary
+from rdfia_tui.engine.steps import build_step
 from rdfia_tui.engine.training import fit
 from tests.test_labs67 import make_npz, tiny_cfg
 

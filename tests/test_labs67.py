@@ -16,19 +16,21 @@ import pytest
 import torch
 from torch import nn
 
-import rdfia_tui.engine.training as training
+import rdfia_tui.engine.setup as engine_setup
 from rdfia_tui.cli.main import main
 from rdfia_tui.engine.config import ModelConfig, RunConfig, apply_overrides
 from rdfia_tui.engine.data.splits import Split
 from rdfia_tui.engine.errors import ArchitectureError
+from rdfia_tui.engine.evaluation import evaluate, per_class_accuracy, sample_indices
 from rdfia_tui.engine.events import EpochEnded, SamplePredictions
 from rdfia_tui.engine.losses import cross_entropy
 from rdfia_tui.engine.model_checks import layer_table
 from rdfia_tui.engine.models import build_model
 from rdfia_tui.engine.models.convnet import ClassMap, build_convnet, to_fully_conv
 from rdfia_tui.engine.presets import load_preset, preset_names
-from rdfia_tui.engine.runs.record import read_summary
-from rdfia_tui.engine.training import MaxNormStep, evaluate, fit, per_class_accuracy, sample_indices
+from rdfia_tui.engine.runs.summary import read_summary
+from rdfia_tui.engine.steps import MaxNormStep
+from rdfia_tui.engine.training import fit
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE_PARAMS = 231_170
@@ -84,14 +86,14 @@ def tiny_cfg(path: Path, *overrides: str, model: ModelConfig = TINY_MODEL) -> Ru
 def built_models(monkeypatch: pytest.MonkeyPatch) -> list[nn.Module]:
     """Every model fit() builds, kept so a test can look at the trained weights."""
     models: list[nn.Module] = []
-    real = training.build_model
+    real = engine_setup.build_model
 
     def spy(*args, **kwargs):
         model = real(*args, **kwargs)
         models.append(model)
         return model
 
-    monkeypatch.setattr(training, "build_model", spy)
+    monkeypatch.setattr(engine_setup, "build_model", spy)
     return models
 
 

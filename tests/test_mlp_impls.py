@@ -28,14 +28,13 @@ from rdfia_tui.engine.models.manual import (
     LOSS_GRADS,
     Activation,
     HandSGD,
-    ManualStep,
-    build_step,
     cross_entropy_with_grad,
     manual_backward,
     manual_forward,
     mse_with_grad,
 )
 from rdfia_tui.engine.presets import load_preset, preset_names
+from rdfia_tui.engine.steps import ManualStep, build_step
 from rdfia_tui.engine.training import fit
 
 REPO = Path(__file__).resolve().parents[1]

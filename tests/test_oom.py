@@ -7,15 +7,16 @@ from pathlib import Path
 import pytest
 import torch
 
-import rdfia_tui.engine.training as training
+import rdfia_tui.engine.setup as engine_setup
 from rdfia_tui.cli.main import main
-from rdfia_tui.engine.runs.record import read_metrics_csv, read_summary
+from rdfia_tui.engine.runs.record import read_metrics_csv
+from rdfia_tui.engine.runs.summary import read_summary
 
 
 @pytest.fixture
 def oom_in_epoch_2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every training step from the second epoch on raises torch's out-of-memory error."""
-    real = training.build_step
+    real = engine_setup.build_step
     calls = {"n": 0}
 
     def build_step(*args, **kwargs):
@@ -29,7 +30,7 @@ def oom_in_epoch_2(monkeypatch: pytest.MonkeyPatch) -> None:
 
         return failing, optimiser
 
-    monkeypatch.setattr(training, "build_step", build_step)
+    monkeypatch.setattr(engine_setup, "build_step", build_step)
 
 
 def test_out_of_memory_fails_the_run_with_advice_and_keeps_the_records(

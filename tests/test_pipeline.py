@@ -31,7 +31,8 @@ from rdfia_tui.engine.data.pipeline import (
 from rdfia_tui.engine.data.splits import make_splits
 from rdfia_tui.engine.errors import ConfigError
 from rdfia_tui.engine.presets import load_preset
-from rdfia_tui.engine.training import fit, model_input_shape, whiten
+from rdfia_tui.engine.setup import model_input_shape, whiten
+from rdfia_tui.engine.training import fit
 
 CPU = torch.device("cpu")
 
@@ -147,7 +148,7 @@ def _shifted_npz(tmp_path: Path) -> Path:
 
 
 def test_fit_takes_the_statistics_from_the_training_split_only(tmp_path: Path, runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import rdfia_tui.engine.training as training
+    import rdfia_tui.engine.setup as engine_setup
 
     path = _shifted_npz(tmp_path)
     cfg = tiny_run(path, "data.normalize=standard", "data.val_split=0.25")
@@ -158,7 +159,7 @@ def test_fit_takes_the_statistics_from_the_training_split_only(tmp_path: Path, r
         captured.append((train_x, pipeline))
         return pipeline
 
-    monkeypatch.setattr(training, "build_pipeline", spy)
+    monkeypatch.setattr(engine_setup, "build_pipeline", spy)
     result = fit(cfg, runs_dir=runs_dir)
     assert result.status == "completed"
     assert len(captured) == 1

@@ -20,7 +20,7 @@ from rdfia_tui.engine.events import EpochEnded
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs import listing as records
 from rdfia_tui.engine.runs.listing import list_runs
-from rdfia_tui.engine.runs.record import read_summary
+from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.training import fit
 
 REPO = Path(__file__).resolve().parents[1]

@@ -23,7 +23,8 @@ from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs import record as records
 from rdfia_tui.engine.runs.files import atomic_write
 from rdfia_tui.engine.runs.listing import list_runs
-from rdfia_tui.engine.runs.record import RunRecord, create_run_dir, metrics_csv, read_metrics_csv, read_summary, resolve_runs_dir
+from rdfia_tui.engine.runs.record import RunRecord, create_run_dir, metrics_csv, read_metrics_csv, resolve_runs_dir
+from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.training import fit
 
 

@@ -14,8 +14,9 @@ from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.events import BatchProgress, EpochEnded, Notice
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.checkpoint import load_checkpoint
-from rdfia_tui.engine.runs.record import read_metrics_csv, read_summary
+from rdfia_tui.engine.runs.record import read_metrics_csv
 from rdfia_tui.engine.runs.resume import CHECKPOINT
+from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.training import fit
 from tests.test_labs67 import make_npz, tiny_cfg
 

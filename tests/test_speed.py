@@ -13,7 +13,7 @@ from rdfia_tui.engine.errors import ConfigError
 from rdfia_tui.engine.events import Notice, RunStarted
 from rdfia_tui.engine.models import build_model
 from rdfia_tui.engine.presets import load_preset
-from rdfia_tui.engine.runs.record import read_summary
+from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.speed import PRECISIONS, Autocast, cpu_has_native_bf16, resolve_speed
 from rdfia_tui.engine.training import fit
 from tests.test_labs67 import Recorder, make_npz, tiny_cfg

@@ -19,7 +19,7 @@ from rdfia_tui.engine.config import with_values
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.errors import ConfigError, DataError, RdfiaError
 from rdfia_tui.engine.presets import list_presets, load_preset, preset_names
-from rdfia_tui.engine.runs.record import read_summary
+from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.sweep.grid import parse_grid
 from rdfia_tui.engine.sweep.plan import build_plan
 from rdfia_tui.engine.sweep.records import SWEEP_CSV, read_sweep

@@ -16,13 +16,15 @@ import torch
 from rdfia_tui.engine.config import ModelConfig, RunConfig, apply_overrides
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.data.splits import Split
+from rdfia_tui.engine.evaluation import evaluate
 from rdfia_tui.engine.events import BatchProgress, BoundaryUpdated, EpochEnded, EpochMetrics, Notice, PlanePoints, RunFinished, RunStarted
 from rdfia_tui.engine.losses import cross_entropy
 from rdfia_tui.engine.models import build_model
-from rdfia_tui.engine.models.manual import ModuleStep
 from rdfia_tui.engine.presets import load_preset
-from rdfia_tui.engine.runs.record import read_metrics_csv, read_summary
-from rdfia_tui.engine.training import RunResult, evaluate, fit, train_one_epoch
+from rdfia_tui.engine.runs.record import read_metrics_csv
+from rdfia_tui.engine.runs.summary import read_summary
+from rdfia_tui.engine.steps import ModuleStep
+from rdfia_tui.engine.training import EpochLoop, RunResult, fit, train_one_epoch
 
 
 def circles(*overrides: str, name: str = "t") -> RunConfig:
@@ -425,17 +427,9 @@ def test_train_one_epoch_switches_back_to_train_mode() -> None:
     model.register_forward_pre_hook(lambda m, _inp: seen.append(m.training))
     optimiser = torch.optim.SGD(model.parameters(), lr=0.1)
     progress: list[tuple[int, int]] = []
-    out = train_one_epoch(
-        model,
-        split,
-        8,
-        torch.Generator().manual_seed(0),
-        optimiser,
-        ModuleStep(model, optimiser, cross_entropy),
-        RunControl(),
-        lambda step, steps, losses, elapsed: progress.append((step, steps)),
-        1e-9,
-    )
+    step = ModuleStep(model, optimiser, cross_entropy)
+    loop = EpochLoop(model, split, 8, torch.Generator().manual_seed(0), optimiser, step, progress_interval=1e-9)
+    out = train_one_epoch(loop, RunControl(), lambda step, steps, losses, elapsed: progress.append((step, steps)))
     assert seen == [True] * 4
     assert out.images == 30 and out.diverged_step is None and not out.stopped
     assert 0 <= out.acc <= 1 and math.isfinite(out.loss)

@@ -12,8 +12,7 @@ from rdfia_tui.cli.signals import Interrupted, signal_exit_code, stop_on_signals
 from rdfia_tui.cli.sweep_command import cmd_sweep
 from rdfia_tui.engine.config import ConfigError, RunConfig, apply_overrides
 from rdfia_tui.engine.presets import list_presets, load_preset
-
-EXIT_CODES = {"completed": 0, "failed": 1, "diverged": 3, "stopped": 130}
+from rdfia_tui.engine.runs.status import RunStatus
 
 
 def resolve_config(args: argparse.Namespace) -> RunConfig:
@@ -56,7 +55,7 @@ def train(cfg: RunConfig, args: argparse.Namespace, resume: str | None = None) -
         finally:
             view.close()
     summary, output = result.summary, view.output
-    if result.status == "completed":
+    if result.status == RunStatus.COMPLETED:
         best, final = summary.get("best_test_acc"), summary.get("final_test_acc")
         if final is not None:
             text = f"completed: final test accuracy {100 * final:.2f}% (best {100 * best:.2f}% at epoch {summary['best_epoch']})"
@@ -64,9 +63,9 @@ def train(cfg: RunConfig, args: argparse.Namespace, resume: str | None = None) -
     else:
         print(f"rdfia-tui: run {result.status}: {result.message}", file=sys.stderr)
     output.line(f"run folder: {result.run_dir}")
-    if result.status == "stopped" and received:
+    if result.status == RunStatus.STOPPED and received:
         return signal_exit_code(received)
-    return EXIT_CODES[result.status]
+    return RunStatus.of(result.status).exit_code
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -164,12 +163,11 @@ def run_rows(runs: list[dict]) -> list[list[str]]:
 
 
 def sweep_rows(sweeps: list[tuple[Path, dict]]) -> list[list[str]]:
-    from rdfia_tui.engine.sweep.records import FINISHED, sweep_counts
+    from rdfia_tui.engine.sweep.view import completed_accuracies, finished_points
 
     rows = []
     for folder, doc in sweeps:
-        done = sum(n for status, n in sweep_counts(doc).items() if status in FINISHED)
-        accs = [p["final_test_acc"] for p in doc["points"] if p.get("status") == "completed" and p.get("final_test_acc") is not None]
+        done, accs = finished_points(doc), completed_accuracies(doc["points"])
         rows.append([folder.name, str(doc.get("name", "?")), str(doc.get("status", "?")), f"{done}/{len(doc['points'])}",
                      _pct(max(accs) if accs else None)])  # fmt: skip
     return rows
@@ -190,7 +188,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         headers = ["run (newest first)", "preset", "status", "epochs", "final test", "best test", "started"]
         print(format_table(headers, run_rows(runs), right={3, 4, 5}))
         for s in runs:
-            if s.get("status") == "unreadable":
+            if s.get("status") == RunStatus.UNREADABLE:
                 print(f"unreadable: {Path(s['run_dir']).name}: {s.get('message', '')}")
     if sweeps:
         if runs:
@@ -217,8 +215,10 @@ def cmd_tui(args: argparse.Namespace) -> int:
     if args.preset or args.overrides:
         apply_overrides(load_preset(args.preset or "circles-mlp"), args.overrides)
     from rdfia_tui.tui.app import create_app
+    from rdfia_tui.tui.options import AppOptions
 
-    app = create_app(preset=args.preset, overrides=args.overrides, runs_dir=args.runs_dir, data_root=args.data_root, start=args.start)
+    options = AppOptions(preset=args.preset, overrides=args.overrides, runs_dir=args.runs_dir, data_root=args.data_root, start=args.start)
+    app = create_app(options)
     app.run()
     return app.return_code or 0
 

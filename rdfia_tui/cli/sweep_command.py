@@ -9,8 +9,7 @@ from typing import Any
 
 from rdfia_tui.cli.output import Output, format_table
 from rdfia_tui.cli.signals import signal_exit_code, stop_on_signals
-
-STATUS_STYLE = {"completed": "green", "diverged": "red", "failed": "red", "stopped": "yellow"}
+from rdfia_tui.engine.runs.status import RunStatus
 
 
 def _pct(value: float | None) -> str:
@@ -20,9 +19,9 @@ def _pct(value: float | None) -> str:
 def point_line(index: int, total: int, text: str, result: Any, skipped: bool = False) -> str:
     """``[3/8] optim.lr=1 train.batch_size=128: completed, final test 45.10%, best 46.00% (epoch 2), 35.2s``."""
     head = f"[{index}/{total}] {text}: "
-    if result.status == "diverged":
+    if result.status == RunStatus.DIVERGED:
         body = f"diverged: {result.message.split(';')[0]}"
-    elif result.status in ("completed", "stopped"):
+    elif result.status in (RunStatus.COMPLETED, RunStatus.STOPPED):
         best = f", best {_pct(result.best_test_acc)} (epoch {result.best_epoch})" if result.best_test_acc is not None else ""
         seconds = f", {result.duration_s:.1f}s" if result.duration_s is not None else ""
         body = f"{result.status}, final test {_pct(result.final_test_acc)}{best}{seconds}"
@@ -41,7 +40,7 @@ def results_table(doc: dict[str, Any]) -> str:
     rows = []
     for p in doc["points"]:
         note = "at chance" if p.get("at_chance") else ""
-        if p.get("status") == "failed":
+        if p.get("status") == RunStatus.FAILED:
             note = str(p.get("message", ""))[:60]
         rows.append(
             [
@@ -49,9 +48,9 @@ def results_table(doc: dict[str, Any]) -> str:
                 *(p["labels"][a] for a in axes),
                 *([str(p["seed"])] if seeds else []),
                 str(p.get("status", "?")),
-                _pct(p.get("final_test_acc")) if p.get("status") != "diverged" else "-",
+                _pct(p.get("final_test_acc")) if p.get("status") != RunStatus.DIVERGED else "-",
                 _pct(p.get("best_test_acc")),
-                _pct(p.get("final_train_acc")) if p.get("status") != "diverged" else "-",
+                _pct(p.get("final_train_acc")) if p.get("status") != RunStatus.DIVERGED else "-",
                 "-" if p.get("duration_s") is None else f"{p['duration_s']:.1f}s",
                 note,
             ]
@@ -94,7 +93,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     def on_event(event: SweepEvent) -> None:
         if isinstance(event, PointFinished):
-            style = "dim" if event.skipped else STATUS_STYLE.get(event.result.status)
+            style = "dim" if event.skipped else RunStatus.of(event.result.status).colour
             printer.line(point_line(event.index, event.total, event.point.text, event.result, event.skipped), style=style)
 
     resume = f"run the same command with --sweep-dir {sweep_dir} to resume"
@@ -112,12 +111,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         printer.line("")
         printer.line(grid)
     finished = sum(1 for r in outcome.results if r.finished)
-    if outcome.status == "stopped":
+    if outcome.status == RunStatus.STOPPED:
         print(f"rdfia-tui: sweep stopped: {finished} of {len(outcome.results)} points finished; {resume}", file=sys.stderr)
     elif outcome.failed:
         failed = ", ".join(map(str, outcome.failed))
         print(f"rdfia-tui: {len(outcome.failed)} of {len(outcome.results)} points failed (point {failed}); {resume}", file=sys.stderr)
     printer.line(f"sweep folder: {sweep_dir}")
-    if outcome.status == "stopped":
+    if outcome.status == RunStatus.STOPPED:
         return signal_exit_code(received)
     return 1 if outcome.failed else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rdfia_tui.engine.config import RunConfig
+from rdfia_tui.engine.data.layout import cropped_shape, trained_crop
 from rdfia_tui.engine.data.peek import peek_imagefolder, peek_npz
 from rdfia_tui.engine.data.root import resolve_data_root
 from rdfia_tui.engine.layer_plan import plan_table
@@ -45,8 +46,7 @@ def layer_table(cfg: RunConfig, data_root: str | Path | None = None, input_shape
     describes it on another size, as a fully-convolutional net allows.
     """
     shape, n_classes = input_spec(cfg, data_root)
-    if cfg.data.crop_size and "crop" in cfg.data.augment and len(shape) == 3:
-        shape = (shape[0], cfg.data.crop_size, cfg.data.crop_size)
+    shape = cropped_shape(shape, trained_crop(cfg.data.crop_size, cfg.data.augment))
     return plan_table(cfg.model, shape, n_classes, input_shape)
 
 

@@ -27,3 +27,15 @@ def nchw_shape(shape: tuple[int, ...], source: str, layout: str = "auto") -> tup
     if len(shape) == 4:
         return (shape[3], shape[1], shape[2]) if channels_last(shape, source, layout) else tuple(shape[1:])
     raise DataError(f"{source}: images must be shaped (N,H,W) or (N,H,W,C) with 1, 3 or 4 channels, got {shape}")
+
+
+def trained_crop(crop_size: int, augment: tuple[str, ...]) -> int:
+    """The crop the network is trained on: ``data.crop_size`` when ``data.augment`` crops, else 0 (none)."""
+    return crop_size if "crop" in augment else 0
+
+
+def cropped_shape(shape: tuple[int, ...], crop: int) -> tuple[int, ...]:
+    """What the model sees: a random crop shrinks C×H×W images to C×crop×crop (evaluation crops the centre to match)."""
+    if crop and len(shape) == 3:
+        return (shape[0], crop, crop)
+    return shape

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from rdfia_tui.engine.config import DataConfig
+from rdfia_tui.engine.data.layout import trained_crop
 from rdfia_tui.engine.errors import ConfigError
 from rdfia_tui.engine.registry import Registry
 
@@ -177,7 +178,7 @@ def build_pipeline(cfg: DataConfig, train_x: Tensor, dtype: torch.dtype = torch.
             f"(+{cfg.crop_padding} padding on each side)",
             key="data.crop_size",
         )
-    pipeline = InputPipeline(cfg, dtype, augments=augments, crop_size=cfg.crop_size if "crop" in cfg.augment else 0)
+    pipeline = InputPipeline(cfg, dtype, augments=augments, crop_size=trained_crop(cfg.crop_size, cfg.augment))
     if cfg.normalize == "standard":
         mean, std = channel_stats(train_x, dtype)
         pipeline.mean, pipeline.std = mean, std

@@ -15,7 +15,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from rdfia_tui.engine.config import OptimConfig
-from rdfia_tui.engine.registry import Registry
 
 Tensor = torch.Tensor
 
@@ -140,99 +139,8 @@ class HandSGD:
         self.velocity = list(state["velocity"])
 
 
-def _flat_params(model: nn.Sequential) -> list[Tensor]:
+def flat_params(model: nn.Sequential) -> list[Tensor]:
     return [t for linear, _ in linear_layers(model) for t in (linear.weight, linear.bias)]
-
-
-# ---- one training step, three ways ----------------------------------------------------------
-Step = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]
-
-
-class ModuleStep:
-    """torch.nn + torch.optim: what the rest of the course uses."""
-
-    def __init__(self, model: nn.Module, optimiser: torch.optim.Optimizer, loss_fn: Callable[[Tensor, Tensor], Tensor]) -> None:
-        self.model, self.optimiser, self.loss_fn = model, optimiser, loss_fn
-        self.update: Callable[[], object] = optimiser.step
-
-    def run_eagerly(self) -> None:
-        """Nothing is compiled: update without torch.optim's per-step import of torch._dynamo (engine.eager)."""
-        from rdfia_tui.engine.eager import bare_step
-
-        self.update = bare_step(self.optimiser)
-
-    def __call__(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        logits = self.model(x)
-        loss = self.loss_fn(logits, y)
-        self.optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        self.update()
-        return loss.detach(), logits.detach()
-
-
-class AutogradStep:
-    """The forward pass on raw tensors, loss.backward(), and a hand-written update under no_grad."""
-
-    def __init__(self, model: nn.Sequential, optimiser: HandSGD, loss_fn: Callable[[Tensor, Tensor], Tensor]) -> None:
-        self.model, self.optimiser, self.loss_fn = model, optimiser, loss_fn
-
-    def __call__(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        a = x.flatten(1)
-        for linear, act in linear_layers(self.model):
-            a = a @ linear.weight.T + linear.bias
-            if act is not None:
-                a = ACTIVATIONS[act].forward(a)
-        loss = self.loss_fn(a, y)
-        params = self.optimiser.params
-        for p in params:
-            p.grad = None
-        loss.backward()
-        self.optimiser.apply([p.grad for p in params])
-        return loss.detach(), a.detach()
-
-
-class ManualStep:
-    """No autograd at all: forward, gradients and update are all written out."""
-
-    def __init__(self, model: nn.Sequential, optimiser: HandSGD, loss_name: str) -> None:
-        self.model, self.optimiser, self.loss_grad = model, optimiser, LOSS_GRADS[loss_name]
-
-    @torch.no_grad()
-    def __call__(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        logits, cache = manual_forward(self.model, x)
-        loss, grad_logits = self.loss_grad(logits, y)
-        grads = manual_backward(self.model, cache, grad_logits)
-        self.optimiser.apply([g for pair in grads for g in pair])
-        return loss, logits
-
-
-StepBuilder = Callable[[nn.Module, OptimConfig, str, Callable[[Tensor, Tensor], Tensor]], tuple[Step, object]]
-STEPS: Registry[StepBuilder] = Registry("model.impl")
-
-
-@STEPS.register("module")
-def _module_step(model: nn.Module, cfg: OptimConfig, loss_name: str, loss_fn: Callable) -> tuple[Step, object]:
-    from rdfia_tui.engine.optimisers import build_optimiser
-
-    optimiser = build_optimiser(model.parameters(), cfg)
-    return ModuleStep(model, optimiser, loss_fn), optimiser
-
-
-@STEPS.register("autograd")
-def _autograd_step(model: nn.Module, cfg: OptimConfig, loss_name: str, loss_fn: Callable) -> tuple[Step, object]:
-    optimiser = HandSGD(_flat_params(model), cfg)
-    return AutogradStep(model, optimiser, loss_fn), optimiser
-
-
-@STEPS.register("manual")
-def _manual_step(model: nn.Module, cfg: OptimConfig, loss_name: str, loss_fn: Callable) -> tuple[Step, object]:
-    optimiser = HandSGD(_flat_params(model), cfg)
-    return ManualStep(model, optimiser, loss_name), optimiser
-
-
-def build_step(impl: str, model: nn.Module, cfg: OptimConfig, loss_name: str, loss_fn: Callable) -> tuple[Step, object]:
-    """The training step for ``model.impl`` and the object holding its learning rate (param_groups)."""
-    return STEPS.get(impl)(model, cfg, loss_name, loss_fn)
 
 
 def gradients_compared(model: nn.Sequential, x: Tensor, y: Tensor, loss_name: str) -> list[tuple[str, float, float]]:
@@ -247,7 +155,7 @@ def gradients_compared(model: nn.Sequential, x: Tensor, y: Tensor, loss_name: st
         manual = [g for pair in manual_backward(model, cache, grad_logits) for g in pair]
     names = [f"{name}.{kind}" for name, module in model.named_children() if isinstance(module, nn.Linear) for kind in ("weight", "bias")]
     rows = []
-    for name, p, g in zip(names, _flat_params(model), manual, strict=True):
+    for name, p, g in zip(names, flat_params(model), manual, strict=True):
         diff = (g - p.grad).abs().max().item()
         scale = p.grad.abs().max().item()
         rows.append((name, diff, diff / scale if scale > 0 else diff))

@@ -8,16 +8,21 @@ Python values, so ``torch.load(weights_only=True)`` reads it.
 from __future__ import annotations
 
 import io
-from dataclasses import asdict
+import time
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from rdfia_tui.engine.errors import RecordError
 from rdfia_tui.engine.events import EpochMetrics
 from rdfia_tui.engine.runs.files import atomic_replace
+from rdfia_tui.engine.runs.record import RunRecord
 from rdfia_tui.engine.runs.resume import checkpoint_path, no_checkpoint
+
+if TYPE_CHECKING:
+    from rdfia_tui.engine.setup import RunSetup
 
 VERSION = 1
 
@@ -70,3 +75,67 @@ def metrics_rows(epochs: list[EpochMetrics]) -> list[dict[str, float]]:
 
 def metrics_from_rows(rows: list[dict[str, float]]) -> list[EpochMetrics]:
     return [EpochMetrics(**row) for row in rows]
+
+
+@dataclass
+class TrainingState:
+    """What exact resume needs, each key named once: ``capture`` writes it, ``restore`` reads it back.
+
+    ``lr_scale``: a learning rate set by hand mid-run rescales the schedule from then on (lr used =
+    schedule(epoch) × lr_scale). ``epochs``, ``confusions``, ``lr_changes``, ``started`` and ``resumed``
+    are the record's history, so a resumed run's records equal an uninterrupted run's.
+    """
+
+    epoch: int
+    model: dict[str, Any]
+    optimiser: dict[str, Any]
+    rng: dict[str, Any]
+    lr_scale: float
+    epochs: list[dict[str, float]]
+    confusions: list[list[list[int]]]
+    lr_changes: list[dict[str, float]]
+    started: float
+    resumed: list[dict[str, float]] = field(default_factory=list)
+    data_fingerprint: dict[str, Any] | None = None  # None in checkpoints written before fingerprints
+
+    @classmethod
+    def capture(cls, epoch: int, setup: RunSetup, record: RunRecord, lr_scale: float) -> TrainingState:
+        return cls(
+            epoch=epoch,
+            model=setup.model.state_dict(),
+            optimiser=setup.optimiser.state_dict(),
+            rng=rng_states(setup.generator, setup.pipeline.device_generator),
+            lr_scale=lr_scale,
+            epochs=metrics_rows(record.epochs),
+            confusions=record.test_confusion,
+            lr_changes=record.lr_changes,
+            started=record.started,
+            resumed=record.resumed or [],
+            data_fingerprint=record.data_fingerprint,
+        )
+
+    def restore(self, setup: RunSetup, record: RunRecord) -> None:
+        """Put the weights, optimiser, RNGs and history back; the record notes this resume."""
+        setup.model.load_state_dict(self.model)
+        setup.optimiser.load_state_dict(self.optimiser)
+        restore_rng(self.rng, setup.generator)
+        if self.rng.get("device_generator") is not None:
+            setup.pipeline.restore_device_generator(setup.device, self.rng["device_generator"])
+        record.epochs = metrics_from_rows(self.epochs)
+        record.test_confusion.extend(self.confusions)
+        record.lr_changes.extend(self.lr_changes)
+        record.resumed = [*self.resumed, {"after_epoch": self.epoch, "at": time.time()}]
+
+    def save(self, run_dir: Path) -> None:
+        save_checkpoint(run_dir, {f.name: getattr(self, f.name) for f in fields(self)})
+
+    @classmethod
+    def load(cls, run_dir: Path) -> TrainingState:
+        """Raises RecordError (one line) for a missing, foreign or damaged checkpoint."""
+        state = load_checkpoint(run_dir)
+        names = {f.name for f in fields(cls)}
+        try:
+            return cls(**{k: v for k, v in state.items() if k in names})
+        except TypeError:
+            raise RecordError(f"{checkpoint_path(run_dir)} lacks some of its keys; start the run again") from None
+

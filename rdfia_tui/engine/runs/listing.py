@@ -7,9 +7,11 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from rdfia_tui.engine.runs.record import read_summary
+from rdfia_tui.engine.runs.status import RunStatus
+from rdfia_tui.engine.runs.summary import SummaryUnreadable, read_summary
 
-UNREADABLE = "unreadable"
+UNREADABLE = RunStatus.UNREADABLE
+LOST = RunStatus.LOST
 
 
 def _unreadable(folder: Path, reason: str) -> dict[str, Any]:
@@ -20,20 +22,16 @@ def read_run(folder: Path) -> dict[str, Any]:
     """The summary of one run folder; an unreadable one becomes {"status": "unreadable", "message": why}."""
     try:
         summary = read_summary(folder)
-    except OSError as exc:
+    except SummaryUnreadable as exc:
+        return _unreadable(folder, exc.reason)
+    except OSError as exc:  # the folder went away, or lost its permissions, between the scan and the read
         return _unreadable(folder, f"summary.json: {exc.strerror or exc}")
-    except ValueError as exc:
-        return _unreadable(folder, f"summary.json is not valid JSON ({str(exc).split(':')[0]})")
-    if not isinstance(summary, dict):
-        return _unreadable(folder, "summary.json does not hold a run summary")
     summary["run_dir"] = str(folder)  # where it is now, even if the folder was moved
-    if summary.get("status") == "running" and process_gone(summary):
+    if summary.get("status") == RunStatus.RUNNING and process_gone(summary):
         summary["status"] = LOST
         summary["message"] = f"the process that ran it (pid {summary['pid']}) is gone (killed, or the machine restarted)"
     return summary
 
-
-LOST = "lost"
 
 
 def process_gone(summary: dict[str, Any]) -> bool:

@@ -21,10 +21,11 @@ from rdfia_tui.engine import config as config_mod
 from rdfia_tui.engine.config import RunConfig
 from rdfia_tui.engine.errors import RecordError
 from rdfia_tui.engine.events import EpochMetrics
-from rdfia_tui.engine.runs.files import atomic_write, json_safe
+from rdfia_tui.engine.runs.files import atomic_write
+from rdfia_tui.engine.runs.status import RunStatus
+from rdfia_tui.engine.runs.summary import SUMMARY, RunSummary
 
 ENV_RUNS = "RDFIA_TUI_RUNS"
-STATUSES = ("running", "completed", "stopped", "diverged", "failed")
 
 
 def resolve_runs_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -121,7 +122,7 @@ def library_versions() -> dict[str, str]:
 
 @dataclass
 class RunRecord:
-    """Everything known about one run; ``write`` puts it on disk atomically."""
+    """Everything known about one run; ``write`` puts it on disk atomically (summary.json as a RunSummary)."""
 
     run_dir: Path
     config: RunConfig
@@ -129,13 +130,21 @@ class RunRecord:
     layers: dict[str, Any]
     sizes: dict[str, int]
     class_names: tuple[str, ...]
-    status: str = "running"
+    status: RunStatus = RunStatus.RUNNING
     message: str = ""
     epochs: list[EpochMetrics] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
     finished: float | None = None
     written_epoch: int | None = None  # the last epoch metrics.csv and summary.json hold on disk
+    speed: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    data_fingerprint: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    test_confusion: list[list[list[int]]] = field(default_factory=list)
+    lr_changes: list[dict[str, float]] = field(default_factory=list)
+    resumed: list[dict[str, float]] | None = None
+    per_class_test_acc: dict[str, float | None] | None = None
+    diverged_at: dict[str, Any] | None = None
 
     @classmethod
     def create(cls, runs_dir: Path, config: RunConfig, **kwargs: Any) -> RunRecord:
@@ -152,53 +161,56 @@ class RunRecord:
         return record
 
     def summary(self) -> dict[str, Any]:
+        """summary.json's mapping now (RunSummary.to_json)."""
+        return self.typed_summary().to_json()
+
+    def typed_summary(self) -> RunSummary:
         test = [(m.test_acc, m.epoch) for m in self.epochs if math.isfinite(m.test_acc)]
         # the earliest epoch wins a tie
         best_acc, best_epoch = max(test, key=lambda t: (t[0], -t[1]), default=(None, None))
         end = self.finished or time.time()
-        return json_safe(
-            {
-                "status": self.status,
-                "message": self.message,
-                "preset": self.config.name,
-                "run_dir": str(self.run_dir),
-                "config": self.config.to_dict(),
-                "params": self.layers.get("total_params"),
-                "layers": self.layers,
-                "epochs": [asdict(m) for m in self.epochs],
-                "epochs_completed": max((m.epoch for m in self.epochs), default=0),
-                "final_test_acc": self.epochs[-1].test_acc if self.epochs else None,
-                "best_test_acc": best_acc,
-                "best_epoch": best_epoch,
-                "duration_s": round(end - self.started, 3),
-                "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
-                "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.finished)) if self.finished else None,
-                "device": self.device,
-                "seed": self.config.train.seed,
-                "sizes": self.sizes,
-                "class_names": list(self.class_names),
-                "versions": library_versions(),
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-                **self.extra,
-            }
+        return RunSummary(
+            status=self.status,
+            message=self.message,
+            preset=self.config.name,
+            run_dir=str(self.run_dir),
+            config=self.config.to_dict(),
+            params=self.layers.get("total_params"),
+            layers=self.layers,
+            epochs=[asdict(m) for m in self.epochs],
+            epochs_completed=max((m.epoch for m in self.epochs), default=0),
+            final_test_acc=self.epochs[-1].test_acc if self.epochs else None,
+            best_test_acc=best_acc,
+            best_epoch=best_epoch,
+            duration_s=round(end - self.started, 3),
+            started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
+            finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.finished)) if self.finished else None,
+            device=self.device,
+            seed=self.config.train.seed,
+            sizes=self.sizes,
+            class_names=list(self.class_names),
+            versions=library_versions(),
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            **{name: getattr(self, name) for name in RECORDED},
         )
 
     def write(self) -> dict[str, Any]:
         """metrics.csv first, then summary.json: each replaced whole, never half-written."""
         atomic_write(self.run_dir / "metrics.csv", metrics_csv(self.epochs))
         summary = self.summary()
-        atomic_write(self.run_dir / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        atomic_write(self.run_dir / SUMMARY, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
         self.written_epoch = self.epochs[-1].epoch if self.epochs else None
         return summary
 
-    def finish(self, status: str, message: str = "") -> dict[str, Any]:
-        self.status, self.message, self.finished = status, message, time.time()
+    def finish(self, status: RunStatus, message: str = "") -> dict[str, Any]:
+        self.status, self.message, self.finished = RunStatus(status), message, time.time()
         return self.write()
 
 
-def read_summary(run_dir: Path) -> dict[str, Any]:
-    with open(run_dir / "summary.json", encoding="utf-8") as fh:
-        return json.load(fh)
+# what the training loop records beside the epochs, under the same names in RunRecord and RunSummary
+RECORDED = (
+    "speed", "data", "data_fingerprint", "notes", "test_confusion", "lr_changes", "resumed", "per_class_test_acc", "diverged_at",
+)
 
 

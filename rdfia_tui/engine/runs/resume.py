@@ -7,7 +7,8 @@ from pathlib import Path
 from rdfia_tui.engine import config as config_mod
 from rdfia_tui.engine.config import RunConfig, apply_overrides
 from rdfia_tui.engine.errors import ConfigError, RecordError
-from rdfia_tui.engine.runs.record import read_summary
+from rdfia_tui.engine.runs.status import RunStatus
+from rdfia_tui.engine.runs.summary import read_summary
 
 CHECKPOINT = "checkpoint.pt"
 RESUMABLE_KEYS = ("train.epochs",)
@@ -44,7 +45,7 @@ def resume_config(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = 
         raise no_checkpoint(folder)
     try:
         summary = read_summary(folder)
-    except (OSError, ValueError):
+    except RecordError:
         summary = {}
     summary = summary if isinstance(summary, dict) else {}
     done = summary.get("epochs_completed", 0)
@@ -53,7 +54,7 @@ def resume_config(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = 
             f"train.epochs: got {cfg.train.epochs} but {folder} has already trained {done} epochs; give more epochs, not fewer",
             key="train.epochs",
         )
-    if summary.get("status") == "completed" and done >= cfg.train.epochs:
+    if summary.get("status") == RunStatus.COMPLETED and done >= cfg.train.epochs:
         raise RecordError(f"{folder} already completed its {done} epochs; train further with --set train.epochs={done + 10} (for example)")
     return cfg
 
@@ -61,4 +62,4 @@ def resume_config(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = 
 def can_resume(summary: dict) -> bool:
     """A recorded run that has a checkpoint and did not complete (stopped, failed, or killed while running)."""
     run_dir = summary.get("run_dir")
-    return bool(run_dir) and summary.get("status") != "completed" and checkpoint_path(run_dir).is_file()
+    return bool(run_dir) and summary.get("status") != RunStatus.COMPLETED and checkpoint_path(run_dir).is_file()

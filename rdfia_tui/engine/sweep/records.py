@@ -14,11 +14,10 @@ from typing import Any
 from rdfia_tui.engine.errors import RecordError
 from rdfia_tui.engine.runs.files import atomic_write, json_safe
 from rdfia_tui.engine.runs.listing import list_runs
+from rdfia_tui.engine.runs.status import RunStatus
 
 SWEEP_JSON = "sweep.json"
 SWEEP_CSV = "sweep.csv"
-# A diverged point is a result (that learning rate is too high), so it counts as finished.
-FINISHED = ("completed", "diverged")
 # Within 1.5 accuracy points of 1/n_classes: the network learnt nothing.
 CHANCE_MARGIN = 0.015
 
@@ -40,11 +39,11 @@ class PointResult:
 
     @property
     def diverged(self) -> bool:
-        return self.status == "diverged"
+        return self.status == RunStatus.DIVERGED
 
     @property
     def finished(self) -> bool:
-        return self.status in FINISHED
+        return RunStatus.of(self.status).is_result
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "diverged": self.diverged}
@@ -57,7 +56,7 @@ def at_chance(final_test_acc: float | None, n_classes: int) -> bool:
 def result_from_summary(summary: Mapping[str, Any], run_dir: str) -> PointResult:
     """A point's result as its run's summary.json tells it."""
     epochs = summary.get("epochs") or []
-    status = str(summary.get("status", "failed"))
+    status = RunStatus.of(summary.get("status", RunStatus.FAILED))
     final = summary.get("final_test_acc")
     n_classes = len(summary.get("class_names") or [])
     return PointResult(
@@ -71,7 +70,7 @@ def result_from_summary(summary: Mapping[str, Any], run_dir: str) -> PointResult
         epochs_completed=int(summary.get("epochs_completed") or 0),
         duration_s=summary.get("duration_s"),
         # a diverged run's last accuracy is from before it blew up: it says nothing about chance
-        at_chance=status in ("completed", "stopped") and at_chance(final, n_classes),
+        at_chance=status in (RunStatus.COMPLETED, RunStatus.STOPPED) and at_chance(final, n_classes),
     )
 
 

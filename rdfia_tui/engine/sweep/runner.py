@@ -12,7 +12,9 @@ from rdfia_tui.engine.config_compare import comparable, first_difference
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.errors import ConfigError, DataError, DeviceError, RecordError
 from rdfia_tui.engine.events import Emit, Event, RunStarted, ignore
-from rdfia_tui.engine.runs.record import create_run_dir, read_summary
+from rdfia_tui.engine.runs.record import create_run_dir
+from rdfia_tui.engine.runs.status import RunStatus
+from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.sweep.plan import Point, SweepPlan
 from rdfia_tui.engine.sweep.records import SWEEP_JSON, PointResult, read_sweep, result_from_summary, run_folders, write_sweep
 
@@ -59,7 +61,7 @@ class SweepOutcome:
 
     @property
     def failed(self) -> list[int]:
-        return [i + 1 for i, r in enumerate(self.results) if r.status == "failed"]
+        return [i + 1 for i, r in enumerate(self.results) if r.status == RunStatus.FAILED]
 
 
 def new_sweep_dir(runs_dir: Path, name: str) -> Path:
@@ -113,7 +115,7 @@ def _result_of_folder(sweep_dir: Path, run_dir: str | None, status: str, message
         try:
             summary = read_summary(sweep_dir / run_dir)
             return result_from_summary({**summary, "status": status, "message": message or summary.get("message", "")}, run_dir)
-        except (OSError, ValueError):
+        except RecordError:
             pass
     return PointResult(status=status, run_dir=run_dir, message=message)
 
@@ -140,7 +142,7 @@ def run_sweep(
     points = plan.points
     previous = _previous_results(sweep_dir, points)
     results = [previous.get(i, PointResult()) for i in range(len(points))]
-    state = {"status": "running"}
+    state = {"status": RunStatus.RUNNING}
 
     def save() -> None:
         rows = [{**p.to_json(), **r.to_json()} for p, r in zip(points, results, strict=True)]
@@ -155,14 +157,14 @@ def run_sweep(
                 on_event(PointFinished(i + 1, total, point, results[i], skipped=True))
                 continue
             if control.stop.is_set():
-                state["status"] = "stopped"
+                state["status"] = RunStatus.STOPPED
                 break
             on_event(PointStarted(i + 1, total, point))
             current = i
 
             def forward(event: Event, i: int = i) -> None:
                 if isinstance(event, RunStarted):
-                    results[i] = PointResult(status="running", run_dir=Path(event.run_dir).name)
+                    results[i] = PointResult(status=RunStatus.RUNNING, run_dir=Path(event.run_dir).name)
                     save()
                 emit(event)
 
@@ -170,24 +172,24 @@ def run_sweep(
                 run = fit_fn(point.config, forward, control, runs_dir=sweep_dir, data_root=data_root)
                 results[i] = result_from_summary(run.summary, Path(run.run_dir).name)
             except ABORTING as exc:
-                results[i] = _result_of_folder(sweep_dir, results[i].run_dir, "failed", str(exc))
-                state["status"] = "failed"
+                results[i] = _result_of_folder(sweep_dir, results[i].run_dir, RunStatus.FAILED, str(exc))
+                state["status"] = RunStatus.FAILED
                 raise
             except Exception as exc:
-                results[i] = _result_of_folder(sweep_dir, results[i].run_dir, "failed", f"{type(exc).__name__}: {exc}")
+                results[i] = _result_of_folder(sweep_dir, results[i].run_dir, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
             current = None
             save()
             on_event(PointFinished(i + 1, total, point, results[i]))
-            if results[i].status == "stopped":
-                state["status"] = "stopped"
+            if results[i].status == RunStatus.STOPPED:
+                state["status"] = RunStatus.STOPPED
                 break
     except KeyboardInterrupt:
         if current is not None:
-            results[current] = _result_of_folder(sweep_dir, results[current].run_dir, "stopped", "interrupted")
-        state["status"] = "stopped"
+            results[current] = _result_of_folder(sweep_dir, results[current].run_dir, RunStatus.STOPPED, "interrupted")
+        state["status"] = RunStatus.STOPPED
         raise
     finally:
-        if state["status"] == "running":
-            state["status"] = "failed" if any(r.status == "failed" for r in results) else "completed"
+        if state["status"] == RunStatus.RUNNING:
+            state["status"] = RunStatus.FAILED if any(r.status == RunStatus.FAILED for r in results) else RunStatus.COMPLETED
         save()
     return SweepOutcome(sweep_dir, state["status"], plan, results)

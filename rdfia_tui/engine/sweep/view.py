@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rdfia_tui.engine.runs.record import read_summary
+from rdfia_tui.engine.errors import RecordError
+from rdfia_tui.engine.runs.status import RunStatus
+from rdfia_tui.engine.runs.summary import read_summary
+from rdfia_tui.engine.sweep.records import sweep_counts
 
 
 @dataclass(frozen=True)
@@ -31,19 +34,33 @@ class AccuracyGrid:
     cells: list[list[Cell]]
 
 
+# A diverged point is a result (that learning rate is too high), so it counts as finished.
+RESULTS = frozenset(s.value for s in RunStatus if s.is_result)
+
+
+def completed_accuracies(points: Sequence[Mapping[str, Any]]) -> list[float]:
+    """The final test accuracies (0-1) of the completed points of a sweep.json."""
+    return [p["final_test_acc"] for p in points if p.get("status") == RunStatus.COMPLETED and p.get("final_test_acc") is not None]
+
+
+def finished_points(doc: Mapping[str, Any]) -> int:
+    """How many points of a sweep.json need no rerun (completed or diverged)."""
+    return sum(n for status, n in sweep_counts(doc).items() if status in RESULTS)
+
+
 def _cell(points: list[Mapping[str, Any]]) -> Cell:
     """Seeds of one grid cell averaged; the words carry the meaning without colour."""
-    done = [p["final_test_acc"] for p in points if p.get("status") == "completed" and p.get("final_test_acc") is not None]
-    diverged = sum(1 for p in points if p.get("status") == "diverged")
+    done = completed_accuracies(points)
+    diverged = sum(1 for p in points if p.get("status") == RunStatus.DIVERGED)
     if done:
         mean = 100 * sum(done) / len(done)
-        chance = all(p.get("at_chance") for p in points if p.get("status") == "completed")
+        chance = all(p.get("at_chance") for p in points if p.get("status") == RunStatus.COMPLETED)
         text = f"{mean:.1f}" + (" chance" if chance else "") + (f" +{diverged} div" if diverged else "")
         return Cell(text, "chance" if chance else "value", mean)
     if diverged:
         return Cell("diverged", "diverged")
     statuses = {p.get("status", "pending") for p in points}
-    for status in ("running", "failed", "stopped"):
+    for status in (RunStatus.RUNNING, RunStatus.FAILED, RunStatus.STOPPED):
         if status in statuses:
             return Cell(status, status)
     return Cell("·", "pending")
@@ -88,7 +105,7 @@ def accuracy_curves(sweep_dir: Path, doc: Mapping[str, Any]) -> dict[str, tuple[
             continue
         try:
             summary = read_summary(sweep_dir / point["run_dir"])
-        except (OSError, ValueError):
+        except RecordError:
             continue
         rows = summary.get("epochs") or []
         xs = [int(r["epoch"]) for r in rows]

@@ -1,0 +1,197 @@
+"""Set-up: everything a run needs before its first step, built from a config in one typed object.
+
+The order matters and is the same for a new run and a resumed one: device, generator, data (loaded,
+split, fingerprinted, whitened, normalised), then the model from a seed of its own, the speed
+settings, the loss, the step and its optimiser. User mistakes found here raise RdfiaError subclasses.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from rdfia_tui.engine.catalog import LOSSES
+from rdfia_tui.engine.config import RunConfig
+from rdfia_tui.engine.data.layout import cropped_shape
+from rdfia_tui.engine.data.pipeline import InputPipeline, apply_zca, build_pipeline, fit_zca
+from rdfia_tui.engine.data.root import resolve_data_root
+from rdfia_tui.engine.data.splits import Split, Splits, load_raw, make_splits, steps_per_epoch
+from rdfia_tui.engine.device import describe_device, resolve_device
+from rdfia_tui.engine.eager import restore_dynamo_guards, skip_dynamo_import
+from rdfia_tui.engine.errors import DataError
+from rdfia_tui.engine.fingerprint import data_fingerprint
+from rdfia_tui.engine.layers import LayerTable, describe
+from rdfia_tui.engine.memory import check_zca_fits, setting_up
+from rdfia_tui.engine.models import build_model
+from rdfia_tui.engine.models.manual import HandSGD
+from rdfia_tui.engine.seeding import seed_everything
+from rdfia_tui.engine.speed import Speed, auto_threads, resolve_speed
+from rdfia_tui.engine.steps import MaxNormStep, ModuleStep, Step, build_step
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass
+class RunData:
+    """The splits on the run's device, and what loading them did (notes for people, a report for summary.json)."""
+
+    splits: Splits
+    fingerprint: dict
+    notes: tuple[str, ...]
+    report: dict
+
+
+@dataclass
+class RunSetup:
+    """What a run trains with. ``model`` keeps the plain layers (weights, checkpoints, the decision
+    boundary); ``net`` is what trains and predicts (compiled or wrapped by the speed settings)."""
+
+    cfg: RunConfig
+    device: torch.device
+    generator: torch.Generator
+    data: RunData
+    dtype: torch.dtype
+    pipeline: InputPipeline
+    model: nn.Module
+    net: nn.Module
+    table: LayerTable
+    threads: int
+    speed: Speed
+    loss_fn: LossFn
+    step: Step
+    optimiser: torch.optim.Optimizer | HandSGD
+    min_last: int  # a last batch smaller than this joins the previous one (2 with batch-norm)
+
+    @property
+    def splits(self) -> Splits:
+        return self.data.splits
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return steps_per_epoch(len(self.splits.train), self.cfg.train.batch_size, self.min_last)
+
+    @property
+    def device_name(self) -> str:
+        return describe_device(self.device)
+
+    def notes(self) -> list[str]:
+        """What the set-up decided that the user did not write, one line each."""
+        threads, cores = self.threads, os.cpu_count() or 1
+        shared = f"train.threads {threads} is more than this machine's {cores} cores: the threads will share them"
+        shared = [shared] if threads > cores else []
+        batching = batching_notes(len(self.splits.train), self.cfg.train.batch_size, self.min_last)
+        return [*self.data.notes, *self.speed.notes, *batching, *shared]
+
+
+def set_up(
+    cfg: RunConfig,
+    data_root: str | Path | None = None,
+    *,
+    console: bool = False,
+    accept_data: Callable[[dict], None] = lambda fingerprint: None,
+) -> RunSetup:
+    """Build everything ``cfg`` trains with. ``accept_data(fingerprint)`` may refuse the data (a resumed
+    run's check) before anything costly. Raises DataError (data that cannot train), DeviceError,
+    ConfigError, or the one-line errors of ``memory.setting_up``."""
+    t = cfg.train
+    device = resolve_device(t.device)
+    generator = seed_everything(t.seed)
+    dtype = DTYPES[t.dtype]
+    data = load_data(cfg, data_root, device, accept_data)
+    with setting_up("normalising the data", device):
+        pipeline = build_pipeline(cfg.data, data.splits.train.x, dtype)
+    input_shape = model_input_shape(data.splits.input_shape, pipeline)
+    torch.manual_seed(t.seed)  # initial weights do not depend on how the data was loaded
+    with setting_up("building the model", device):
+        model = build_model(cfg.model, input_shape, data.splits.n_classes).to(device=device, dtype=dtype)
+    table = describe(model, input_shape)
+    threads = t.threads or auto_threads(table, t.batch_size, len(data.splits.train), os.cpu_count() or 1, console)
+    torch.set_num_threads(threads)
+    speed = resolve_speed(cfg, device, model)
+    pipeline.memory_format = speed.memory_format
+    net = speed.apply(model, device)
+    loss_fn: LossFn = LOSSES.get(t.loss)
+    step, optimiser = training_step(cfg, model, net, speed, loss_fn)
+    min_last = 2 if has_batch_norm(model) else 1
+    check_batch_norm_fits(min_last, len(data.splits.train))
+    return RunSetup(cfg, device, generator, data, dtype, pipeline, model, net, table, threads, speed, loss_fn, step, optimiser, min_last)
+
+
+def load_data(cfg: RunConfig, data_root: str | Path | None, device: torch.device, accept: Callable[[dict], None]) -> RunData:
+    """Load, split and fingerprint the data (``accept`` may refuse it), then whiten it when ``data.zca`` asks (Q21)."""
+    with setting_up("loading the data", device):
+        raw = load_raw(cfg.data, resolve_data_root(data_root))
+        splits = make_splits(raw, cfg.data, cfg.train.seed, device)
+    fingerprint = data_fingerprint(splits)
+    accept(fingerprint)
+    if len(splits.train) == 0:
+        raise DataError("no training examples left after data.limit_train and data.val_split; raise limit_train or lower val_split")
+    if cfg.data.zca:
+        check_zca_fits(splits.input_shape, len(splits.train) + len(splits.val) + len(splits.test), device)
+        with setting_up("whitening the images (ZCA)", device):
+            splits = whiten(splits, cfg.data.zca_eps)
+    return RunData(splits, fingerprint, tuple(raw.notes), raw.report)
+
+
+def training_step(cfg: RunConfig, model: nn.Module, net: nn.Module, speed: Speed, loss_fn: LossFn) -> tuple[Step, object]:
+    """The step ``model.impl`` names, run eagerly or compiled as the speed settings say, with max-norm (Q32)."""
+    if speed.compile_mode is None:
+        skip_dynamo_import()
+    else:
+        restore_dynamo_guards()
+    step, optimiser = build_step(cfg.model.impl, net if cfg.model.impl == "module" else model, cfg.optim, cfg.train.loss, loss_fn)
+    if speed.compile_mode is None and isinstance(step, ModuleStep):
+        step.run_eagerly()
+    step = speed.wrap_step(step)
+    if cfg.optim.max_norm > 0:
+        step = MaxNormStep(step, model, cfg.optim.max_norm)
+    return step, optimiser
+
+
+def check_batch_norm_fits(min_last: int, n_train: int) -> None:
+    """Raise DataError when batch-norm would have to normalise a batch of one example."""
+    if min_last > n_train:
+        raise DataError(
+            f"batch-norm needs at least 2 training examples to normalise a batch, but there is {n_train}; "
+            "raise data.limit_train or lower data.val_split, or set model.batch_norm=false"
+        )
+
+
+def batching_notes(n: int, batch_size: int, min_last: int) -> list[str]:
+    """What the batching does that the user did not write: a full batch forced, or a last batch merged."""
+    if batch_size > n:
+        return [f"train.batch_size {batch_size} is larger than the {n} training examples: each epoch is one full batch"]
+    if batch_size and min_last > 1 and n > batch_size and 0 < n % batch_size < min_last:
+        steps = steps_per_epoch(n, batch_size, min_last)
+        return [
+            f"the last batch of each epoch would hold {n % batch_size} example, which batch-norm cannot normalise in training: "
+            f"it joins the previous batch ({steps} step{'s' if steps > 1 else ''}, the last of {batch_size + n % batch_size} examples)"
+        ]
+    return []
+
+
+def has_batch_norm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def whiten(splits: Splits, eps: float) -> Splits:
+    """ZCA fitted on the training split, applied to every split once (Q21)."""
+    mean, w = fit_zca(splits.train.x, eps)
+    return Splits(
+        train=Split(apply_zca(splits.train.x, mean, w), splits.train.y),
+        val=Split(apply_zca(splits.val.x, mean, w), splits.val.y),
+        test=Split(apply_zca(splits.test.x, mean, w), splits.test.y),
+        input_shape=splits.input_shape,
+        class_names=splits.class_names,
+    )
+
+
+def model_input_shape(shape: tuple[int, ...], pipeline: InputPipeline) -> tuple[int, ...]:
+    """What the model sees through ``pipeline``: C×crop×crop when it crops (data.layout.cropped_shape)."""
+    return cropped_shape(shape, pipeline.crop_size)
