@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import csv
-import json
 import math
-import os
 import re
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from rdfia_tui.engine.config import load
 from rdfia_tui.engine.events import EpochMetrics
+from rdfia_tui.engine.presets import load
+from tests.helpers import Result, assert_clean_error, rdfia, run_folder_from, summary_of
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p.stem for p in (REPO / "presets").glob("*.toml"))
@@ -23,63 +19,14 @@ ANSI = re.compile(r"\x1b[\[\]()#;?]*[0-9;]*[A-Za-z@-~]?")
 EPOCH_LINE = re.compile(r"^\s*(\d+)/(\d+)\s")
 
 
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def stderr_lines(self) -> list[str]:
-        return [line for line in self.stderr.splitlines() if line.strip()]
 
 
-def rdfia(*args: str, cwd: Path, timeout: float = 180) -> Result:
-    """Run ``python -m rdfia_tui ARGS`` with pipes (so not a TTY) and an isolated environment."""
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "CLICOLOR_FORCE", "PY_COLORS", "NO_COLOR")}
-    env |= {
-        "TERM": "xterm-256color",  # a colour terminal type: only the missing TTY may turn colour off
-        "RDFIA_TUI_RUNS": str(cwd / "env-runs"),  # a safety net; every test passes --runs-dir
-        "RDFIA_TUI_DATA": str(cwd / "env-data"),
-        "OMP_NUM_THREADS": "1",  # a 22-parameter model gains nothing from threads that fight the other tests
-        "PYTHONWARNINGS": "ignore",
-    }
-    try:
-        out = subprocess.run(
-            [sys.executable, "-m", "rdfia_tui", *args],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired as exc:
-        shown = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else str(exc.stdout or "")
-        pytest.fail(f"'rdfia-tui {' '.join(args)}' did not exit within {timeout:g}s (not a TTY); stdout so far: {shown[:200]!r}")
-    return Result(out.returncode, out.stdout, out.stderr)
 
 
-def run_folder_from(result: Result) -> Path:
-    last = result.stdout.rstrip("\n").splitlines()[-1]
-    assert last.startswith("run folder: "), f"last line is not the run folder: {last!r}"
-    folder = Path(last.removeprefix("run folder: "))
-    assert folder.is_dir()
-    return folder
 
 
-def summary_of(folder: Path) -> dict:
-    return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
 
 
-def assert_clean_error(result: Result, *fragments: str) -> str:
-    """Exit 2, exactly one line on stderr, no traceback; the line contains every fragment."""
-    assert result.returncode == 2, (result.returncode, result.stderr)
-    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
-    lines = result.stderr_lines()
-    assert len(lines) == 1, f"expected one line on stderr, got {lines}"
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
-    return lines[0]
 
 
 def no_run_folders(runs_dir: Path) -> bool:

@@ -21,12 +21,10 @@ from rdfia_tui.engine.config import (
     documented_toml,
     dumps,
     field_specs,
-    load,
-    loads,
     validate,
     with_value,
 )
-from rdfia_tui.engine.presets import list_presets, load_preset, preset_names
+from rdfia_tui.engine.presets import list_presets, load, load_preset, loads, preset_names
 
 REPO = Path(__file__).resolve().parents[1]
 PRESET_FILES = sorted((REPO / "presets").glob("*.toml"))

@@ -18,7 +18,7 @@ from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.steps import build_step
 from rdfia_tui.engine.training import fit
-from tests.test_labs67 import make_npz, tiny_cfg
+from tests.helpers import make_npz, tiny_cfg
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 CUDA = torch.device("cuda")

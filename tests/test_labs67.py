@@ -31,55 +31,16 @@ from rdfia_tui.engine.presets import load_preset, preset_names
 from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.steps import MaxNormStep
 from rdfia_tui.engine.training import fit
+from tests.helpers import Recorder, make_npz, tiny_cfg
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE_PARAMS = 231_170
-TINY_MODEL = ModelConfig(arch="convnet", conv_channels=(4,), conv_kernels=(3,), conv_paddings=(1,), fc=(8,))
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list = []
-
-    def __call__(self, event) -> None:
-        self.events.append(event)
-
-    def of(self, kind: type) -> list:
-        return [e for e in self.events if isinstance(e, kind)]
 
 
-def make_npz(
-    path: Path,
-    train_counts: list[int],
-    test_counts: list[int],
-    size: int = 8,
-    seed: int = 0,
-    class_names: list[str] | None = None,
-    shuffle_test: bool = True,
-) -> Path:
-    """Random uint8 (N, size, size, 3) images; class k is brighter by 20k so a net can learn a little."""
-    rng = np.random.default_rng(seed)
-
-    def split(counts: list[int], shuffle: bool) -> tuple[np.ndarray, np.ndarray]:
-        y = np.concatenate([np.full(n, k) for k, n in enumerate(counts)]).astype(np.int64)
-        if shuffle:
-            y = rng.permutation(y)
-        x = rng.integers(0, 120, size=(len(y), size, size, 3)) + 20 * y[:, None, None, None]
-        return x.clip(0, 255).astype(np.uint8), y
-
-    x_train, y_train = split(train_counts, True)
-    x_test, y_test = split(test_counts, shuffle_test)
-    extra = {"class_names": np.array(class_names)} if class_names else {}
-    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, **extra)
-    return path
 
 
-def tiny_cfg(path: Path, *overrides: str, model: ModelConfig = TINY_MODEL) -> RunConfig:
-    cfg = apply_overrides(
-        RunConfig(name="labs67"),
-        ["data.dataset=npz", f"data.path={path}", "train.device=cpu", "train.epochs=2", "train.batch_size=16", *overrides],
-    )
-    return dataclasses.replace(cfg, model=model)
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ import pytest
 import torch
 import torchvision
 
-from rdfia_tui.engine.config import RunConfig, apply_overrides, load
+from rdfia_tui.engine.config import RunConfig, apply_overrides
 from rdfia_tui.engine.errors import RecordError, RecordWriteError
 from rdfia_tui.engine.events import EpochMetrics
-from rdfia_tui.engine.presets import load_preset
+from rdfia_tui.engine.presets import load, load_preset
 from rdfia_tui.engine.runs import record as records
 from rdfia_tui.engine.runs.files import atomic_write
 from rdfia_tui.engine.runs.listing import list_runs

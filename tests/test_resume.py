@@ -18,7 +18,7 @@ from rdfia_tui.engine.runs.record import read_metrics_csv
 from rdfia_tui.engine.runs.resume import CHECKPOINT
 from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.training import fit
-from tests.test_labs67 import make_npz, tiny_cfg
+from tests.helpers import make_npz, tiny_cfg
 
 TIMING = ("seconds", "images_per_s")
 

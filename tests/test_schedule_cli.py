@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_cli import assert_clean_error, rdfia
+
+from tests.helpers import assert_clean_error, rdfia
 
 
 def lr_rows(stdout: str) -> list[tuple[int, float]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from rdfia_tui.engine.runs.record import read_metrics_csv
-from tests.test_labs67 import make_npz
+from tests.helpers import make_npz
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 143)])

@@ -16,7 +16,7 @@ from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.speed import PRECISIONS, Autocast, cpu_has_native_bf16, resolve_speed
 from rdfia_tui.engine.training import fit
-from tests.test_labs67 import Recorder, make_npz, tiny_cfg
+from tests.helpers import Recorder, make_npz, tiny_cfg
 
 CPU = torch.device("cpu")
 

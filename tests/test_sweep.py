@@ -8,8 +8,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +25,7 @@ from rdfia_tui.engine.sweep.runner import PointFinished, PointStarted, run_sweep
 from rdfia_tui.engine.sweep.sources import load_source, sweep_names
 from rdfia_tui.engine.sweep.view import accuracy_grid
 from rdfia_tui.engine.training import RunResult
+from tests.helpers import rdfia
 
 REPO = Path(__file__).resolve().parents[1]
 # relu lets a huge learning rate overflow float32 (tanh saturates and stays finite): lr 1e30 diverges for real
@@ -400,18 +399,6 @@ def test_accuracy_grid_averages_seeds_marks_best_diverged_and_chance() -> None:
 # --------------------------------------------------------------------------- the command line
 
 
-def rdfia(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "CLICOLOR_FORCE")}
-    env |= {"RDFIA_TUI_RUNS": str(cwd / "env-runs"), "RDFIA_TUI_DATA": str(cwd / "env-data"), "OMP_NUM_THREADS": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "rdfia_tui", *args],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 CLI_SWEEP = ["sweep", "circles-mlp", "--grid", "optim.lr=0.1,1e30", "--grid", "train.batch_size=10,0"]

@@ -25,28 +25,7 @@ from rdfia_tui.engine.runs.record import read_metrics_csv
 from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.steps import ModuleStep
 from rdfia_tui.engine.training import EpochLoop, RunResult, fit, train_one_epoch
-
-
-def circles(*overrides: str, name: str = "t") -> RunConfig:
-    """A small, fast circles run on the CPU."""
-    return apply_overrides(RunConfig(name=name), ["train.device=cpu", "data.n_samples=200", "train.epochs=3", *overrides])
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list = []
-        self.lock = threading.Lock()
-
-    def __call__(self, event) -> None:
-        with self.lock:
-            self.events.append(event)
-
-    def of(self, kind: type) -> list:
-        with self.lock:
-            return [e for e in self.events if isinstance(e, kind)]
-
-    def epochs(self) -> list[EpochMetrics]:
-        return [e.metrics for e in self.of(EpochEnded)]
+from tests.helpers import Recorder, circles
 
 
 def _learned(m: EpochMetrics) -> tuple:

@@ -495,33 +495,47 @@ def validate(cfg: RunConfig) -> RunConfig:
 
 
 _TOP_LEVEL = ("name", "description", *SECTIONS)
+BASE_KEY = "base"  # a preset's other top-level key: the preset it changes (resolved by rdfia_tui.engine.presets)
 
 
-def from_mapping(raw: Mapping[str, Any], *, default_name: str = "unnamed") -> RunConfig:
-    """Build and validate a RunConfig from a parsed TOML document."""
-    all_keys = [s.key for s in field_specs()]
-    sections: dict[str, dict[str, Any]] = {}
+def _refuse_sweep_tables(raw: Mapping[str, Any]) -> None:
     sweep_tables = [t for t in ("grid", "sweep") if t in raw]
     if sweep_tables:
         raise ConfigError(f"this is a sweep file ([{'] and ['.join(sweep_tables)}]), not a preset; run it with 'rdfia-tui sweep FILE'")
+
+
+def _section_values(top: str, value: Any, all_keys: list[str]) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{top}: expected a table [{top}], got {_describe(value)}", key=top)
+    values = {}
+    for name, item in value.items():
+        key = f"{top}.{name}"
+        if key not in all_keys:
+            siblings = [k.split(".", 1)[1] for k in all_keys if k.startswith(top + ".")]
+            near = nearest(name, siblings)
+            hint = f"; did you mean '{top}.{near}'?" if near else did_you_mean(key, all_keys)
+            raise ConfigError(f"unknown key '{key}'{hint}", key=key)
+        values[name] = coerce(spec_for(key), item)
+    return values
+
+
+def from_mapping(raw: Mapping[str, Any], *, default_name: str = "unnamed") -> RunConfig:
+    """Build and validate a RunConfig from a parsed TOML document whose ``base`` (if any) is resolved
+    (rdfia_tui.engine.presets does that when it loads a file).
+
+    Raises ConfigError (one line) for a sweep file, an unknown key, or a wrong type or value.
+    """
+    _refuse_sweep_tables(raw)
+    if BASE_KEY in raw:
+        raise ConfigError("base: a preset's base is resolved when the file is loaded as a preset (--preset FILE)", key=BASE_KEY)
+    all_keys = [s.key for s in field_specs()]
+    sections: dict[str, dict[str, Any]] = {}
     for top, value in raw.items():
         if top not in _TOP_LEVEL:
-            hint = did_you_mean(top, list(_TOP_LEVEL) + all_keys)
+            hint = did_you_mean(top, [*_TOP_LEVEL, BASE_KEY, *all_keys])
             raise ConfigError(f"unknown key '{top}'{hint} (top-level keys: {', '.join(_TOP_LEVEL)})", key=top)
         if top in SECTIONS:
-            if not isinstance(value, Mapping):
-                raise ConfigError(f"{top}: expected a table [{top}], got {_describe(value)}", key=top)
-            values = {}
-            for name, item in value.items():
-                key = f"{top}.{name}"
-                if key not in all_keys:
-                    siblings = [k.split(".", 1)[1] for k in all_keys if k.startswith(top + ".")]
-                    near = nearest(name, siblings)
-                    hint = f"; did you mean '{top}.{near}'?" if near else did_you_mean(key, all_keys)
-                    raise ConfigError(f"unknown key '{key}'{hint}", key=key)
-                spec = spec_for(key)
-                values[name] = coerce(spec, item)
-            sections[top] = values
+            sections[top] = _section_values(top, value, all_keys)
     for top in ("name", "description"):
         if top in raw and not isinstance(raw[top], str):
             raise ConfigError(f"{top}: expected a string, got {_describe(raw[top])}", key=top)
@@ -533,16 +547,12 @@ def from_mapping(raw: Mapping[str, Any], *, default_name: str = "unnamed") -> Ru
     return validate(cfg)
 
 
-def loads(text: str, *, source: str = "<string>", default_name: str = "unnamed") -> RunConfig:
-    """Parse TOML text into a validated RunConfig."""
+def parse_toml(text: str, *, source: str) -> dict[str, Any]:
+    """The TOML document ``text``; raises ConfigError (one line, naming ``source`` and the place) when it is not valid TOML."""
     try:
-        raw = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}") from None
-    try:
-        return from_mapping(raw, default_name=default_name)
-    except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}", key=exc.key) from None
 
 
 def read_toml_text(path: Path) -> str:
@@ -566,11 +576,6 @@ def read_toml_text(path: Path) -> str:
         raise ConfigError(
             f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}, column {column}); save the file as UTF-8"
         ) from None
-
-
-def load(path: Path) -> RunConfig:
-    """Read a preset file (UTF-8, a byte-order mark allowed)."""
-    return loads(read_toml_text(path), source=str(path), default_name=path.stem)
 
 
 def with_absolute_paths(cfg: RunConfig) -> RunConfig:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rdfia_tui.engine import config as config_mod
 from rdfia_tui.engine.config import RunConfig, apply_overrides
 from rdfia_tui.engine.errors import ConfigError, RecordError
+from rdfia_tui.engine.presets import load
 from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.runs.summary import read_summary
 
@@ -33,7 +33,7 @@ def resume_config(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = 
     folder = Path(run_dir)
     if not (folder / "config.toml").is_file():
         raise RecordError(f"{folder} is not a run folder (no config.toml); list runs with 'rdfia-tui runs'")
-    cfg = config_mod.load(folder / "config.toml")
+    cfg = load(folder / "config.toml")
     for item in overrides:
         key = item.split("=", 1)[0].strip()
         if key not in RESUMABLE_KEYS:

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from rdfia_tui.engine import config as config_mod
+from rdfia_tui.engine import preset_base
 from rdfia_tui.engine.config import RunConfig
 from rdfia_tui.engine.errors import ConfigError
-from rdfia_tui.engine.presets import load_preset, preset_names
+from rdfia_tui.engine.presets import base_config, load_preset, preset_names
 from rdfia_tui.engine.registry import did_you_mean, nearest
 from rdfia_tui.engine.sweep.grid import Axis, grid_from_toml
 
@@ -20,8 +21,6 @@ SWEEP_PACKAGE = "rdfia_tui.presets.sweeps"
 SWEEP_TABLE = "sweep"
 GRID_TABLE = "grid"
 SWEEP_KEYS = ("base", "seeds")
-
-
 
 
 @dataclass(frozen=True)
@@ -51,23 +50,9 @@ def _seeds(value: Any, where: str) -> int:
     return value
 
 
-def _with_sections(base: RunConfig, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` as a TOML mapping with the sweep file's own keys laid over it, section by section."""
-    merged: dict[str, Any] = base.to_dict()
-    for top, value in raw.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(top), dict):
-            merged[top] = {**merged[top], **value}
-        else:
-            merged[top] = value
-    return merged
-
-
 def parse_sweep_toml(text: str, *, source: str, default_name: str, folder: Path | None = None) -> SweepSource:
     """A sweep file: a preset's tables plus ``[grid]``, and an optional ``[sweep]`` table with ``base`` and ``seeds``."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+    raw = config_mod.parse_toml(text, source=source)
     table = raw.pop(SWEEP_TABLE, {})
     grid = raw.pop(GRID_TABLE, {})
     if not isinstance(table, Mapping):
@@ -79,16 +64,17 @@ def parse_sweep_toml(text: str, *, source: str, default_name: str, folder: Path 
             )
     seeds = _seeds(table.get("seeds", 1), f"{source}: {SWEEP_TABLE}.seeds")
     name = raw.get("name", default_name)
+    if config_mod.BASE_KEY in raw:
+        raise ConfigError(
+            f"{source}: a sweep file names its preset in [{SWEEP_TABLE}]; move 'base = ...' under [{SWEEP_TABLE}]", key="base"
+        )
     base_name = table.get("base", "")
-    if not isinstance(base_name, str):
-        raise ConfigError(f"{source}: {SWEEP_TABLE}.base: expected a preset name or a .toml path, got {base_name!r}")
-    if base_name:
-        local = folder / base_name if folder is not None else None
-        try:
-            base = load_preset(str(local) if local is not None and local.is_file() else base_name)
-        except ConfigError as exc:
-            raise ConfigError(f"{source}: {SWEEP_TABLE}.base: {exc}", key=exc.key) from None
-        raw = _with_sections(base, raw)
+    try:
+        base = base_config(base_name, folder=folder, key=f"{SWEEP_TABLE}.base")
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}", key=exc.key) from None
+    if base is not None:
+        raw = preset_base.overlay(base, raw)  # the one merge presets use too; the description stays the base's when the file has none
     raw["name"] = name  # the sweep's name, not its base preset's: run folders are named after it
     try:
         cfg = config_mod.from_mapping(raw, default_name=default_name)
@@ -127,9 +113,3 @@ def load_source(name_or_path: str) -> SweepSource:
         )
     cfg = load_preset(name_or_path)
     return SweepSource(cfg.name, cfg.description, cfg)
-
-
-
-
-
-
