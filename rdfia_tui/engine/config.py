@@ -70,6 +70,8 @@ TOY = _datasets("circles", "moons")
 
 
 def at_least(low: float) -> Check:
+    """A Check that passes numbers of at least ``low``; a non-finite float fails. The Check returns the problem as text, or None."""
+
     def check(v: float) -> str | None:
         if isinstance(v, float) and not math.isfinite(v):
             return "must be a finite number"
@@ -79,6 +81,7 @@ def at_least(low: float) -> Check:
 
 
 def positive(v: float) -> str | None:
+    """Check: a finite number greater than 0; returns the problem as text, or None."""
     if not math.isfinite(v):
         return "must be a finite number"
     return None if v > 0 else "must be greater than 0"
@@ -90,10 +93,12 @@ def fraction(v: float) -> str | None:
 
 
 def positive_items(v: tuple[int, ...]) -> str | None:
+    """Check: every entry of the tuple at least 1 (layer sizes, kernels); returns the problem as text, or None."""
     return None if all(x >= 1 for x in v) else "every entry must be at least 1"
 
 
 def non_negative_items(v: tuple[int, ...]) -> str | None:
+    """Check: every entry of the tuple at least 0 (paddings); returns the problem as text, or None."""
     return None if all(x >= 0 for x in v) else "every entry must be at least 0"
 
 
@@ -101,6 +106,7 @@ _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
 def device_name(v: str) -> str | None:
+    """Check: ``auto``, ``cpu``, ``mps``, ``cuda`` or ``cuda:N`` by spelling only (device.resolve_device asks whether it exists)."""
     return None if _DEVICE.match(v) else "must be auto, cpu, cuda, cuda:N or mps"
 
 
@@ -270,6 +276,7 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
+        """The config as plain TOML/JSON values: name, description and one dict per section, tuples as lists."""
         out: dict[str, Any] = {"name": self.name, "description": self.description}
         for section in SECTIONS:
             values = dataclasses.asdict(getattr(self, section))
@@ -292,10 +299,12 @@ class FieldSpec:
 
     @property
     def key(self) -> str:
+        """``section.name``, as ``--set`` and error messages spell it."""
         return f"{self.section}.{self.name}"
 
     @property
     def type_name(self) -> str:
+        """The field's type in words, for error messages ("an integer", "a list of names")."""
         return _TYPE_NAMES[self.type]
 
     def used_by(self, cfg: RunConfig) -> bool:
@@ -611,7 +620,11 @@ def parse_override(text: str) -> tuple[str, str]:
 
 
 def apply_overrides(cfg: RunConfig, overrides: Iterable[str]) -> RunConfig:
-    """Apply ``--set section.key=value`` strings (a later one wins), each type-checked, then validate once."""
+    """Apply ``--set section.key=value`` strings (a later one wins), each type-checked, then validate once.
+
+    Raises ConfigError (one line, with its ``key``) for text without ``section.key=``, an unknown key, a value
+    of the wrong type, or a result that does not validate.
+    """
     changes: dict[str, Any] = {}
     for text in overrides:
         key, value = parse_override(text)
@@ -636,6 +649,7 @@ def toml_string(text: str) -> str:
 
 
 def toml_value(value: Any) -> str:
+    """One value as TOML text (bool, int, float with nan/inf, string, list); raises TypeError for any other type."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

@@ -21,6 +21,7 @@ class RunControl:
             self._lr = lr
 
     def take_lr(self) -> float | None:
+        """The learning rate asked for since the last call, then cleared; None when none was. Called between steps."""
         with self._lock:
             lr, self._lr = self._lr, None
             return lr

@@ -30,6 +30,7 @@ def resolve_device(name: str) -> torch.device:
 
 
 def describe_device(device: torch.device) -> str:
+    """The device as recorded and shown: ``cuda[:N] (<GPU name>)`` for CUDA, else ``cpu`` or ``mps``."""
     if device.type == "cuda":
         return f"{device} ({torch.cuda.get_device_name(device)})"
     return str(device)

@@ -39,6 +39,9 @@ def evaluate(
 ) -> tuple[float, float]:
     """Mean loss and accuracy (0-1) over ``split`` in eval mode; NaN for an empty split.
 
+    ``split.x`` holds the stored inputs ((N, C, H, W) or (N, D)), ``split.y`` the labels (N,); each batch of
+    ``batch_size`` goes through ``pipeline.eval_batch`` to logits (B, K). The loss is each batch's mean loss
+    weighted by its size, over N. Raises nothing of its own.
     With ``confusion`` (a K×K int64 tensor), counts true class (row) against prediction (column).
     ``on_progress(done, total, elapsed_s)`` is called at most once per ``progress_interval`` seconds
     (examples counted on the host: no device sync).
@@ -86,6 +89,7 @@ class EpochEvaluator:
     seconds: float = 0.0
 
     def progress(self, epoch: int, split: str) -> Callable[[int, int, float], None]:
+        """An ``on_progress(done, total, elapsed_s)`` that emits EvaluationProgress for ``split`` of ``epoch``."""
         return lambda done, total, elapsed: self.emit(EvaluationProgress(epoch, split, done, total, elapsed))
 
     def split(self, epoch: int, name: str, split: Split, confusion: torch.Tensor | None = None) -> tuple[float, float]:

@@ -25,11 +25,15 @@ class EpochMetrics:
 
     @staticmethod
     def columns() -> tuple[str, ...]:
+        """The field names in order: metrics.csv's header."""
         return tuple(EpochMetrics.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
 class RunStarted:
+    """The run is set up, before epoch 0: its folder, config, device, parameter count, layer rows, split sizes,
+    planned epochs and optimiser steps per epoch."""
+
     run_dir: Path
     preset: str
     config: dict[str, Any]
@@ -54,7 +58,7 @@ class BatchProgress:
     steps: int
     loss: float
     images_per_s: float
-    eta_s: float  # seconds to the end of the run: the steps left, and one evaluation per epoch left
+    eta_s: float  # seconds to the end of the run (training.eta_seconds: this epoch at its pace, then the last epoch's wall time each)
     losses: tuple[float, ...] = ()  # every step's loss since the previous BatchProgress
 
 

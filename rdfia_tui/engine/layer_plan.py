@@ -39,18 +39,20 @@ class LayerSpec:
 
 
 def linear(inputs: int, outputs: int) -> LayerSpec:
+    """A Linear layer, ``inputs`` → ``outputs``, with inputs·outputs + outputs parameters."""
     return LayerSpec("Linear", inputs * outputs + outputs, in_features=inputs, out_features=outputs)
 
 
 def conv(inputs: int, outputs: int, kernel: int | tuple[int, int], padding: int = 0) -> LayerSpec:
+    """A Conv2d layer (stride 1) with inputs·outputs·kh·kw + outputs parameters (Q1; conv2 of the course's CNN:
+    64 × (32·5·5 + 1) = 51,264)."""
     kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
     return LayerSpec("Conv2d", inputs * outputs * kh * kw + outputs, inputs, outputs, kernel_size=kernel, padding=padding)
 
 
 def activation_kind(name: str) -> str:
     """The torch class an activation name stands for ("tanh" → "Tanh"), read from the catalog without importing it."""
-    entry = ACTIVATIONS._entries[name]
-    return entry.rpartition(":")[2] if isinstance(entry, str) else entry.__name__
+    return ACTIVATIONS.target_name(name)
 
 
 def plan_mlp(cfg: ModelConfig, input_shape: tuple[int, ...], n_classes: int) -> Plan:

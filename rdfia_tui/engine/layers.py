@@ -20,6 +20,9 @@ Layer = Any  # a torch module, or a layer_plan.LayerSpec: anything with the attr
 
 @dataclass(frozen=True)
 class LayerRow:
+    """One layer: name, kind, output shape (no batch axis), parameters, and for a (C, H, W) output its receptive field and
+    jump in input pixels (Q7: r_l = r_{l−1} + (k_l − 1)·d_l·j_{l−1}, j_l = j_{l−1}·s_l; read along the height)."""
+
     name: str
     kind: str
     out_shape: Shape
@@ -28,24 +31,30 @@ class LayerRow:
     jump: int | None = None
 
     def to_dict(self) -> dict:
+        """The row as JSON values (``out_shape`` a list)."""
         return asdict(self) | {"out_shape": list(self.out_shape)}
 
 
 @dataclass(frozen=True)
 class LayerTable:
+    """The rows for an input of ``input_shape`` (no batch axis); ``error`` names the layer where the network breaks."""
+
     input_shape: Shape
     rows: list[LayerRow] = field(default_factory=list)
     error: str | None = None
 
     @property
     def total_params(self) -> int:
+        """The sum of the rows' parameters (231,170 for the course's CNN on CIFAR-10)."""
         return sum(r.params for r in self.rows)
 
     @property
     def output_shape(self) -> Shape:
+        """The last row's output shape; the input shape when there is no row."""
         return self.rows[-1].out_shape if self.rows else self.input_shape
 
     def to_dict(self) -> dict:
+        """The table as JSON values, for summary.json and RunStarted."""
         return {
             "input_shape": list(self.input_shape),
             "rows": [r.to_dict() for r in self.rows],

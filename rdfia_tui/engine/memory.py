@@ -88,6 +88,7 @@ def check_zca_fits(shape: tuple[int, ...], n_examples: int, device: torch.device
 
 
 def is_allocation_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` means out of memory: MemoryError, torch.OutOfMemoryError, or an allocator's RuntimeError."""
     if isinstance(exc, MemoryError | torch.OutOfMemoryError):
         return True
     return isinstance(exc, RuntimeError) and bool(_ALLOCATION_FAILURE.search(str(exc)))

@@ -20,6 +20,8 @@ PACKAGE = "rdfia_tui.presets"
 
 @dataclass(frozen=True)
 class PresetInfo:
+    """A shipped preset as ``rdfia-tui presets`` lists it: name, description (or "(invalid: …)") and file path."""
+
     name: str
     description: str
     path: str
@@ -46,6 +48,7 @@ def _shipped() -> dict[str, resources.abc.Traversable]:
 
 
 def preset_names() -> list[str]:
+    """The shipped presets' names (their .toml stems), sorted."""
     return sorted(_shipped())
 
 

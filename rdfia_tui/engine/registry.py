@@ -52,6 +52,7 @@ class Registry(Generic[T]):
         return None
 
     def names(self) -> tuple[str, ...]:
+        """The registered names, in registration order; nothing is imported."""
         return tuple(self._entries)
 
     def __contains__(self, name: object) -> bool:
@@ -60,7 +61,14 @@ class Registry(Generic[T]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
 
+    def target_name(self, name: str) -> str:
+        """The name of what ``name`` stands for ("tanh" → "Tanh"), without importing a lazy ``module:attribute`` entry."""
+        entry = self._entries[name]
+        return entry.rpartition(":")[2] if isinstance(entry, str) else entry.__name__
+
     def get(self, name: str) -> T:
+        """The object registered as ``name``, a ``module:attribute`` entry imported on first use. Raises KeyError (not
+        ConfigError: config validation refuses unknown names first) naming the allowed names and the nearest one."""
         try:
             entry = self._entries[name]
         except KeyError:

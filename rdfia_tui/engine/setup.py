@@ -70,14 +70,17 @@ class RunSetup:
 
     @property
     def splits(self) -> Splits:
+        """The run's train/val/test splits on its device (whitened when ``data.zca``)."""
         return self.data.splits
 
     @property
     def steps_per_epoch(self) -> int:
+        """Optimiser steps per training epoch (data.splits.steps_per_epoch with ``min_last``)."""
         return steps_per_epoch(len(self.splits.train), self.cfg.train.batch_size, self.min_last)
 
     @property
     def device_name(self) -> str:
+        """The device as recorded and shown: ``cuda[:N] (<GPU name>)``, ``cpu`` or ``mps``."""
         return describe_device(self.device)
 
     def notes(self) -> list[str]:
@@ -98,7 +101,8 @@ def set_up(
 ) -> RunSetup:
     """Build everything ``cfg`` trains with. ``accept_data(fingerprint)`` may refuse the data (a resumed
     run's check) before anything costly. Raises DataError (data that cannot train), DeviceError,
-    ConfigError, or the one-line errors of ``memory.setting_up``."""
+    ConfigError (augmentation or crop the data cannot take), ArchitectureError (a network too deep for the
+    input), ResourceError (``memory.setting_up``, ZCA too large), or what ``accept_data`` raises (RecordError)."""
     t = cfg.train
     device = resolve_device(t.device)
     generator = seed_everything(t.seed)
@@ -177,6 +181,7 @@ def batching_notes(n: int, batch_size: int, min_last: int) -> list[str]:
 
 
 def has_batch_norm(model: nn.Module) -> bool:
+    """Whether ``model`` has a batch-norm layer (then a last batch of one example joins the previous one)."""
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
 
 

@@ -65,11 +65,13 @@ class Autocast(nn.Module):
         self.inner, self.device_type, self.dtype = inner, device_type, dtype
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (N, …) → logits (N, K) computed under autocast in ``dtype``, returned as float32."""
         with torch.autocast(self.device_type, dtype=self.dtype):
             return self.inner(x).float()
 
 
 def has_convolutions(model: nn.Module) -> bool:
+    """Whether ``model`` has a Conv2d (``auto`` bf16 and ``auto`` channels_last apply only then)."""
     return any(isinstance(m, nn.Conv2d) for m in model.modules())
 
 
@@ -84,6 +86,7 @@ class Speed:
 
     @property
     def memory_format(self) -> torch.memory_format:
+        """torch.channels_last (NHWC) when chosen, else torch.contiguous_format; the pipeline lays batches out so."""
         return torch.channels_last if self.channels_last else torch.contiguous_format
 
     def apply(self, model: nn.Module, device: torch.device) -> nn.Module:
@@ -110,6 +113,7 @@ class Speed:
         return marked
 
     def to_dict(self) -> dict[str, object]:
+        """summary.json's ``speed``: precision (bf16 or fp32), channels_last, and the compile mode or ``off``."""
         return {
             "precision": "bf16" if self.autocast == torch.bfloat16 else "fp32",
             "channels_last": self.channels_last,
@@ -117,6 +121,7 @@ class Speed:
         }
 
     def describe(self) -> str:
+        """One line for the console, e.g. ``fp32, channels_last, eager``."""
         d = self.to_dict()
         layout = "channels_last" if self.channels_last else "contiguous"
         compiled = "eager" if d["compile"] == "off" else f"compiled ({d['compile']})"

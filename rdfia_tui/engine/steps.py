@@ -103,7 +103,11 @@ def _manual_step(model: nn.Module, cfg: OptimConfig, loss_name: str, loss_fn: Ca
 
 
 def build_step(impl: str, model: nn.Module, cfg: OptimConfig, loss_name: str, loss_fn: Callable) -> tuple[Step, object]:
-    """The training step for ``model.impl`` and the object holding its learning rate (param_groups)."""
+    """The training step for ``model.impl`` and the object holding its learning rate, per step (param_groups).
+
+    The step maps x (B, …) and y (B,) to (mean loss, 0-d; logits (B, K)). Raises KeyError for an unknown
+    ``impl`` (validation refuses one first).
+    """
     return STEPS.get(impl)(model, cfg, loss_name, loss_fn)
 
 

@@ -24,6 +24,7 @@ class Divergence:
     found_in: str
 
     def describe(self) -> str:
+        """Where the run diverged, as the first clause of the ending's message."""
         if self.found_in == "training loss":
             return f"the loss became non-finite at epoch {self.epoch}, step {self.step}"
         if self.found_in == "weights":
@@ -31,6 +32,7 @@ class Divergence:
         return f"the {self.found_in} became non-finite after epoch {self.epoch} (last step {self.step}), though training steps were finite"
 
     def to_dict(self) -> dict[str, object]:
+        """The divergence as summary.json's ``diverged_at``."""
         return {"epoch": self.epoch, "step": self.step, "found_in": self.found_in}
 
 
@@ -44,6 +46,7 @@ class Ending:
 
 
 def diverged(where: Divergence, hint: str) -> Ending:
+    """A DIVERGED Ending: where it happened, then ``hint``."""
     return Ending(RunStatus.DIVERGED, f"{where.describe()}; {hint}", where)
 
 
@@ -85,6 +88,7 @@ COMPLETED = Ending(RunStatus.COMPLETED)  # every epoch trained and recorded, no 
 
 
 def lower_lr_hint(lr: float) -> str:
+    """What to try after a divergence: a learning rate (per step) ten times lower than ``lr``."""
     return f"lr was {lr:g}: try a lower learning rate, e.g. --set optim.lr={lr / 10:g}"
 
 

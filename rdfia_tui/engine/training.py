@@ -66,6 +66,8 @@ class EpochOutcome:
 
 @dataclass
 class RunResult:
+    """How a run ended: its status, run folder, one-line message and summary.json's mapping."""
+
     status: RunStatus
     run_dir: Path
     message: str = ""
@@ -90,6 +92,7 @@ class EpochLoop:
 
     @classmethod
     def of(cls, setup: RunSetup) -> EpochLoop:
+        """The loop ``setup`` trains with: its network, training split, batch size, generator, optimiser, step and pipeline."""
         t = setup.cfg.train
         return cls(setup.net, setup.splits.train, t.batch_size, setup.generator, setup.optimiser, setup.step,
                    setup.pipeline, setup.dtype, setup.min_last, t.progress_interval)  # fmt: skip
@@ -129,7 +132,13 @@ class _StepLosses:
 
 
 def train_one_epoch(loop: EpochLoop, control: RunControl, on_progress: Progress) -> EpochOutcome:
-    """One pass over ``loop.split``; pauses, stops and lr changes from ``control`` are taken between steps."""
+    """One pass over ``loop.split``; pauses, stops and lr changes from ``control`` are taken between steps.
+
+    Returns an EpochOutcome: loss as the mean over the epoch's images, accuracy (0-1) of the logits seen while the
+    weights changed, seconds of steps (pauses excluded), and the 1-based step whose loss was non-finite (found at
+    a progress report, where the epoch stops). ``on_progress(step, steps, losses, elapsed_s)`` is called at most once per progress interval.
+    Raises nothing of its own; torch's errors (torch.OutOfMemoryError) pass through.
+    """
     loop.model.train()
     split, out = loop.split, EpochOutcome()
     steps = steps_per_epoch(len(split), loop.batch_size, loop.min_last)
@@ -179,6 +188,12 @@ def fit(
 
     With ``resume`` (a run folder holding a checkpoint), the run continues in that folder from its
     last checkpointed epoch, with every state restored: the metrics equal an uninterrupted run's.
+
+    Returns a RunResult whose status is completed, stopped, diverged or failed (out of memory, or a record the
+    disk refused, end the run as failed). Before training: ConfigError, DataError, DeviceError, ArchitectureError,
+    ResourceError (set_up), RecordError (runs dir not writable; checkpoint missing or damaged, or other data).
+    A KeyboardInterrupt or unexpected exception is recorded (stopped / failed), then raised. Metrics: accuracies
+    0-1, lr per step, seconds, images per second.
     """
     state = TrainingState.load(Path(resume)) if resume is not None else None
     cfg = with_absolute_paths(cfg) if state is None else cfg
@@ -259,11 +274,13 @@ class TrainingRun:
         self.save_state(metrics.epoch)
 
     def save_state(self, epoch: int) -> None:
+        """With ``train.checkpoint = "epoch"``, write checkpoint.pt after ``epoch`` (RecordWriteError when the disk refuses)."""
         if self.setup.cfg.train.checkpoint == "epoch":
             TrainingState.capture(epoch, self.setup, self.record, self.lr_scale).save(self.record.run_dir)
             self.checkpointed.append(epoch)
 
     def end(self, ending: Ending) -> RunResult:
+        """Finish the record with ``ending``'s status and message, emit RunFinished, and return the RunResult."""
         if ending.diverged_at is not None:
             self.record.diverged_at = ending.diverged_at.to_dict()
         summary = self.record.finish(ending.status, ending.message)

@@ -50,6 +50,7 @@ def class_folders(split: Path) -> tuple[tuple[str, ...], list[str]]:
 
 
 def check_layout(base: Path) -> None:
+    """Raise DataError (one line) unless ``base`` is a folder holding ``train/`` and ``test/`` folders."""
     if not base.is_dir():
         raise DataError(f"data.path: {base} is not a folder; give a folder holding train/ and test/ class folders")
     for split in SPLITS:

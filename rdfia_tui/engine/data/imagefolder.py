@@ -43,12 +43,14 @@ class SplitSurvey:
     changed: Counter[str] = field(default_factory=Counter)
 
     def skip(self, file: Path, reason: str) -> None:
+        """Count ``file`` as skipped for ``reason``; at most EXAMPLES_KEPT files are named per reason."""
         self.skipped[reason] += 1
         self.skipped_files.setdefault(reason, [])
         if len(self.skipped_files[reason]) < EXAMPLES_KEPT:
             self.skipped_files[reason].append(str(file))
 
     def to_dict(self) -> dict[str, Any]:
+        """The split's counts and examples, for summary.json's data report."""
         return {
             "found": self.found,
             "used": len(self.files),

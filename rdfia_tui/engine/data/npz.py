@@ -77,4 +77,5 @@ def read_npz(path: Path) -> RawDataset:
 
 
 def load_npz(cfg: DataConfig, root: Path) -> RawDataset:
+    """The ``npz`` loader: :func:`read_npz` on ``data.path`` (``~`` expanded; ``root`` is unused). Raises DataError as read_npz does."""
     return read_npz(Path(cfg.path).expanduser())

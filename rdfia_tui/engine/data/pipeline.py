@@ -39,6 +39,7 @@ def hflip(x: Tensor, cfg: DataConfig, g: torch.Generator) -> Tensor:
 
 @AUGMENTATIONS.register("vflip")
 def vflip(x: Tensor, cfg: DataConfig, g: torch.Generator) -> Tensor:
+    """Mirror top-bottom each image of x (N, C, H, W) with probability 1/2 (one of Q25's other augmentations)."""
     flip = _rand(len(x), g, x.device) < 0.5
     return torch.where(flip[:, None, None, None], x.flip(2), x)
 
@@ -139,6 +140,7 @@ class InputPipeline:
 
     @property
     def device_generator(self) -> torch.Generator | None:
+        """The device-side augmentation generator, or None while augmentation draws from the CPU one (saved in checkpoints)."""
         return self._device_generator
 
     def restore_device_generator(self, device: torch.device, state: Tensor) -> None:
@@ -147,6 +149,8 @@ class InputPipeline:
         self._device_generator.set_state(state)
 
     def train_batch(self, x: Tensor, generator: torch.Generator) -> Tensor:
+        """A stored training batch, x (N, C, H, W) uint8/float or (N, D), as ``dtype``: uint8 scaled to 0-1 (÷255), augmented in
+        ``data.augment`` order with ``generator`` (moved to the batch's device once), normalised, in ``memory_format``."""
         x = self._to_float(x)
         if self.augments:
             generator = self.generator_for(x.device, generator)
@@ -155,6 +159,7 @@ class InputPipeline:
         return self._layout(self._normalise(x))
 
     def eval_batch(self, x: Tensor) -> Tensor:
+        """A stored batch for evaluation: scaled as in training, centre-cropped to the trained crop, normalised; no random augmentation."""
         x = self._to_float(x)
         if self.crop_size and x.dim() == 4 and tuple(x.shape[-2:]) != (self.crop_size, self.crop_size):
             x = centre_crop(x, self.crop_size)
@@ -162,7 +167,12 @@ class InputPipeline:
 
 
 def build_pipeline(cfg: DataConfig, train_x: Tensor, dtype: torch.dtype = torch.float32) -> InputPipeline:
-    """The pipeline for ``cfg``, with normalisation statistics from the training inputs."""
+    """The pipeline for ``cfg``, with normalisation statistics from the training inputs (Q19-20).
+
+    ``train_x`` is (N, C, H, W) or (N, D); with ``data.normalize = "standard"`` the per-channel mean and std,
+    shaped (1, C, 1, 1) or (1, D), are of the inputs as scaled for the model (uint8 ÷255). Raises ConfigError for augmentation of feature
+    data, or a crop larger than the images plus their padding.
+    """
     augments = []
     for name in cfg.augment:
         augments.append((name, AUGMENTATIONS.get(name)))

@@ -49,10 +49,12 @@ class RawDataset:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
+        """One example's shape: (C, H, W) for images, (D,) for features."""
         return tuple(self.x_train.shape[1:])
 
     @property
     def n_classes(self) -> int:
+        """K, the number of class names."""
         return len(self.class_names)
 
     def with_report(self, notes: tuple[str, ...], report: dict[str, Any]) -> RawDataset:

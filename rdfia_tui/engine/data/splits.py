@@ -27,6 +27,8 @@ class Split:
 
 @dataclass(frozen=True)
 class Splits:
+    """The train, val and test splits on the device, one example's shape ((C, H, W) or (D,)) and the K class names."""
+
     train: Split
     val: Split
     test: Split
@@ -35,6 +37,7 @@ class Splits:
 
     @property
     def n_classes(self) -> int:
+        """K, the number of class names (a class may have no example in some split)."""
         return len(self.class_names)
 
 
@@ -46,7 +49,10 @@ def load_raw(cfg: DataConfig, root: Path) -> RawDataset:
 def make_splits(raw: RawDataset, cfg: DataConfig, seed: int, device: torch.device) -> Splits:
     """Shuffle train with ``seed`` (the files may be sorted by class), limit it, hold out val.
 
-    The validation examples come only from train; test is never touched.
+    The validation examples come only from train; test is never touched. Inputs keep their stored dtype
+    ((N, C, H, W) uint8 images or (N, D) floats; streamed images stay on disk), labels are (N,) int64, all moved
+    to ``device``. val holds round(val_split·n) examples; when n > 1, at least 1 if val_split > 0 and at most n − 1.
+    Raises nothing of its own.
     """
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(raw.y_train), generator=generator)
@@ -109,10 +115,8 @@ def shuffled_batches(
         yield as_input(split.x[idx], dtype), split.y[idx]
 
 
-def ordered_batches(split: Split, batch_size: int, dtype: torch.dtype = torch.float32) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    for start in range(0, len(split), batch_size):
-        yield as_input(split.x[start : start + batch_size], dtype), split.y[start : start + batch_size]
-
 
 def steps_per_epoch(n: int, batch_size: int, min_last: int = 1) -> int:
+    """Optimiser steps in an epoch of ``n`` examples: ⌈n / batch_size⌉ (1 for ``batch_size`` 0, full batch), one fewer
+    when a last batch smaller than ``min_last`` joins the one before it."""
     return len(batch_bounds(n, batch_size, min_last))

@@ -49,21 +49,26 @@ class LazyImages:
 
     @property
     def shape(self) -> torch.Size:
+        """(N, C, H, W), as the uint8 tensor's shape would be; nothing is decoded."""
         return torch.Size((len(self.rows), *self.files.shape))
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def dim(self) -> int:
+        """4, as for an (N, C, H, W) image tensor."""
         return 4
 
     def subset(self, idx: torch.Tensor) -> LazyImages:
+        """The rows ``idx`` (a 1-D index tensor), still on disk: nothing is decoded."""
         return LazyImages(self.files, self.rows[idx.cpu()], self.device, self.workers)
 
     def to(self, device: torch.device | str) -> LazyImages:
+        """The same rows, decoded onto ``device`` when indexed; nothing moves now."""
         return LazyImages(self.files, self.rows, torch.device(device), self.workers)
 
     def contiguous(self) -> LazyImages:
+        """Itself: nothing is in memory until rows are decoded."""
         return self
 
     def _file_rows(self, idx: Index) -> list[int]:

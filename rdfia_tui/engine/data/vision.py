@@ -65,6 +65,7 @@ class ArraysOnly(pickle.Unpickler):
     )
 
     def find_class(self, module: str, name: str) -> object:
+        """Only numpy's array reconstruction is allowed; any other global raises DataError (the file is not data)."""
         if (module, name) not in self.ALLOWED:
             raise DataError(f"a CIFAR-10 batch file refers to {module}.{name}, which is not data; delete the folder and download it again")
         return super().find_class(module, name)
@@ -157,12 +158,15 @@ def _download(source: VisionSource, root: Path) -> Arrays | None:
 
 
 def load_mnist(cfg: DataConfig, root: Path) -> RawDataset:
+    """MNIST (1×28×28 uint8 images, 10 classes) from ``root`` as :func:`load_vision` finds it; DataError when it cannot."""
     return load_vision(SOURCES["mnist"], cfg, root)
 
 
 def load_fashion_mnist(cfg: DataConfig, root: Path) -> RawDataset:
+    """Fashion-MNIST (1×28×28 uint8 images, 10 classes) as :func:`load_vision` finds it; DataError when it cannot."""
     return load_vision(SOURCES["fashion-mnist"], cfg, root)
 
 
 def load_cifar10(cfg: DataConfig, root: Path) -> RawDataset:
+    """CIFAR-10 (3×32×32 uint8 images, 10 classes) as :func:`load_vision` finds it; DataError when it cannot."""
     return load_vision(SOURCES["cifar10"], cfg, root)

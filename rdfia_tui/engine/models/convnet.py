@@ -29,6 +29,7 @@ class ClassMap(nn.Module):
     """The end of a fully-convolutional net: (N, K, 1, 1) becomes logits (N, K); a larger map stays a map."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (N, K, 1, 1) → logits (N, K); on larger images a map (N, K, H', W') is returned as it is."""
         return x.flatten(1) if x.shape[-2:] == (1, 1) else x
 
 

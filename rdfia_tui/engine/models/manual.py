@@ -22,6 +22,9 @@ Tensor = torch.Tensor
 # ---- activations: forward h = f(h̃), and ∂h/∂h̃ written from h (and h̃ for relu) ------------
 @dataclass(frozen=True)
 class Activation:
+    """An activation's forward h = f(h̃) and its derivative ∂h/∂h̃ from (h, h̃): tanh 1 − h² (the seed's Q15-17),
+    sigmoid h(1 − h), relu 1[h̃ > 0]."""
+
     forward: Callable[[Tensor], Tensor]
     derivative: Callable[[Tensor, Tensor], Tensor]  # (h, h̃) -> ∂h/∂h̃
 
@@ -48,6 +51,9 @@ def linear_layers(model: nn.Sequential) -> list[tuple[nn.Linear, str | None]]:
 # ---- forward and backward by hand ---------------------------------------------------------
 @dataclass
 class ForwardCache:
+    """What manual_backward needs from the forward pass: each linear layer's input (B, in), and each hidden layer's
+    h̃ and h (B, width)."""
+
     inputs: list[Tensor]  # the input of each linear layer
     pre: list[Tensor]  # h̃ = x Wᵀ + b of each hidden layer
     post: list[Tensor]  # h = f(h̃) of each hidden layer
@@ -121,6 +127,8 @@ class HandSGD:
 
     @torch.no_grad()
     def apply(self, grads: list[Tensor]) -> None:
+        """One update from ``grads`` (one per parameter, same shapes): g ← g + wd·p; with momentum v ← m·v + g (v = g at
+        the first step) and g ← v; then p ← p − lr·g, with lr per step from ``param_groups[0]``."""
         lr = self.param_groups[0]["lr"]
         for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             if self.weight_decay:
@@ -132,14 +140,17 @@ class HandSGD:
             p.sub_(lr * g)
 
     def state_dict(self) -> dict:
+        """The learning rate and the momentum buffers, for checkpoints."""
         return {"lr": self.param_groups[0]["lr"], "velocity": self.velocity}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` saved."""
         self.param_groups[0]["lr"] = state["lr"]
         self.velocity = list(state["velocity"])
 
 
 def flat_params(model: nn.Sequential) -> list[Tensor]:
+    """Each Linear layer's weight (out, in) and bias (out,), in layer order: what the hand-written steps update."""
     return [t for linear, _ in linear_layers(model) for t in (linear.weight, linear.bias)]
 
 

@@ -39,6 +39,8 @@ def rng_states(generator: torch.Generator, device_generator: torch.Generator | N
 
 
 def restore_rng(states: dict[str, Any], generator: torch.Generator) -> None:
+    """Put back torch's global CPU RNG, the shuffling generator and, when saved and CUDA is here, the CUDA RNGs
+    (the device-side augmentation generator is the pipeline's to restore)."""
     torch.set_rng_state(states["torch"])
     generator.set_state(states["generator"])
     if states.get("cuda") is not None and torch.cuda.is_available():
@@ -57,6 +59,8 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any]) -> None:
 
 
 def load_checkpoint(run_dir: Path) -> dict[str, Any]:
+    """``run_dir``'s checkpoint.pt as a mapping (weights_only, on the CPU). Raises RecordError (one line) when it is
+    missing, unreadable, or of another VERSION."""
     path = checkpoint_path(run_dir)
     if not path.is_file():
         raise no_checkpoint(run_dir)
@@ -70,10 +74,12 @@ def load_checkpoint(run_dir: Path) -> dict[str, Any]:
 
 
 def metrics_rows(epochs: list[EpochMetrics]) -> list[dict[str, float]]:
+    """EpochMetrics as plain dicts, for the checkpoint."""
     return [asdict(m) for m in epochs]
 
 
 def metrics_from_rows(rows: list[dict[str, float]]) -> list[EpochMetrics]:
+    """The EpochMetrics that :func:`metrics_rows` saved."""
     return [EpochMetrics(**row) for row in rows]
 
 
@@ -100,6 +106,7 @@ class TrainingState:
 
     @classmethod
     def capture(cls, epoch: int, setup: RunSetup, record: RunRecord, lr_scale: float) -> TrainingState:
+        """The state after ``epoch``: weights, optimiser, every RNG, ``lr_scale`` and the record's history."""
         return cls(
             epoch=epoch,
             model=setup.model.state_dict(),
@@ -127,6 +134,7 @@ class TrainingState:
         record.resumed = [*self.resumed, {"after_epoch": self.epoch, "at": time.time()}]
 
     def save(self, run_dir: Path) -> None:
+        """Replace the run folder's checkpoint.pt atomically; raises RecordWriteError when the disk refuses."""
         save_checkpoint(run_dir, {f.name: getattr(self, f.name) for f in fields(self)})
 
     @classmethod

@@ -36,6 +36,8 @@ def resolve_runs_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def metrics_csv(rows: list[EpochMetrics]) -> str:
+    """metrics.csv's text: the EpochMetrics columns, then one row per epoch; floats as repr (exact, nan kept).
+    Accuracies are fractions 0-1, lr per step, seconds of training, images per second."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EpochMetrics.columns())
@@ -45,6 +47,7 @@ def metrics_csv(rows: list[EpochMetrics]) -> str:
 
 
 def read_metrics_csv(path: Path) -> list[dict[str, float]]:
+    """A metrics.csv's rows: ``epoch`` an int, every other column a float; OSError or ValueError when unreadable."""
     with open(path, newline="", encoding="utf-8") as fh:
         return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()} for row in csv.DictReader(fh)]
 
@@ -122,7 +125,11 @@ def library_versions() -> dict[str, str]:
 
 @dataclass
 class RunRecord:
-    """Everything known about one run; ``write`` puts it on disk atomically (summary.json as a RunSummary)."""
+    """Everything known about one run; ``write`` puts it on disk atomically (summary.json as a RunSummary).
+
+    ``epochs`` hold accuracies 0-1, lr per step, seconds and images per second; ``started``/``finished`` are Unix
+    times in seconds. ``write`` and ``finish`` raise RecordWriteError when the disk refuses.
+    """
 
     run_dir: Path
     config: RunConfig
@@ -148,6 +155,8 @@ class RunRecord:
 
     @classmethod
     def create(cls, runs_dir: Path, config: RunConfig, **kwargs: Any) -> RunRecord:
+        """A new run folder under ``runs_dir`` with config.toml, metrics.csv and summary.json written. Raises RecordError
+        when the folder cannot be made, RecordWriteError when a file cannot be written."""
         record = cls(run_dir=create_run_dir(runs_dir, config.name), config=config, **kwargs)
         atomic_write(record.run_dir / "config.toml", config_mod.dumps(config))
         record.write()
@@ -165,6 +174,8 @@ class RunRecord:
         return self.typed_summary().to_json()
 
     def typed_summary(self) -> RunSummary:
+        """The record as a RunSummary: final and best test accuracy (0-1; the earliest epoch wins a tie), the best epoch,
+        and ``duration_s`` in seconds (up to now while the run goes on)."""
         test = [(m.test_acc, m.epoch) for m in self.epochs if math.isfinite(m.test_acc)]
         # the earliest epoch wins a tie
         best_acc, best_epoch = max(test, key=lambda t: (t[0], -t[1]), default=(None, None))
@@ -204,6 +215,8 @@ class RunRecord:
         return summary
 
     def finish(self, status: RunStatus, message: str = "") -> dict[str, Any]:
+        """Set the final status and message, stamp the end time and write; returns summary.json's mapping
+        (RecordWriteError when the disk refuses)."""
         self.status, self.message, self.finished = RunStatus(status), message, time.time()
         return self.write()
 

@@ -15,10 +15,12 @@ RESUMABLE_KEYS = ("train.epochs",)
 
 
 def checkpoint_path(run_dir: str | Path) -> Path:
+    """``run_dir``/checkpoint.pt."""
     return Path(run_dir) / CHECKPOINT
 
 
 def no_checkpoint(run_dir: str | Path) -> RecordError:
+    """The RecordError (returned, for the caller to raise) for a run folder without checkpoint.pt, saying how to get one."""
     return RecordError(
         f"{run_dir} has no {CHECKPOINT}: it ran without train.checkpoint=epoch (or stopped before its first epoch); "
         "start it again with --set train.checkpoint=epoch"
@@ -28,7 +30,9 @@ def no_checkpoint(run_dir: str | Path) -> RecordError:
 def resume_config(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
     """The config to continue ``run_dir`` with: its own, with at most ``train.epochs`` raised.
 
-    Raises RecordError or ConfigError (one line, what to do) when there is nothing to resume.
+    Raises RecordError or ConfigError (one line, what to do) when there is nothing to resume: RecordError for a
+    folder without config.toml or checkpoint.pt, or a run that completed its epochs; ConfigError for an invalid
+    config.toml, an override other than ``train.epochs``, or fewer epochs than already trained.
     """
     folder = Path(run_dir)
     if not (folder / "config.toml").is_file():

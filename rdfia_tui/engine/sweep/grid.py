@@ -26,6 +26,7 @@ class Axis:
 
     @property
     def is_bundle(self) -> bool:
+        """True when some option sets a key other than the axis's name (several keys at once)."""
         return any(list(o) != [self.name] for o in self.options)
 
     @property
@@ -45,6 +46,7 @@ class Axis:
         return " ".join(parts)
 
     def labels(self) -> list[str]:
+        """Every option's label, in order."""
         return [self.label(i) for i in range(len(self.options))]
 
     def to_json(self) -> list[Any]:

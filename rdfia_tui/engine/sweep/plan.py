@@ -13,7 +13,7 @@ from rdfia_tui.engine.config import RunConfig
 from rdfia_tui.engine.config_compare import comparable
 from rdfia_tui.engine.errors import ConfigError
 from rdfia_tui.engine.sweep.grid import Axis, check_disjoint, merge_axes, parse_grid
-from rdfia_tui.engine.sweep.sources import _seeds, load_source, sweep_names
+from rdfia_tui.engine.sweep.sources import load_source, seed_count, sweep_names
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Point:
         return json.dumps(comparable(self.config.to_dict()), sort_keys=True)
 
     def to_json(self) -> dict[str, Any]:
+        """The point as sweep.json lists it: index, choice, values (tuples as lists), labels and seed."""
         values = {k: list(v) if isinstance(v, tuple) else v for k, v in self.values.items()}
         return {"index": self.index, "choice": list(self.choice), "values": values, "labels": dict(self.labels), "seed": self.seed}
 
@@ -53,6 +54,7 @@ class SweepPlan:
 
     @property
     def keys(self) -> list[str]:
+        """Every config key the axes set, axis by axis."""
         return [k for a in self.axes for k in a.keys]
 
     def definition(self) -> dict[str, Any]:
@@ -109,7 +111,11 @@ def expand(base: RunConfig, axes: Sequence[Axis], seeds: int) -> tuple[Point, ..
 def build_plan(
     source: str, *, grid: Iterable[str] = (), seeds: int | None = None, overrides: Iterable[str] = (), device: str | None = None
 ) -> SweepPlan:
-    """Load ``source``, apply ``--set`` (and ``--device``), lay ``--grid`` over the file's grid, and expand every point."""
+    """Load ``source``, apply ``--set`` (and ``--device``), lay ``--grid`` over the file's grid, and expand every point.
+
+    Raises ConfigError (one line) for a source that cannot be found or read, a bad ``--set``, ``--grid`` or
+    ``--seeds``, nothing to sweep, two axes setting one key, or a point whose config is invalid.
+    """
     loaded = load_source(source)
     overrides = list(overrides) + ([f"train.device={device}"] if device else [])
     base = config_mod.with_absolute_paths(config_mod.apply_overrides(loaded.config, overrides))
@@ -119,7 +125,7 @@ def build_plan(
             f"{source}: nothing to sweep; add --grid section.key=v1,v2 (e.g. --grid optim.lr=0.01,0.1) "
             f"or give a sweep file with a [grid] table (shipped: {', '.join(sweep_names())})"
         )
-    n_seeds = _seeds(seeds, "--seeds") if seeds is not None else loaded.seeds
+    n_seeds = seed_count(seeds, "--seeds") if seeds is not None else loaded.seeds
     points = expand(base, axes, n_seeds)
     return SweepPlan(loaded.name, source, loaded.description, base, tuple(overrides), tuple(axes), n_seeds, loaded.base, points)
 

@@ -39,17 +39,38 @@ class PointResult:
 
     @property
     def diverged(self) -> bool:
+        """Whether the point's run diverged."""
         return self.status == RunStatus.DIVERGED
 
     @property
     def finished(self) -> bool:
+        """Whether the point needs no rerun: completed or diverged (RunStatus.is_result)."""
         return RunStatus.of(self.status).is_result
 
     def to_json(self) -> dict[str, Any]:
+        """The result as sweep.json's point fields, with ``diverged`` spelt out."""
         return {**asdict(self), "diverged": self.diverged}
 
 
+@dataclass
+class SweepRecord:
+    """What sweep.json holds: the plan's ``definition`` (SweepPlan.definition), the sweep's status, and each
+    point (its values, seed and config) with its result."""
+
+    definition: dict[str, Any]
+    points: list[dict[str, Any]]  # Point.to_json(), in run order
+    results: list[PointResult]  # one per point
+    status: RunStatus = RunStatus.RUNNING
+
+    def to_json(self) -> dict[str, Any]:
+        """sweep.json's mapping: the definition, the status, and each point merged with its result."""
+        rows = [{**p, **r.to_json()} for p, r in zip(self.points, self.results, strict=True)]
+        return {**self.definition, "status": self.status, "points": rows}
+
+
 def at_chance(final_test_acc: float | None, n_classes: int) -> bool:
+    """Whether a final test accuracy (0-1) is within CHANCE_MARGIN (0.015) of chance, 1/K: the network learnt nothing.
+    The margin is this project's rule of thumb, not the course's."""
     return final_test_acc is not None and n_classes > 0 and abs(final_test_acc - 1 / n_classes) <= CHANCE_MARGIN
 
 
@@ -127,6 +148,8 @@ def write_sweep(sweep_dir: Path, doc: dict[str, Any]) -> None:
 
 
 def read_sweep(sweep_dir: Path) -> dict[str, Any]:
+    """``sweep_dir``'s sweep.json as a mapping. Raises RecordError (one line) when it cannot be read, is not JSON, or
+    has no ``points`` list."""
     path = sweep_dir / SWEEP_JSON
     try:
         with open(path, encoding="utf-8") as fh:
@@ -157,6 +180,7 @@ def list_sweeps(runs_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
 
 
 def sweep_counts(doc: Mapping[str, Any]) -> dict[str, int]:
+    """How many points of a sweep.json have each status (``pending`` for a point without one)."""
     counts: dict[str, int] = {}
     for point in doc.get("points", []):
         counts[point.get("status", "pending")] = counts.get(point.get("status", "pending"), 0) + 1

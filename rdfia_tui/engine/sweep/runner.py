@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,20 +17,16 @@ from rdfia_tui.engine.runs.record import create_run_dir
 from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.sweep.plan import Point, SweepPlan
-from rdfia_tui.engine.sweep.records import SWEEP_JSON, PointResult, read_sweep, result_from_summary, run_folders, write_sweep
+from rdfia_tui.engine.sweep.records import SWEEP_JSON, PointResult, SweepRecord, read_sweep, result_from_summary, run_folders, write_sweep
 
 # Errors of the environment, not of one point: every later point would hit them too.
 ABORTING = (DataError, DeviceError, RecordError)
 
 
-
-
-
-
-
-
 @dataclass(frozen=True)
 class PointStarted:
+    """A point is about to train: its 1-based index, the number of points, and the point."""
+
     index: int
     total: int
     point: Point
@@ -55,12 +52,13 @@ class SweepOutcome:
     """The sweep's end: completed (every point finished), failed (some point failed) or stopped."""
 
     sweep_dir: Path
-    status: str
+    status: RunStatus
     plan: SweepPlan
     results: list[PointResult]
 
     @property
     def failed(self) -> list[int]:
+        """The 1-based indices of the points that failed."""
         return [i + 1 for i, r in enumerate(self.results) if r.status == RunStatus.FAILED]
 
 
@@ -134,62 +132,85 @@ def run_sweep(
 
     A diverged or failed point is recorded and the sweep goes on; ``control.stop`` ends it after the
     current step. Errors of the environment (data, device, records) end it at once and are raised.
+
+    Returns a SweepOutcome (completed, failed or stopped). Raises ConfigError when ``sweep_dir`` holds another
+    sweep, RecordError when it cannot be created or its sweep.json read, DataError/DeviceError/RecordError from
+    a point, and KeyboardInterrupt after recording it.
     """
     if fit_fn is None:
         from rdfia_tui.engine.training import fit as fit_fn
-    control = control or RunControl()
     _open_sweep_dir(sweep_dir, plan)
-    points = plan.points
-    previous = _previous_results(sweep_dir, points)
-    results = [previous.get(i, PointResult()) for i in range(len(points))]
-    state = {"status": RunStatus.RUNNING}
+    previous = _previous_results(sweep_dir, plan.points)
+    results = [previous.get(i, PointResult()) for i in range(len(plan.points))]
+    record = SweepRecord(plan.definition(), [p.to_json() for p in plan.points], results)
+    sweep = SweepRun(plan, sweep_dir, record, on_event, control or RunControl(), emit, partial(fit_fn, data_root=data_root))
+    return sweep.run()
 
-    def save() -> None:
-        rows = [{**p.to_json(), **r.to_json()} for p, r in zip(points, results, strict=True)]
-        write_sweep(sweep_dir, {**plan.definition(), "status": state["status"], "points": rows})
 
-    save()
-    total = len(points)
-    current: int | None = None
-    try:
-        for i, point in enumerate(points):
-            if results[i].finished:
-                on_event(PointFinished(i + 1, total, point, results[i], skipped=True))
-                continue
-            if control.stop.is_set():
-                state["status"] = RunStatus.STOPPED
-                break
-            on_event(PointStarted(i + 1, total, point))
-            current = i
+@dataclass
+class SweepRun:
+    """One pass over a sweep's points; ``record`` is rewritten (sweep.json, sweep.csv) after each change."""
 
-            def forward(event: Event, i: int = i) -> None:
-                if isinstance(event, RunStarted):
-                    results[i] = PointResult(status=RunStatus.RUNNING, run_dir=Path(event.run_dir).name)
-                    save()
-                emit(event)
+    plan: SweepPlan
+    sweep_dir: Path
+    record: SweepRecord
+    on_event: OnSweepEvent
+    control: RunControl
+    emit: Emit
+    fit: Callable[..., Any]  # fit(config, emit, control, runs_dir=...) -> RunResult
+    current: int | None = None  # the point being trained
 
-            try:
-                run = fit_fn(point.config, forward, control, runs_dir=sweep_dir, data_root=data_root)
-                results[i] = result_from_summary(run.summary, Path(run.run_dir).name)
-            except ABORTING as exc:
-                results[i] = _result_of_folder(sweep_dir, results[i].run_dir, RunStatus.FAILED, str(exc))
-                state["status"] = RunStatus.FAILED
-                raise
-            except Exception as exc:
-                results[i] = _result_of_folder(sweep_dir, results[i].run_dir, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
-            current = None
-            save()
-            on_event(PointFinished(i + 1, total, point, results[i]))
-            if results[i].status == RunStatus.STOPPED:
-                state["status"] = RunStatus.STOPPED
-                break
-    except KeyboardInterrupt:
-        if current is not None:
-            results[current] = _result_of_folder(sweep_dir, results[current].run_dir, RunStatus.STOPPED, "interrupted")
-        state["status"] = RunStatus.STOPPED
-        raise
-    finally:
-        if state["status"] == RunStatus.RUNNING:
-            state["status"] = RunStatus.FAILED if any(r.status == RunStatus.FAILED for r in results) else RunStatus.COMPLETED
-        save()
-    return SweepOutcome(sweep_dir, state["status"], plan, results)
+    def save(self) -> None:
+        """Rewrite sweep.json and sweep.csv from ``record``, atomically (RecordWriteError when the disk refuses)."""
+        write_sweep(self.sweep_dir, self.record.to_json())
+
+    def run(self) -> SweepOutcome:
+        """Train every unfinished point in order, rewriting the records after each; the outcome is completed, failed or
+        stopped. DataError, DeviceError, RecordError and KeyboardInterrupt are recorded, then raised."""
+        results = self.record.results
+        self.save()
+        try:
+            for i, point in enumerate(self.plan.points):
+                if results[i].finished:
+                    self.on_event(PointFinished(i + 1, len(results), point, results[i], skipped=True))
+                    continue
+                if self.control.stop.is_set() or self.train(i, point).status == RunStatus.STOPPED:
+                    self.record.status = RunStatus.STOPPED
+                    break
+        except KeyboardInterrupt:
+            if self.current is not None:
+                results[self.current] = _result_of_folder(self.sweep_dir, results[self.current].run_dir, RunStatus.STOPPED, "interrupted")
+            self.record.status = RunStatus.STOPPED
+            raise
+        finally:
+            if self.record.status == RunStatus.RUNNING:
+                failed = any(r.status == RunStatus.FAILED for r in results)
+                self.record.status = RunStatus.FAILED if failed else RunStatus.COMPLETED
+            self.save()
+        return SweepOutcome(self.sweep_dir, self.record.status, self.plan, results)
+
+    def train(self, i: int, point: Point) -> PointResult:
+        """Train point ``i``; its result is recorded whatever happens (an environment error is raised after)."""
+        results, total = self.record.results, len(self.record.results)
+        self.on_event(PointStarted(i + 1, total, point))
+        self.current = i
+        try:
+            run = self.fit(point.config, partial(self.forward, i), self.control, runs_dir=self.sweep_dir)
+            results[i] = result_from_summary(run.summary, Path(run.run_dir).name)
+        except ABORTING as exc:
+            results[i] = _result_of_folder(self.sweep_dir, results[i].run_dir, RunStatus.FAILED, str(exc))
+            self.record.status = RunStatus.FAILED
+            raise
+        except Exception as exc:
+            results[i] = _result_of_folder(self.sweep_dir, results[i].run_dir, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        self.current = None
+        self.save()
+        self.on_event(PointFinished(i + 1, total, point, results[i]))
+        return results[i]
+
+    def forward(self, i: int, event: Event) -> None:
+        """A run's engine event, passed on; its RunStarted names the point's folder in sweep.json at once."""
+        if isinstance(event, RunStarted):
+            self.record.results[i] = PointResult(status=RunStatus.RUNNING, run_dir=Path(event.run_dir).name)
+            self.save()
+        self.emit(event)

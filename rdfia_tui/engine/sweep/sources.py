@@ -41,10 +41,11 @@ def _shipped_sweeps() -> dict[str, Any]:
 
 
 def sweep_names() -> list[str]:
+    """The shipped sweep files' names (their .toml stems), sorted."""
     return sorted(_shipped_sweeps())
 
 
-def _seeds(value: Any, where: str) -> int:
+def seed_count(value: Any, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ConfigError(f"{where}: got {value!r}; must be an integer of at least 1", key="seeds")
     return value
@@ -62,7 +63,7 @@ def parse_sweep_toml(text: str, *, source: str, default_name: str, folder: Path 
             raise ConfigError(
                 f"{source}: unknown key '{SWEEP_TABLE}.{key}'{did_you_mean(key, SWEEP_KEYS)} (sweep keys: {', '.join(SWEEP_KEYS)})"
             )
-    seeds = _seeds(table.get("seeds", 1), f"{source}: {SWEEP_TABLE}.seeds")
+    seeds = seed_count(table.get("seeds", 1), f"{source}: {SWEEP_TABLE}.seeds")
     name = raw.get("name", default_name)
     if config_mod.BASE_KEY in raw:
         raise ConfigError(
