@@ -1,4 +1,4 @@
-"""Run configuration: frozen dataclasses, loading from TOML, overrides and validation."""
+"""Run configuration: frozen dataclasses, their keys and checks, built from a parsed TOML mapping, overrides, and TOML out."""
 
 from __future__ import annotations
 

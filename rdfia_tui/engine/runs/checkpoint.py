@@ -11,7 +11,7 @@ import io
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 
@@ -21,10 +21,18 @@ from rdfia_tui.engine.runs.files import atomic_replace
 from rdfia_tui.engine.runs.record import RunRecord
 from rdfia_tui.engine.runs.resume import checkpoint_path, no_checkpoint
 
-if TYPE_CHECKING:
-    from rdfia_tui.engine.setup import RunSetup
-
 VERSION = 1
+
+
+class Trained(Protocol):
+    """What a checkpoint captures and restores (engine.setup.RunSetup is one): the plain model, its optimiser,
+    the shuffling/augmentation generator, and the input pipeline that may hold a device-side generator."""
+
+    model: torch.nn.Module
+    optimiser: Any  # torch.optim.Optimizer or the hand-written SGD: both have state_dict/load_state_dict
+    generator: torch.Generator
+    pipeline: Any  # data.pipeline.InputPipeline
+    device: torch.device
 
 
 def rng_states(generator: torch.Generator, device_generator: torch.Generator | None) -> dict[str, Any]:
@@ -105,7 +113,7 @@ class TrainingState:
     data_fingerprint: dict[str, Any] | None = None  # None in checkpoints written before fingerprints
 
     @classmethod
-    def capture(cls, epoch: int, setup: RunSetup, record: RunRecord, lr_scale: float) -> TrainingState:
+    def capture(cls, epoch: int, setup: Trained, record: RunRecord, lr_scale: float) -> TrainingState:
         """The state after ``epoch``: weights, optimiser, every RNG, ``lr_scale`` and the record's history."""
         return cls(
             epoch=epoch,
@@ -121,7 +129,7 @@ class TrainingState:
             data_fingerprint=record.data_fingerprint,
         )
 
-    def restore(self, setup: RunSetup, record: RunRecord) -> None:
+    def restore(self, setup: Trained, record: RunRecord) -> None:
         """Put the weights, optimiser, RNGs and history back; the record notes this resume."""
         setup.model.load_state_dict(self.model)
         setup.optimiser.load_state_dict(self.optimiser)
