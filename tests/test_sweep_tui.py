@@ -10,11 +10,12 @@ from textual.app import App
 from textual.widgets import DataTable
 from tui_fakes import ScriptedEngine, wait_for
 
-from rdfia_tui.engine.runs.record import read_summary
+from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.sweep.plan import build_plan
 from rdfia_tui.engine.sweep.records import read_sweep, write_sweep
 from rdfia_tui.engine.sweep.runner import run_sweep
 from rdfia_tui.tui import app as app_mod
+from rdfia_tui.tui.options import AppOptions
 from rdfia_tui.tui.screens import sweep as sweep_screen
 from rdfia_tui.tui.screens.runs import RunsScreen
 from rdfia_tui.tui.screens.sweep import SweepScreen
@@ -63,7 +64,7 @@ def real_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def test_sweep_screen_shows_grid_and_curves_of_a_real_sweep(real_sweep: Path) -> None:
     folder = real_sweep / "sweep-20261127-120000-circles-mlp"
     doc = read_sweep(folder)
-    app = app_mod.create_app(runs_dir=real_sweep, engine=ScriptedEngine())
+    app = app_mod.create_app(AppOptions(runs_dir=real_sweep), engine=ScriptedEngine())
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_sweeps(pilot, app)
         assert screen.sweep_dir == folder

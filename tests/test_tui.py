@@ -7,30 +7,14 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input
-from tui_fakes import ScriptedEngine, wait_for
+from tui_fakes import ScriptedEngine, make_app, ready, type_into, wait_for, write_run
 
 from rdfia_tui.engine.config_compare import config_differences
 from rdfia_tui.tui.app import RdfiaApp, create_app
+from rdfia_tui.tui.options import AppOptions
 from rdfia_tui.tui.screens.dialogs import ConfirmQuit, LearningRateDialog
 from rdfia_tui.tui.screens.runs import RunsScreen
-from rdfia_tui.tui.widgets.config_form import FieldRow, field_id
-
-
-async def ready(pilot, app: RdfiaApp) -> None:
-    """Wait until the form holds the preset and the layer table is drawn."""
-    await wait_for(pilot, lambda: app.main.form.config is not None and "total parameters" in app.main.layer_view.message)
-
-
-async def type_into(pilot, app: RdfiaApp, key: str, text: str) -> FieldRow:
-    row = app.main.form.rows()[key]
-    editor = app.main.query_one("#" + field_id(key), Input)
-    editor.value = text
-    await pilot.pause()
-    return row
-
-
-def make_app(tmp_path: Path, engine=None, **kwargs) -> RdfiaApp:
-    return create_app(runs_dir=tmp_path / "runs", engine=engine or ScriptedEngine(), **kwargs)
+from rdfia_tui.tui.widgets.config_form import field_id
 
 
 async def test_opens_on_circles_mlp_with_its_values_and_layer_table(tmp_path: Path) -> None:
@@ -205,7 +189,9 @@ async def test_change_lr_dialog_applies_a_valid_value(tmp_path: Path) -> None:
 
 
 async def test_refused_run_is_reported_not_raised(tmp_path: Path) -> None:
-    app = create_app(runs_dir=tmp_path / "runs", preset="mnist-mlp", data_root=str(tmp_path / "empty"), overrides=["data.download=false"])
+    app = create_app(
+        AppOptions(runs_dir=tmp_path / "runs", preset="mnist-mlp", data_root=str(tmp_path / "empty"), overrides=["data.download=false"])
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.main.form.config is not None)
         await pilot.press("s")
@@ -251,28 +237,6 @@ async def test_preset_filter_and_choice_load_the_form(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: app.main.form.config and app.main.form.config.data.dataset == "digits")
 
 
-def write_run(runs: Path, name: str, lr: float, accs: list[float], status: str = "completed") -> Path:
-    from rdfia_tui.engine import config as config_mod
-    from rdfia_tui.engine.presets import load_preset
-
-    cfg = config_mod.with_value(load_preset("circles-mlp"), "optim.lr", lr)
-    run = runs / name
-    run.mkdir(parents=True)
-    (run / "config.toml").write_text(config_mod.dumps(cfg))
-    epochs = [{"epoch": i, "test_acc": a, "test_loss": 1 - a} for i, a in enumerate(accs)]
-    summary = {
-        "status": status,
-        "preset": cfg.name,
-        "run_dir": str(run),
-        "config": cfg.to_dict(),
-        "epochs": epochs,
-        "epochs_completed": len(accs) - 1,
-        "final_test_acc": accs[-1],
-        "best_test_acc": max(accs),
-        "started_at": "2026-11-20T10:00:00+0000",
-    }
-    (run / "summary.json").write_text(json.dumps(summary))
-    return run
 
 
 async def test_runs_screen_overlays_and_diffs_and_opens(tmp_path: Path) -> None:
@@ -316,7 +280,7 @@ def test_config_differences_keeps_only_differing_keys() -> None:
 
 
 async def test_real_run_on_circles_leaves_a_complete_record(tmp_path: Path) -> None:
-    app = create_app(runs_dir=tmp_path / "runs", overrides=["train.epochs=12"])
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs", overrides=["train.epochs=12"]))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: "total parameters: 22" in app.main.layer_view.message, timeout=60)
         await pilot.press("s")
@@ -333,7 +297,7 @@ async def test_real_run_on_circles_leaves_a_complete_record(tmp_path: Path) -> N
 
 
 async def test_layer_table_follows_the_form_with_the_real_engine(tmp_path: Path) -> None:
-    app = create_app(runs_dir=tmp_path / "runs")
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs"))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: "total parameters: 22" in app.main.layer_view.message, timeout=60)
         await type_into(pilot, app, "model.hidden", "8")

@@ -12,11 +12,12 @@ from tui_fakes import ScriptedEngine, wait_for
 
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.tui.app import create_app
+from rdfia_tui.tui.options import AppOptions
 from rdfia_tui.tui.screens.dialogs import LearningRateDialog
 
 
 def make(tmp_path: Path, engine: ScriptedEngine | None = None):
-    return create_app(runs_dir=tmp_path / "runs", engine=engine or ScriptedEngine())
+    return create_app(AppOptions(runs_dir=tmp_path / "runs"), engine=engine or ScriptedEngine())
 
 
 async def loaded(pilot, app) -> None:

@@ -9,6 +9,7 @@ from textual.widgets import DataTable
 from tui_fakes import ScriptedEngine, wait_for
 
 from rdfia_tui.tui.app import create_app
+from rdfia_tui.tui.options import AppOptions
 from rdfia_tui.tui.widgets.charts import SeriesChart, epoch_ticks, tick_labels, y_ticks
 
 
@@ -40,7 +41,7 @@ async def start_and_hold(pilot, app, engine: ScriptedEngine) -> None:
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24), (60, 30)])
 async def test_idle_every_part_is_on_screen_without_scrolling(tmp_path: Path, size: tuple[int, int]) -> None:
-    app = create_app(runs_dir=tmp_path / "runs", engine=ScriptedEngine())
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs"), engine=ScriptedEngine())
     async with app.run_test(size=size) as pilot:
         await wait_for(pilot, lambda: app.main.form.config is not None and "total" in app.main.layer_view.message)
         for selector in ("#presets", "#form", "#layers", "#loss-chart", "#acc-chart", "#status", "#events"):
@@ -54,7 +55,7 @@ async def test_idle_every_part_is_on_screen_without_scrolling(tmp_path: Path, si
 @pytest.mark.parametrize("size", [(80, 24), (60, 30)])
 async def test_a_small_screen_gives_a_run_to_the_charts_and_status(tmp_path: Path, size: tuple[int, int]) -> None:
     engine = ScriptedEngine(steps=0, hold_after_epoch=3)
-    app = create_app(runs_dir=tmp_path / "runs", engine=engine, overrides=["train.epochs=8"])
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs", overrides=["train.epochs=8"]), engine=engine)
     async with app.run_test(size=size) as pilot:
         await start_and_hold(pilot, app, engine)
         for selector in ("#loss-chart", "#acc-chart", "#status", "#events"):
@@ -79,7 +80,7 @@ async def test_a_small_screen_gives_a_run_to_the_charts_and_status(tmp_path: Pat
 
 async def test_a_large_screen_hides_nothing_during_a_run(tmp_path: Path) -> None:
     engine = ScriptedEngine(steps=0, hold_after_epoch=2)
-    app = create_app(runs_dir=tmp_path / "runs", engine=engine)
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs"), engine=engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await start_and_hold(pilot, app, engine)
         for selector in ("#sidebar", "#panels", "#loss-chart", "#acc-chart", "#status", "#events"):
@@ -118,7 +119,7 @@ def test_tiny_values_get_scientific_labels() -> None:
 
 async def test_the_key_is_above_the_plot_not_over_the_data(tmp_path: Path) -> None:
     engine = ScriptedEngine(steps=0, hold_after_epoch=5)
-    app = create_app(runs_dir=tmp_path / "runs", engine=engine, overrides=["train.epochs=6"])
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs", overrides=["train.epochs=6"]), engine=engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await start_and_hold(pilot, app, engine)
         chart: SeriesChart = app.main.loss_chart
@@ -134,7 +135,7 @@ async def test_the_key_is_above_the_plot_not_over_the_data(tmp_path: Path) -> No
 
 async def test_the_lr_chart_draws_the_rate_actually_used(tmp_path: Path) -> None:
     engine = ScriptedEngine(steps=200, step_delay=0.002)
-    app = create_app(runs_dir=tmp_path / "runs", engine=engine, overrides=["train.epochs=6", "optim.lr=0.1"])
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs", overrides=["train.epochs=6", "optim.lr=0.1"]), engine=engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.main.form.config is not None)
         await pilot.press("s")
@@ -153,7 +154,7 @@ async def test_the_lr_chart_draws_the_rate_actually_used(tmp_path: Path) -> None
 
 
 async def test_sixty_columns_show_the_form(tmp_path: Path) -> None:
-    app = create_app(runs_dir=tmp_path / "runs", engine=ScriptedEngine())
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs"), engine=ScriptedEngine())
     async with app.run_test(size=(60, 30)) as pilot:
         await wait_for(pilot, lambda: app.main.form.config is not None)
         await pilot.pause(0.2)
@@ -164,7 +165,7 @@ async def test_sixty_columns_show_the_form(tmp_path: Path) -> None:
 async def test_a_resize_during_a_run_hands_the_keys_back(tmp_path: Path) -> None:
     """Focus left in the preset filter, hidden by a resize, swallowed p and x."""
     engine = ScriptedEngine(steps=0, hold_after_epoch=2)
-    app = create_app(runs_dir=tmp_path / "runs", engine=engine)
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs"), engine=engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.main.form.config is not None)
         app.main.query_one("#preset-filter").focus()
@@ -183,7 +184,7 @@ async def test_a_resize_during_a_run_hands_the_keys_back(tmp_path: Path) -> None
 
 async def test_v_reaches_every_panel_on_a_short_screen(tmp_path: Path) -> None:
     engine = ScriptedEngine(steps=0, hold_after_epoch=2, plane=False, confusion=True, samples=True, class_names=("a", "b", "c"))
-    app = create_app(runs_dir=tmp_path / "runs", engine=engine, preset="cifar10-convnet", overrides=["train.epochs=4"])
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs", preset="cifar10-convnet", overrides=["train.epochs=4"]), engine=engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await start_and_hold(pilot, app, engine)
         seen = []
@@ -198,7 +199,7 @@ async def test_v_reaches_every_panel_on_a_short_screen(tmp_path: Path) -> None:
 
 async def test_pause_and_resume_take_turns_in_the_footer(tmp_path: Path) -> None:
     engine = ScriptedEngine(steps=400, step_delay=0.005)
-    app = create_app(runs_dir=tmp_path / "runs", engine=engine)
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs"), engine=engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.main.form.config is not None)
         await pilot.press("s")
@@ -216,7 +217,7 @@ async def test_pause_and_resume_take_turns_in_the_footer(tmp_path: Path) -> None
 
 async def test_the_palette_judges_actions_on_the_screen_it_was_opened_from(tmp_path: Path) -> None:
     engine = ScriptedEngine(steps=400, step_delay=0.005)
-    app = create_app(runs_dir=tmp_path / "runs", engine=engine)
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs"), engine=engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.main.form.config is not None)
         await pilot.press("ctrl+p")
@@ -235,7 +236,7 @@ async def test_the_palette_judges_actions_on_the_screen_it_was_opened_from(tmp_p
 async def test_a_filter_with_no_match_says_so_and_a_refused_start_says_refused(tmp_path: Path) -> None:
     from rdfia_tui.tui.widgets.config_form import field_id
 
-    app = create_app(runs_dir=tmp_path / "runs", engine=ScriptedEngine())
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs"), engine=ScriptedEngine())
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.main.form.config is not None)
         await pilot.press("z", "z", "z")
@@ -251,11 +252,11 @@ async def test_a_filter_with_no_match_says_so_and_a_refused_start_says_refused(t
 
 
 async def test_the_runs_screen_keeps_the_differences_reachable_on_80x24(tmp_path: Path) -> None:
-    from test_tui import write_run
+    from tui_fakes import write_run
 
     for i, lr in enumerate((0.3, 0.1, 0.05)):
         write_run(tmp_path / "runs", f"2026112{i}-100000-circles-mlp", lr, [0.5, 0.8, 0.9])
-    app = create_app(runs_dir=tmp_path / "runs", engine=ScriptedEngine())
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs"), engine=ScriptedEngine())
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.main.form.config is not None)
         await pilot.press("r")

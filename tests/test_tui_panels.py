@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 from rich.text import Text
-from test_tui import make_app, ready, type_into
 from textual.widgets import Select
-from tui_fakes import ScriptedEngine, scripted_confusion, scripted_image, wait_for
+from tui_fakes import ScriptedEngine, make_app, ready, scripted_confusion, scripted_image, type_into, wait_for
 
 from rdfia_tui.engine.events import EpochEnded, SamplePredictions
 from rdfia_tui.engine.schedules import lr_table

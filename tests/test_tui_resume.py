@@ -14,6 +14,7 @@ from rdfia_tui.engine.events import EpochEnded
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.training import fit
 from rdfia_tui.tui.app import create_app
+from rdfia_tui.tui.options import AppOptions
 from rdfia_tui.tui.screens.runs import RunsScreen
 
 
@@ -42,7 +43,7 @@ async def test_u_resumes_the_run_under_the_cursor_with_its_config(tmp_path: Path
     runs = tmp_path / "runs"
     run_dir = stopped_run(runs)
     engine = ScriptedEngine()
-    app = create_app(runs_dir=runs, engine=engine)
+    app = create_app(AppOptions(runs_dir=runs), engine=engine)
     async with app.run_test(size=(120, 40)) as pilot:
         _, table = await open_runs(pilot, app)
         assert table.get_row_at(0)[3:5] == ["stopped", "u"]  # a resume column: the status keeps its width
@@ -57,7 +58,7 @@ async def test_a_run_without_checkpoint_is_not_resumed(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     fit(apply_overrides(load_preset("circles-mlp"), ["train.epochs=1"]), runs_dir=runs)
     engine = ScriptedEngine()
-    app = create_app(runs_dir=runs, engine=engine)
+    app = create_app(AppOptions(runs_dir=runs), engine=engine)
     async with app.run_test(size=(120, 40)) as pilot:
         screen, table = await open_runs(pilot, app)
         assert table.get_row_at(0)[3] == "completed"
@@ -70,7 +71,7 @@ async def test_a_run_without_checkpoint_is_not_resumed(tmp_path: Path) -> None:
 async def test_resume_with_the_real_engine_finishes_the_run_in_its_folder(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     run_dir = stopped_run(runs)
-    app = create_app(runs_dir=runs)
+    app = create_app(AppOptions(runs_dir=runs))
     async with app.run_test(size=(120, 40)) as pilot:
         await open_runs(pilot, app)
         await pilot.press("u")

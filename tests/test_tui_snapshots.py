@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_tui import write_run
-from tui_fakes import ScriptedEngine
+from tui_fakes import ScriptedEngine, write_run
 
 from rdfia_tui.tui.app import create_app
+from rdfia_tui.tui.options import AppOptions
 from rdfia_tui.tui.widgets import event_log
 
 SIZE = (120, 40)
@@ -32,7 +32,7 @@ async def _until(pilot, condition, timeout: float = 10.0) -> None:
 
 
 def test_main_screen_before_a_run(snap_compare) -> None:
-    app = create_app(runs_dir="runs", engine=ScriptedEngine(steps=0))
+    app = create_app(AppOptions(runs_dir="runs"), engine=ScriptedEngine(steps=0))
 
     async def ready(pilot) -> None:
         await _until(pilot, lambda: app.main.form.config is not None and "total" in app.main.layer_view.message)
@@ -43,7 +43,7 @@ def test_main_screen_before_a_run(snap_compare) -> None:
 
 def test_main_screen_after_a_scripted_run(snap_compare) -> None:
     # no progress events: merged progress messages would make the batch curve vary
-    app = create_app(runs_dir="runs", engine=ScriptedEngine(steps=0), overrides=["train.epochs=8"])
+    app = create_app(AppOptions(runs_dir="runs", overrides=["train.epochs=8"]), engine=ScriptedEngine(steps=0))
 
     async def run(pilot) -> None:
         await _until(pilot, lambda: app.main.form.config is not None and "total" in app.main.layer_view.message)
@@ -57,7 +57,7 @@ def test_main_screen_after_a_scripted_run(snap_compare) -> None:
 def test_runs_screen_with_two_runs_overlaid(snap_compare) -> None:
     write_run(Path("runs"), "20261120-100000-circles-mlp", 0.3, [0.5, 0.8, 0.9, 0.95, 0.97])
     write_run(Path("runs"), "20261120-110000-circles-mlp", 0.05, [0.5, 0.55, 0.6, 0.66, 0.7], status="stopped")
-    app = create_app(runs_dir="runs", engine=ScriptedEngine(steps=0))
+    app = create_app(AppOptions(runs_dir="runs"), engine=ScriptedEngine(steps=0))
 
     async def compare(pilot) -> None:
         await _until(pilot, lambda: app.main.form.config is not None)
@@ -71,7 +71,7 @@ def test_runs_screen_with_two_runs_overlaid(snap_compare) -> None:
 
 def held_run(size: tuple[int, int]) -> tuple:
     engine = ScriptedEngine(steps=0, hold_after_epoch=4)
-    app = create_app(runs_dir="runs", engine=engine, overrides=["train.epochs=8"])
+    app = create_app(AppOptions(runs_dir="runs", overrides=["train.epochs=8"]), engine=engine)
 
     async def mid_run(pilot) -> None:
         await _until(pilot, lambda: app.main.form.config is not None and "total" in app.main.layer_view.message)
@@ -84,7 +84,7 @@ def held_run(size: tuple[int, int]) -> tuple:
 
 def test_small_screen_before_a_run(snap_compare) -> None:
     """80×24, idle: presets, form, layer table, charts, status, log and the footer with Quit."""
-    app = create_app(runs_dir="runs", engine=ScriptedEngine(steps=0))
+    app = create_app(AppOptions(runs_dir="runs"), engine=ScriptedEngine(steps=0))
 
     async def ready(pilot) -> None:
         await _until(pilot, lambda: app.main.form.config is not None and "total" in app.main.layer_view.message)

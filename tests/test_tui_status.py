@@ -12,6 +12,7 @@ from rdfia_tui.engine.events import BatchProgress, EvaluationProgress
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.training import fit
 from rdfia_tui.tui.app import create_app
+from rdfia_tui.tui.options import AppOptions
 from rdfia_tui.tui.widgets.status import StatusLine
 
 
@@ -61,7 +62,7 @@ def test_the_eta_counts_the_evaluation(runs_dir: Path) -> None:
 
 async def test_the_console_shows_evaluating_and_then_only_the_outcome(tmp_path: Path) -> None:
     engine = ScriptedEngine(steps=5, step_delay=0.01)
-    app = create_app(runs_dir=tmp_path / "runs", engine=engine, overrides=["train.epochs=2"])
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs", overrides=["train.epochs=2"]), engine=engine)
     seen: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.main.form.config is not None)

@@ -1,10 +1,14 @@
-"""A scripted stand-in for the engine, so UI tests run in milliseconds without torch."""
+"""A scripted stand-in for the engine, so UI tests run in milliseconds without torch, and the Pilot helpers the
+console's tests share (make an app, wait for a condition, type into the form, write a fake run folder)."""
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
+
+from textual.widgets import Input
 
 from rdfia_tui.engine.config import RunConfig
 from rdfia_tui.engine.control import RunControl
@@ -22,6 +26,9 @@ from rdfia_tui.engine.events import (
     SamplePredictions,
 )
 from rdfia_tui.engine.layers import LayerRow, LayerTable
+from rdfia_tui.tui.app import RdfiaApp, create_app
+from rdfia_tui.tui.options import AppOptions
+from rdfia_tui.tui.widgets.config_form import FieldRow, field_id
 
 
 def scripted_metrics(epoch: int, epochs: int, lr: float) -> EpochMetrics:
@@ -179,3 +186,40 @@ async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.02)
         waited += 0.02
+
+async def ready(pilot, app: RdfiaApp) -> None:
+    """Wait until the form holds the preset and the layer table is drawn."""
+    await wait_for(pilot, lambda: app.main.form.config is not None and "total parameters" in app.main.layer_view.message)
+
+async def type_into(pilot, app: RdfiaApp, key: str, text: str) -> FieldRow:
+    row = app.main.form.rows()[key]
+    editor = app.main.query_one("#" + field_id(key), Input)
+    editor.value = text
+    await pilot.pause()
+    return row
+
+def make_app(tmp_path: Path, engine=None, **kwargs) -> RdfiaApp:
+    return create_app(AppOptions(runs_dir=tmp_path / "runs", **kwargs), engine=engine or ScriptedEngine())
+
+def write_run(runs: Path, name: str, lr: float, accs: list[float], status: str = "completed") -> Path:
+    from rdfia_tui.engine import config as config_mod
+    from rdfia_tui.engine.presets import load_preset
+
+    cfg = config_mod.with_value(load_preset("circles-mlp"), "optim.lr", lr)
+    run = runs / name
+    run.mkdir(parents=True)
+    (run / "config.toml").write_text(config_mod.dumps(cfg))
+    epochs = [{"epoch": i, "test_acc": a, "test_loss": 1 - a} for i, a in enumerate(accs)]
+    summary = {
+        "status": status,
+        "preset": cfg.name,
+        "run_dir": str(run),
+        "config": cfg.to_dict(),
+        "epochs": epochs,
+        "epochs_completed": len(accs) - 1,
+        "final_test_acc": accs[-1],
+        "best_test_acc": max(accs),
+        "started_at": "2026-11-20T10:00:00+0000",
+    }
+    (run / "summary.json").write_text(json.dumps(summary))
+    return run

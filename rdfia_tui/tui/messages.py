@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from textual.message import Message
@@ -16,6 +17,11 @@ class EngineEvent(Message):
         super().__init__()
         self.event = event
 
+    @property
+    def merged(self) -> Event:
+        """The event to show."""
+        return self.event
+
 
 class ProgressEvent(EngineEvent):
     """Batch progress: a newer one may replace an older one still queued; epoch events never merge.
@@ -26,6 +32,11 @@ class ProgressEvent(EngineEvent):
     def __init__(self, event: BatchProgress) -> None:
         super().__init__(event)
         self.losses: list[float] = list(event.losses)
+
+    @property
+    def merged(self) -> BatchProgress:
+        """The progress event with the per-step losses of the messages it replaced."""
+        return replace(self.event, losses=tuple(self.losses))
 
     def can_replace(self, message: Message) -> bool:
         # Textual asks the queued (older) message whether the next one may replace it.

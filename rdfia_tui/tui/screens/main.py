@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
+from typing import Any
 
 from textual import events
 from textual.app import ComposeResult
@@ -11,7 +12,25 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from rdfia_tui.engine.events import BatchProgress, BoundaryUpdated, EpochEnded, PlanePoints, RunStarted, SamplePredictions
+from rdfia_tui.engine.config import RunConfig
+from rdfia_tui.engine.errors import ConfigError
+from rdfia_tui.engine.events import (
+    BatchProgress,
+    BoundaryUpdated,
+    EpochEnded,
+    EvaluationProgress,
+    Event,
+    Notice,
+    PlanePoints,
+    RunFinished,
+    RunStarted,
+    SamplePredictions,
+)
+from rdfia_tui.engine.layers import LayerTable
+from rdfia_tui.engine.presets import load_preset
+from rdfia_tui.engine.runs.status import RunStatus
+from rdfia_tui.tui.session import RunSession
+from rdfia_tui.tui.system import gpu_memory
 from rdfia_tui.tui.widgets.boundary import BoundaryPanel
 from rdfia_tui.tui.widgets.charts import SeriesChart
 from rdfia_tui.tui.widgets.config_form import ConfigForm
@@ -19,12 +38,11 @@ from rdfia_tui.tui.widgets.confusion import ConfusionPanel
 from rdfia_tui.tui.widgets.event_log import EventLog
 from rdfia_tui.tui.widgets.layers_view import LayerTableView
 from rdfia_tui.tui.widgets.preset_picker import PresetPicker
+from rdfia_tui.tui.widgets.run_curves import RunCurves
 from rdfia_tui.tui.widgets.samples import SamplePanel
 from rdfia_tui.tui.widgets.schedule_preview import SchedulePreview
 from rdfia_tui.tui.widgets.status import StatusLine
 
-SMOOTHING = 0.9  # per-step weight of the past in the batch loss's moving average
-MAX_BATCH_POINTS = 4000  # the raw per-batch series is thinned beyond this
 CLASS_TABS = ("tab-confusion", "tab-samples")  # shown only once a run on image classes sends them
 
 
@@ -45,16 +63,27 @@ class MainScreen(Screen):
     NARROW_COLUMNS = 100  # during a run the charts take the form's columns
     STACKED_COLUMNS = 72  # the form goes above the charts instead of beside them
 
-    def __init__(self, preset: str | None) -> None:
+    def __init__(self, preset: str | None, session: RunSession | None = None) -> None:
         super().__init__(id="main")
         self.preset = preset
+        self.session = session or RunSession()  # the app's: read here, never changed
         self.steps_per_epoch = 1
         self.epochs = 0
         self.device = ""
         self.class_names: tuple[str, ...] = ()
-        self._smoothed: float | None = None
         self._plane = False  # this run's data is 2-D: the boundary, not class panels
         self._revealed: set[str] = set()
+        self._shows: dict[type, Callable[[Any], None]] = {
+            RunStarted: self.run_started,
+            EpochEnded: self.epoch_ended,
+            BatchProgress: self.show_progress,
+            EvaluationProgress: self.show_evaluation,
+            Notice: self.show_notice,
+            PlanePoints: self.show_plane,
+            BoundaryUpdated: self.show_boundary,
+            SamplePredictions: self.show_samples,
+            RunFinished: self.run_finished,
+        }
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -121,6 +150,7 @@ class MainScreen(Screen):
         return self.query_one(SchedulePreview)
 
     def on_mount(self) -> None:
+        self.curves = RunCurves(self.loss_chart, self.acc_chart)
         self._hide_class_tabs()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -200,19 +230,80 @@ class MainScreen(Screen):
         current = self.panels.active
         self.panels.active = visible[(visible.index(current) + 1) % len(visible)] if current in visible else visible[0]
 
+    # ---- the presets and the form ---------------------------------------------------------
+    def on_preset_picker_chosen(self, message: PresetPicker.Chosen) -> None:
+        try:
+            cfg = load_preset(message.name)
+        except ConfigError as exc:
+            self.log_line(f"error: {exc}")
+            return
+        self.load_config(cfg)
+        self.log_line(f"preset {message.name}: {cfg.description}")
+
+    def load_config(self, cfg: RunConfig, *, pick: bool = False) -> None:
+        """Fill the form with ``cfg``; ``pick`` also selects its preset in the list (a recorded run's config)."""
+        self.form.load(cfg)
+        if pick:
+            self.query_one(PresetPicker).show_selected(cfg.name)
+
+    def startable_config(self) -> RunConfig | None:
+        """The form's config, or None after saying why it cannot start (a toast, the log, the status line, the field)."""
+        cfg = self.form.config
+        if cfg is None:
+            first = next(iter(self.form.errors.values()), "invalid value")
+            self.notify(f"fix the form first: {first}", severity="error")
+            self.log_line(f"cannot start: {first}")
+            self.status_line.set_state("refused: fix the form")
+            self.form.show_first_error()
+        return cfg
+
     def on_config_form_changed(self, message: ConfigForm.Changed) -> None:
-        """Redraw the schedule preview (the app hears this message next); while idle, a new plan brings it into view."""
+        """The form's title counts its errors; the schedule preview is redrawn (the app hears this message next);
+        while idle, a new plan brings it into view."""
+        count = len(message.errors)
+        self.query_one("#form-title", Static).update(
+            "Hyper-parameters" if message.config else f"Hyper-parameters · {count} error{'s' if count > 1 else ''}: fix to start"
+        )
         if message.config is None:
             return
-        if self.schedule_preview.show(message.config) and not getattr(self.app, "running", False):
+        if self.schedule_preview.show(message.config) and not self.session.running:
             self.boundary.display = False
             self.query_one("#top-row").remove_class("-plane")
             self.panels.active = "tab-layers"
 
+    def show_layers(self, table: LayerTable | None, error: str | None = None) -> None:
+        self.layer_view.show(table, error)
+
+    def log_line(self, text: str) -> None:
+        """A line in the event log."""
+        self.log_view.add(text)
+
+    # ---- the run ----------------------------------------------------------------------------
+    def run_began(self, resuming: bool) -> None:
+        self.set_running(True)
+        self.status_line.set_state("resuming…" if resuming else "starting…")
+
+    def run_refused(self, message: str) -> None:
+        self.log_line(f"error: {message}")
+        self.status_line.set_state("refused: see the log")
+
+    def show_pause(self, paused: bool) -> None:
+        """The run was paused (p) or resumed."""
+        if paused:
+            self.status_line.pause()
+            self.log_line("paused (p resumes)")
+        else:
+            self.log_line("resumed")
+
+    def show_event(self, event: Event) -> None:
+        """One engine event, on the widgets that show it."""
+        show = self._shows.get(type(event))
+        if show is not None:
+            show(event)
+
     def run_started(self, event: RunStarted) -> None:
         self.steps_per_epoch, self.epochs, self.device = event.steps_per_epoch, event.epochs, event.device
         self.class_names = event.class_names
-        self._smoothed = None
         self._plane = False
         self.boundary.display = False
         self.query_one("#top-row").remove_class("-plane")
@@ -220,30 +311,17 @@ class MainScreen(Screen):
         self.confusion.clear()
         self.samples.clear()
         with self.app.batch_update():
-            self.loss_chart.clear()
-            self.loss_chart.faint = {"steps"}
-            self.acc_chart.clear()
-            self.acc_chart.ylim = (0, 100)
+            self.curves.reset()
             self.schedule_preview.clear_used()
             self.status_line.set_state(f"epoch 0/{event.epochs}")
         speed = f", {event.speed}" if event.speed else ""
-        self.log_view.add(f"started {event.preset} on {event.device} ({event.params:,} parameters{speed}): {event.run_dir}")
+        self.log_line(f"started {event.preset} on {event.device} ({event.params:,} parameters{speed}): {event.run_dir}")
 
     def epoch_ended(self, event: EpochEnded) -> None:
         m = event.metrics
         with self.app.batch_update():
-            for split in ("train", "val", "test"):
-                loss, acc = getattr(m, f"{split}_loss"), getattr(m, f"{split}_acc")
-                if math.isfinite(loss):
-                    self.loss_chart.append(split, m.epoch, loss)
-                if math.isfinite(acc):
-                    self.acc_chart.append(split, m.epoch, 100 * acc)
-            if math.isfinite(m.test_loss):
-                self.loss_chart.caption = f"test {m.test_loss:.4f}"
-            if math.isfinite(m.test_acc):
-                self.acc_chart.caption = f"test {100 * m.test_acc:.1f}%"
+            self.curves.add_epoch(m)
             self.status_line.epoch_done(m.epoch, event.epochs)
-            self.set_x_extent(m.epoch)
             self.schedule_preview.used(m.epoch, m.lr)
             self.show_confusion(event)
 
@@ -274,27 +352,24 @@ class MainScreen(Screen):
     def show_boundary(self, grid: BoundaryUpdated) -> None:
         self.boundary.set_grid(grid)
 
-    def set_x_extent(self, epochs: float) -> None:
-        """Both charts span the same epochs, so their ticks line up."""
-        for chart in (self.loss_chart, self.acc_chart):
-            if math.ceil(epochs) != math.ceil(chart.x_last or 0):
-                chart._dirty = True  # a new whole epoch on the axis: both charts redraw together
-            chart.x_last = epochs
+    def show_notice(self, event: Notice) -> None:
+        self.log_line(f"note: {event.message}")
 
-    def progress(self, event: BatchProgress, losses: list[float], memory: str = "", lr: float | None = None) -> None:
-        """Per-batch losses (raw, and an exponential moving average per step), and the status line."""
-        steps = max(event.steps, 1)
-        first = event.step - len(losses) + 1
-        for i, loss in enumerate(losses):
-            if not math.isfinite(loss):
-                continue
-            x = event.epoch - 1 + (first + i) / steps
-            self._smoothed = loss if self._smoothed is None else SMOOTHING * self._smoothed + (1 - SMOOTHING) * loss
-            self.loss_chart.append("steps", x, loss)
-            self.loss_chart.append("steps (avg)", x, self._smoothed)
-        for name in ("steps", "steps (avg)"):
-            self.loss_chart.thin(name, MAX_BATCH_POINTS)
-        self.set_x_extent(event.epoch - 1 + event.step / steps)
+    def show_evaluation(self, event: EvaluationProgress) -> None:
+        rate = event.done / event.elapsed_s if event.elapsed_s > 0 else 0.0
+        self.status_line.show_evaluation(event.epoch, self.epochs, event.split, event.done, event.total, rate, self.device)
+
+    def run_finished(self, event: RunFinished) -> None:
+        word = RunStatus.of(event.status).word
+        detail = f": {event.message}" if event.message else ""
+        self.log_line(f"{word}{detail} — {event.run_dir}")
+        self.status_line.set_state(f"{word} ({event.summary.get('epochs_completed', 0)}/{self.epochs} epochs)")
+
+    def show_progress(self, event: BatchProgress) -> None:
+        """Per-batch losses (with those of the progress events it replaced) on the loss chart, and the status line."""
+        self.curves.add_steps(event, event.losses)
         self.status_line.show_progress(
-            event.epoch, self.epochs, event.step, event.steps, event.images_per_s, event.eta_s, self.device, memory, lr
+            event.epoch, self.epochs, event.step, event.steps, event.images_per_s, event.eta_s, self.device, gpu_memory(), self.session.lr
         )
+        if self.session.paused:
+            self.status_line.pause()

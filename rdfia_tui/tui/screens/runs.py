@@ -13,10 +13,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from rdfia_tui.engine import config as config_mod
+from rdfia_tui.engine import presets
 from rdfia_tui.engine.config_compare import config_differences
 from rdfia_tui.engine.errors import ConfigError
 from rdfia_tui.engine.runs.listing import list_runs
 from rdfia_tui.engine.runs.resume import can_resume
+from rdfia_tui.engine.runs.status import RunStatus
+from rdfia_tui.tui.screens.choices import RunsChoice
 from rdfia_tui.tui.widgets.charts import SeriesChart
 
 
@@ -36,7 +39,9 @@ def compared(summary: dict[str, Any]) -> dict[str, Any]:
     return {**summary.get("config", {}), "optim": optim}
 
 
-class RunsScreen(Screen):
+class RunsScreen(Screen[RunsChoice | None]):
+    """Recorded runs side by side; closes with a RunsChoice (open in the form, resume) or None (back)."""
+
     AUTO_FOCUS = "#runs-table"
     BINDINGS = [
         Binding("space", "toggle", "Select/unselect", id="runs-toggle"),
@@ -164,23 +169,21 @@ class RunsScreen(Screen):
             return
         path = Path(run["run_dir"]) / "config.toml"
         try:
-            cfg = config_mod.load(path)
+            cfg = presets.load(path)
         except ConfigError as exc:
             self.notify(str(exc), severity="error")
             return
-        self.app.pop_screen()
-        self.app.open_config(cfg)
+        self.dismiss(RunsChoice.open(Path(run["run_dir"]), cfg))
 
     def action_resume(self) -> None:
         run = self._current()
         if run is None:
             return
         if not can_resume(run):
-            reason = "it completed" if run.get("status") == "completed" else "it has no checkpoint (train.checkpoint=epoch)"
+            reason = "it completed" if run.get("status") == RunStatus.COMPLETED else "it has no checkpoint (train.checkpoint=epoch)"
             self.notify(f"{Path(run['run_dir']).name} cannot be resumed: {reason}", severity="warning")
             return
-        self.app.pop_screen()
-        self.app.resume_run(Path(run["run_dir"]))
+        self.dismiss(RunsChoice.resume(Path(run["run_dir"])))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         # enter on a run (DataTable's own binding) opens it, like "o"
@@ -189,4 +192,4 @@ class RunsScreen(Screen):
             self.action_open()
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self.dismiss(None)

@@ -14,19 +14,19 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from rdfia_tui.engine.errors import RecordError
-from rdfia_tui.engine.sweep.records import CHANCE_MARGIN, SWEEP_JSON, list_sweeps, read_sweep, sweep_counts
-from rdfia_tui.engine.sweep.view import accuracy_curves, accuracy_grid
+from rdfia_tui.engine.runs.status import RunStatus
+from rdfia_tui.engine.sweep.records import CHANCE_MARGIN, SWEEP_JSON, list_sweeps, read_sweep
+from rdfia_tui.engine.sweep.view import accuracy_curves, accuracy_grid, completed_accuracies, finished_points
+from rdfia_tui.tui.screens.choices import RunsChoice, RunsChosen
 from rdfia_tui.tui.widgets.charts import SeriesChart
 
 # Named ANSI colours only: the grid must read the same on a 16-colour terminal (and the words say it all without colour).
+STATUS_CELLS = (RunStatus.DIVERGED, RunStatus.FAILED, RunStatus.STOPPED, RunStatus.RUNNING)  # a cell with no value says its status
 CELL_STYLES = {
     "best": "bold green",
     "value": "",
     "chance": "yellow",
-    "diverged": "bold red",
-    "failed": "red",
-    "stopped": "yellow",
-    "running": "cyan",
+    **{status.value: status.colour for status in STATUS_CELLS},
     "pending": "dim",
 }
 POLL_SECONDS = 2.0
@@ -34,12 +34,11 @@ POLL_SECONDS = 2.0
 
 def list_cells(folder: Path, doc: dict[str, Any]) -> list[str]:
     """A sweep's row in the list: name, points finished, status, best test accuracy, folder."""
-    done = sum(n for status, n in sweep_counts(doc).items() if status in ("completed", "diverged"))
-    return [str(doc.get("name", "?")), f"{done}/{len(doc['points'])}", str(doc.get("status", "?")), _best(doc), folder.name]
+    return [str(doc.get("name", "?")), f"{finished_points(doc)}/{len(doc['points'])}", str(doc.get("status", "?")), _best(doc), folder.name]
 
 
 def _best(doc: dict[str, Any]) -> str:
-    values = [p["final_test_acc"] for p in doc.get("points", []) if p.get("status") == "completed" and p.get("final_test_acc") is not None]
+    values = completed_accuracies(doc.get("points", []))
     return f"{100 * max(values):.2f}%" if values else "-"
 
 
@@ -154,8 +153,7 @@ class SweepScreen(Screen):
             table.add_row(
                 Text(label, style="bold"), *(Text(cell.text, style=CELL_STYLES.get(cell.kind, ""), justify="right") for cell in row)
             )
-        counts = sweep_counts(self.doc)
-        done = counts.get("completed", 0) + counts.get("diverged", 0)
+        done = finished_points(self.doc)
         seeds = int(self.doc.get("seeds", 1))
         legend.update(
             f"{done}/{len(self.doc['points'])} points finished ({self.doc.get('status', '?')}); "
@@ -209,7 +207,12 @@ class SweepScreen(Screen):
         if self.sweep_dir is not None:
             from rdfia_tui.tui.screens.runs import RunsScreen
 
-            self.app.push_screen(RunsScreen(self.sweep_dir))
+            self.app.push_screen(RunsScreen(self.sweep_dir), self._runs_chosen)
+
+    def _runs_chosen(self, choice: RunsChoice | None) -> None:
+        """The sweep stays on screen; the app opens or resumes the run chosen among its points."""
+        if choice is not None:
+            self.post_message(RunsChosen(choice))
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self.dismiss()

@@ -1,0 +1,36 @@
+"""What a screen hands back when it closes (``dismiss``), for the screen or app that opened it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from textual.message import Message
+
+from rdfia_tui.engine.config import RunConfig
+
+
+@dataclass(frozen=True)
+class RunsChoice:
+    """The runs screen's answer: open a recorded run's config in the form, or resume the run in its folder."""
+
+    action: Literal["open", "resume"]
+    run_dir: Path
+    config: RunConfig | None = None  # "open": the run's config, read before the screen closes
+
+    @classmethod
+    def open(cls, run_dir: Path, config: RunConfig) -> RunsChoice:
+        return cls("open", run_dir, config)
+
+    @classmethod
+    def resume(cls, run_dir: Path) -> RunsChoice:
+        return cls("resume", run_dir)
+
+
+class RunsChosen(Message):
+    """A runs screen opened by another screen (a sweep's runs) passes its choice on to the app."""
+
+    def __init__(self, choice: RunsChoice) -> None:
+        super().__init__()
+        self.choice = choice
