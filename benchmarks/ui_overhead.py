@@ -34,8 +34,9 @@ def headless(preset: str, overrides: list[str], runs_dir: Path, root: Path) -> f
 
 async def in_console(preset: str, overrides: list[str], runs_dir: Path, root: Path) -> float:
     from rdfia_tui.tui.app import create_app
+    from rdfia_tui.tui.options import AppOptions
 
-    app = create_app(preset=preset, overrides=overrides, runs_dir=runs_dir, data_root=str(root))
+    app = create_app(AppOptions(preset=preset, overrides=tuple(overrides), runs_dir=runs_dir, data_root=str(root)))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.5)
         await pilot.press("s")

@@ -10,6 +10,7 @@ import torch
 from tui_fakes import ScriptedEngine, wait_for
 
 from rdfia_tui.tui.app import create_app
+from rdfia_tui.tui.options import AppOptions
 from tests.error_cases import CASES, DOC, PLACEHOLDER, Case, documented_messages, make_bad_files, run_case
 
 DOCUMENTED = documented_messages(DOC.read_text(encoding="utf-8"))
@@ -51,7 +52,7 @@ FIELD_CASES = [c for c in CASES if c.field]
 @pytest.mark.parametrize("case", FIELD_CASES, ids=[c.id for c in FIELD_CASES])
 async def test_the_form_shows_the_same_message_at_the_field(case: Case, tmp_path: Path) -> None:
     key, text = case.field
-    app = create_app(runs_dir=tmp_path / "runs", engine=ScriptedEngine())
+    app = create_app(AppOptions(runs_dir=tmp_path / "runs"), engine=ScriptedEngine())
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.main.form.config is not None)
         app.main.form.set_value(key, text)

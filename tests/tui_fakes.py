@@ -187,9 +187,11 @@ async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
         await pilot.pause(0.02)
         waited += 0.02
 
+
 async def ready(pilot, app: RdfiaApp) -> None:
     """Wait until the form holds the preset and the layer table is drawn."""
     await wait_for(pilot, lambda: app.main.form.config is not None and "total parameters" in app.main.layer_view.message)
+
 
 async def type_into(pilot, app: RdfiaApp, key: str, text: str) -> FieldRow:
     row = app.main.form.rows()[key]
@@ -198,8 +200,10 @@ async def type_into(pilot, app: RdfiaApp, key: str, text: str) -> FieldRow:
     await pilot.pause()
     return row
 
+
 def make_app(tmp_path: Path, engine=None, **kwargs) -> RdfiaApp:
     return create_app(AppOptions(runs_dir=tmp_path / "runs", **kwargs), engine=engine or ScriptedEngine())
+
 
 def write_run(runs: Path, name: str, lr: float, accs: list[float], status: str = "completed") -> Path:
     from rdfia_tui.engine import config as config_mod

@@ -59,11 +59,10 @@ class RdfiaApp(App):
         Binding("escape", "leave_field", "Leave field", id="leave-field", show=False, tooltip="Leave a text field so single keys work"),
     ]
 
-    def __init__(self, options: AppOptions | None = None, engine: Engine | None = None, **fields: Any) -> None:
-        """``fields``: AppOptions' fields by name, replacing those of ``options`` (``RdfiaApp(runs_dir=...)``);
-        ``engine`` stands in for torch in tests."""
+    def __init__(self, options: AppOptions | None = None, engine: Engine | None = None) -> None:
+        """``engine`` stands in for torch in tests."""
         super().__init__()
-        self.options = AppOptions.merged(options, fields)
+        self.options = options or AppOptions()
         self.runs_dir = resolve_runs_dir(self.options.runs_dir)
         self.data_root = self.options.data_root
         self.start_now = self.options.start
@@ -322,6 +321,7 @@ class RdfiaApp(App):
         await self.push_screen(ConfirmQuit(), answer)
 
 
-def create_app(options: AppOptions | None = None, *, engine: Engine | None = None, **fields: Any) -> RdfiaApp:
-    """The app factory of the command line and the tests (``fields`` as for RdfiaApp: a shorthand older callers use)."""
-    return RdfiaApp(options, engine, **fields)
+def create_app(options: AppOptions | None = None, *, engine: Engine | None = None) -> RdfiaApp:
+    """The app factory of the command line and the tests: ``options`` (the defaults when None), and an
+    ``engine`` that stands in for torch in tests."""
+    return RdfiaApp(options, engine)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 DEFAULT_PRESET = "circles-mlp"
 
@@ -22,11 +20,6 @@ class AppOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overrides", tuple(self.overrides))  # a list is welcome, kept as a tuple
-
-    @classmethod
-    def merged(cls, options: AppOptions | None, fields: Mapping[str, Any]) -> AppOptions:
-        """``options`` (the defaults when None) with ``fields`` in place of its own; an unknown field is a TypeError."""
-        return replace(options or cls(), **fields)
 
     @property
     def preset_name(self) -> str:
