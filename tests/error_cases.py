@@ -73,6 +73,10 @@ def make_bad_files(folder: Path) -> Path:
     (folder / "wrong-type.toml").write_text('name = "wrong-type"\n[optim]\nlr = "fast"\n')
     (folder / "unknown-section.toml").write_text('name = "x"\n[optimiser]\nlr = 0.1\n')
     (folder / "a-file").write_text("not a folder")
+    (folder / "base-cycle-a.toml").write_text('base = "base-cycle-b.toml"\n')
+    (folder / "base-cycle-b.toml").write_text('base = "base-cycle-a.toml"\n')
+    (folder / "base-empty.toml").write_text('base = ""\n')
+    (folder / "base-typo.toml").write_text('base = "circles-mpl"\n')
     _bring_your_own(folder, rng, y)
     return folder
 
@@ -418,6 +422,9 @@ CASES: tuple[Case, ...] = (
     Case("run-a-sweep", "a shipped sweep given to run", ("run", "cifar10-lr-batch"), 2, "is a sweep, not a preset"),
     Case("npz-is-a-folder", "data.path is a folder for npz", (*NPZ, "data.path={dir}/empty-folder"), 2, "is a folder, not an .npz file"),
     Case("preset-utf16", "a preset saved as UTF-16", ("run", "{dir}/utf16.toml"), 2, "saved as UTF-16; save it as UTF-8"),
+    Case("base-cycle", "two presets based on each other", ("run", "{dir}/base-cycle-a.toml"), 2, "is a cycle of bases"),
+    Case("base-empty", "an empty base", ("run", "{dir}/base-empty.toml"), 2, "base: empty; name the preset this one changes"),
+    Case("base-typo", "a misspelt base", ("run", "{dir}/base-typo.toml"), 2, "did you mean 'circles-mlp'?"),
     Case("preset-latin1", "a preset saved as latin-1", ("run", "{dir}/latin1.toml"), 2, "not UTF-8 text (byte 0xe9 at line 1, column 12)"),
     Case(
         "batch-norm-batch-1",

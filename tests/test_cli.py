@@ -81,6 +81,16 @@ def test_no_arguments_prints_help_and_exits_0(tmp_path: Path) -> None:
     assert not ANSI.search(result.stdout)
 
 
+def test_console_options_without_a_terminal_are_checked_then_refused(tmp_path: Path) -> None:
+    """Asked for the console (--preset, --set, --start) with no terminal: a bad preset is named first, then the
+    missing terminal, each in one line with exit 2, never the help text and 0."""
+    (tmp_path / "a.toml").write_text('base = "b.toml"\n')
+    (tmp_path / "b.toml").write_text('base = "a.toml"\n')
+    assert_clean_error(rdfia("--preset", "a.toml", cwd=tmp_path, timeout=60), "cycle of bases")
+    assert_clean_error(rdfia("--preset", "circles-mlp", cwd=tmp_path, timeout=60), "the console needs a terminal", "rdfia-tui run")
+    assert_clean_error(rdfia("--set", "optim.lrr=1", cwd=tmp_path, timeout=60), "unknown key 'optim.lrr'")
+
+
 def test_help_flag(tmp_path: Path) -> None:
     result = rdfia("--help", cwd=tmp_path, timeout=60)
     assert result.returncode == 0

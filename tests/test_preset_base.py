@@ -92,11 +92,34 @@ def test_a_cycle_is_refused_in_one_line(tmp_path: Path) -> None:
         ('base = "cifar10-lr-batch"\n', ["base:", "is a sweep, not a preset"]),
         ('base = "circles-mlp"\n[optim]\nlr = "fast"\n', ["optim.lr"]),
         ('bsae = "circles-mlp"\n', ["unknown key 'bsae'", "did you mean 'base'?"]),
+        ('base = ""\n', ["base: empty; name the preset this one changes, or remove the key"]),
+        ('base = "  "\n', ["base: empty"]),
+        ('base = "Circles-MLP"\n', ["no preset named 'Circles-MLP'", "did you mean 'circles-mlp'?"]),
     ],
 )
 def test_a_bad_base_is_one_config_error_line(tmp_path: Path, text: str, fragments: list[str]) -> None:
     path = write(tmp_path / "bad.toml", text)
     refused(lambda: load(path), str(path), *fragments)
+
+
+def test_a_generated_description_names_only_the_keys_that_differ(tmp_path: Path) -> None:
+    lr = load_preset("circles-mlp").optim.lr
+    cfg = load(write(tmp_path / "d.toml", f'base = "circles-mlp"\n[optim]\nlr = {lr}\n[train]\nepochs = 2\n'))
+    assert cfg.description == "circles-mlp with train.epochs changed"
+    assert load(write(tmp_path / "e.toml", f'base = "circles-mlp"\n[optim]\nlr = {lr}\n')).description == "same as circles-mlp"
+
+
+def test_a_base_that_is_a_folder_or_lacks_its_suffix_says_so(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "fast.toml", "[optim]\nlr = 1.0\n")
+    refused(lambda: load(write(tmp_path / "a.toml", 'base = "sub"\n')), "base:", "is a folder, not a preset file")
+    refused(lambda: load(write(tmp_path / "b.toml", 'base = "fast"\n')), "base:", "did you mean the file", "fast.toml")
+    refused(lambda: load_preset(str(tmp_path / "fast")), "did you mean the file", "fast.toml")
+
+
+def test_an_empty_sweep_base_is_refused_too(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.toml", '[sweep]\nbase = ""\n[grid]\n"optim.lr" = [0.1]\n')
+    refused(lambda: load_source(str(path)), "sweep.base: empty")
 
 
 def test_an_error_inside_the_base_names_the_base_file(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -81,6 +82,40 @@ def test_runs_that_cannot_be_read_are_listed_as_unreadable(runs_dir: Path, capsy
     assert f"unreadable: {corrupt.name}: summary.json is not valid JSON" in out
     rows = [line.split()[0] for line in out.splitlines()[2:] if line and not line.startswith("unreadable:")]
     assert rows == sorted(rows, reverse=True)  # newest first, as in the console
+
+
+BAD_FIELDS = [
+    ("final_test_acc", "x", 'final_test_acc is "x", not a number or null'),
+    ("best_test_acc", [1], "best_test_acc is [1], not a number or null"),
+    ("config", "x", 'config is "x", not a table'),
+    ("config", None, "config is null, not a table"),
+    ("epochs_completed", "many", 'epochs_completed is "many", not a whole number'),
+    ("epochs_completed", True, "epochs_completed is true, not a whole number"),
+    ("status", "weird", "status 'weird' is not one of"),
+    ("epochs", [1], "epochs holds an entry that is not a table"),
+    ("lr_changes", {}, "lr_changes is {}, not a list"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "reason"), BAD_FIELDS, ids=[f"{k}={v!r}" for k, v, _ in BAD_FIELDS])
+def test_a_summary_with_a_value_of_the_wrong_type_is_listed_as_unreadable(
+    runs_dir: Path, capsys: pytest.CaptureFixture, key: str, value: object, reason: str
+) -> None:
+    """Hand-edited or foreign summaries: the run is listed as unreadable with the reason, never a traceback."""
+    run = make_run(runs_dir)
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    (run / "summary.json").write_text(json.dumps({**summary, key: value}), encoding="utf-8")
+    (entry,) = list_runs(runs_dir)
+    assert entry["status"] == "unreadable" and reason in entry["message"], entry["message"]
+    assert main(["runs", "--runs-dir", str(runs_dir)]) == 0
+    assert f"unreadable: {run.name}: summary.json: {reason}" in capsys.readouterr().out
+
+
+def test_a_run_folder_without_its_config_is_listed_as_unreadable(runs_dir: Path) -> None:
+    run = make_run(runs_dir)
+    (run / "config.toml").unlink()
+    (entry,) = list_runs(runs_dir)
+    assert entry["status"] == "unreadable" and "no config.toml" in entry["message"]
 
 
 def test_a_summary_without_permission_is_listed(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

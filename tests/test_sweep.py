@@ -299,6 +299,13 @@ def test_a_folder_holding_another_sweep_is_refused(tiny_sweep) -> None:
     plan = build_plan("circles-mlp", grid=TINY_GRID, overrides=["train.epochs=3", "model.activation=relu"])
     with pytest.raises(ConfigError, match=re.escape("holds another sweep: train.epochs is 2 there and 3 here")):
         run_sweep(plan, tiny_sweep[0], fit_fn=counting_fit([]))
+    other_values = build_plan("circles-mlp", grid=["optim.lr=0.1,0.3", "train.batch_size=10,0"], overrides=TINY)
+    with pytest.raises(ConfigError, match=re.escape("sweeps optim.lr over [0.1, 100, 1e+30], not [0.1, 0.3]")):
+        run_sweep(other_values, tiny_sweep[0], fit_fn=counting_fit([]))
+    more_seeds = build_plan("circles-mlp", grid=TINY_GRID, overrides=TINY, seeds=2)
+    with pytest.raises(ConfigError, match=re.escape("runs 1 seed(s) per point, not 2")):
+        run_sweep(more_seeds, tiny_sweep[0], fit_fn=counting_fit([]))
+    assert len(read_sweep(tiny_sweep[0])["points"]) == 6  # nothing dropped
     other_axes = build_plan("circles-mlp", grid=["optim.lr=0.1"], overrides=TINY)
     with pytest.raises(ConfigError, match=re.escape("sweeps over optim.lr, train.batch_size, not optim.lr")):
         run_sweep(other_axes, tiny_sweep[0], fit_fn=counting_fit([]))

@@ -268,6 +268,39 @@ async def test_runs_screen_overlays_and_diffs_and_opens(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: app.main.form.config is not None and app.main.form.config.optim.lr == 0.3)
 
 
+def layer_params(app: RdfiaApp) -> str:
+    return app.main.layer_view.message
+
+
+async def test_every_way_of_loading_a_config_redraws_the_layer_table(tmp_path: Path) -> None:
+    """A preset chosen by filter + Enter, by arrow + Enter, and a run opened from the runs screen each
+    bring the layer table of the config now on the form (the scripted table counts the hidden sizes)."""
+    runs = tmp_path / "runs"
+    write_run(runs, "20261120-100000-circles-mlp", 0.3, [0.5, 0.8])
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        assert "total parameters: 22" in layer_params(app)  # circles-mlp: 2-4-2
+        for ch in "moons":
+            await pilot.press(ch)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.main.form.config.name == "moons-mlp")
+        await wait_for(pilot, lambda: "total parameters: 42" in layer_params(app))  # 2-8-2
+        app.main.query_one("#presets").query_one(Input).value = ""
+        await wait_for(pilot, lambda: "digits-mlp" in app.main.query_one("#presets").visible_names())
+        app.main.query_one("#presets").show_selected("digits-mlp")
+        app.main.query_one("#preset-list").focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.main.form.config.name == "digits-mlp")
+        hidden = app.main.form.config.model.hidden[0]
+        await wait_for(pilot, lambda: f"total parameters: {2 * hidden + hidden + hidden * 2 + 2:,}" in layer_params(app))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is app.main and app.main.form.config.optim.lr == 0.3)
+        await wait_for(pilot, lambda: "total parameters: 22" in layer_params(app))
+
+
 def test_config_differences_keeps_only_differing_keys() -> None:
     a = {"optim": {"lr": 0.1, "name": "sgd"}, "train": {"epochs": 3}}
     b = {"optim": {"lr": 0.5, "name": "sgd"}, "train": {"epochs": 3}}

@@ -82,3 +82,19 @@ async def test_resume_with_the_real_engine_finishes_the_run_in_its_folder(tmp_pa
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["resumed"][0]["after_epoch"] == 2
     assert [e["epoch"] for e in summary["epochs"]] == list(range(7))
+
+
+async def test_u_during_a_run_keeps_the_runs_screen_and_says_why(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    stopped_run(runs)
+    engine = ScriptedEngine(hold_after_epoch=1)
+    app = create_app(AppOptions(runs_dir=runs), engine=engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main.form.config is not None)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.running)
+        screen, _ = await open_runs(pilot, app)
+        await pilot.press("u")
+        await wait_for(pilot, lambda: any("stop it (x) before resuming" in str(n.message) for n in app._notifications))
+        assert app.screen is screen and engine.resumed == [None] and app.running  # only the fresh run: nothing resumed
+        app.session.stop()

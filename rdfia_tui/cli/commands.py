@@ -208,12 +208,12 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    # Validate the command line's preset and overrides before the screen opens (a mistake is said first).
+    if args.preset or args.overrides:
+        apply_overrides(load_preset(args.preset or "circles-mlp"), args.overrides)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print("rdfia-tui: error: the console needs a terminal; for a headless run use 'rdfia-tui run PRESET'", file=sys.stderr)
         return 2
-    # Validate the command line's preset and overrides before the screen opens.
-    if args.preset or args.overrides:
-        apply_overrides(load_preset(args.preset or "circles-mlp"), args.overrides)
     from rdfia_tui.tui.app import create_app
     from rdfia_tui.tui.options import AppOptions
 

@@ -224,10 +224,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
         print(f"rdfia-tui: error: {exc}", file=sys.stderr)
         return 2
     if args.command is None:
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        asked_for_the_console = bool(args.preset or args.overrides or args.start)
+        if not (sys.stdin.isatty() and sys.stdout.isatty()) and not asked_for_the_console:
             parser.print_help()  # no terminal to draw the console on: say what there is instead
             return 0
-        args.command = "tui"
+        args.command = "tui"  # without a terminal, cmd_tui checks the preset, then says the console needs one
     from rdfia_tui.cli import commands
     from rdfia_tui.engine.errors import RdfiaError
 

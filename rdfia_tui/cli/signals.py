@@ -38,7 +38,8 @@ def stop_on_signals(stop: threading.Event, at_once: Callable[[], bool] = lambda:
             raise KeyboardInterrupt
         received.append(signum)
         stop.set()
-        print(f"rdfia-tui: {signal.Signals(signum).name} received, stopping after this step (Ctrl-C again to quit now)", file=sys.stderr)
+        hint = " (Ctrl-C again to quit now)" if signum == signal.SIGINT else ""  # a kill's sender has no Ctrl-C to press
+        print(f"rdfia-tui: {signal.Signals(signum).name} received, stopping after this step{hint}", file=sys.stderr)
 
     previous = {s: signal.signal(s, on_signal) for s in SIGNAL_EXIT}
     try:

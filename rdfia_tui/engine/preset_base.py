@@ -29,9 +29,24 @@ def written_keys(raw: Mapping[str, Any]) -> list[str]:
     return [f"{top}.{key}" for top, table in raw.items() if top in SECTIONS and isinstance(table, Mapping) for key in table]
 
 
+def changed_keys(base: RunConfig, raw: Mapping[str, Any]) -> list[str]:
+    """The ``section.key`` names a document sets to a value other than its base's (1 and 1.0, a list and a tuple, are equal)."""
+    values = base.to_dict()
+    return [key for key in written_keys(raw) if _plain(_at(raw, key)) != _plain(_at(values, key))]
+
+
+def _at(tables: Mapping[str, Any], key: str) -> Any:
+    section, name = key.split(".", 1)
+    return tables.get(section, {}).get(name)
+
+
+def _plain(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
 def default_description(base: RunConfig, raw: Mapping[str, Any]) -> str:
     """What a preset without a description of its own is called: its base and the keys it changes."""
-    keys = written_keys(raw)
+    keys = changed_keys(base, raw)
     return f"{base.name} with {', '.join(keys)} changed" if keys else f"same as {base.name}"
 
 

@@ -94,10 +94,15 @@ def find_preset(name_or_path: str, folder: Path | None = None) -> PresetFile:
     if name_or_path in shipped:
         return _shipped_file(name_or_path, shipped[name_or_path], f"preset {name_or_path}")
     path = local or _expanded(name_or_path)
+    if _safely(path.is_dir):
+        raise ConfigError(f"{path} is a folder, not a preset file; give a shipped preset name or a .toml file")
     if path.suffix == ".toml" or _safely(path.exists):
         if not _safely(path.is_file):
             raise ConfigError(f"preset file {path} does not exist; give a shipped preset name or an existing .toml file")
         return _user_file(path)
+    toml = path.with_name(path.name + ".toml")
+    if _safely(toml.is_file):
+        raise ConfigError(f"no preset named {name_or_path!r}; did you mean the file '{toml}'? (a preset file is named with its .toml)")
     if _safely((resources.files(PACKAGE) / "sweeps" / f"{name_or_path}.toml").is_file):
         raise ConfigError(f"{name_or_path!r} is a sweep, not a preset; run it with 'rdfia-tui sweep {name_or_path}'")
     raise ConfigError(
@@ -134,9 +139,14 @@ class _Link:
     raw: dict[str, Any]
 
 
-def _written(value: Any, where: str) -> str:
+def _written(value: Any, where: str) -> str | None:
+    """The base a document names, None when it names none; an empty or non-string one is a ConfigError."""
+    if value is None:
+        return None
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a preset name or a .toml path, got {value!r}", key=BASE_KEY)
+    if not value.strip():
+        raise ConfigError(f"{where}: empty; name the preset this one changes, or remove the key", key=BASE_KEY)
     return value
 
 
@@ -154,28 +164,28 @@ def _document(found: PresetFile, where: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def _chain(written: str, folder: Path | None, key: str) -> list[_Link]:
+def _chain(written: str | None, folder: Path | None, key: str) -> list[_Link]:
     """The presets ``written`` stands on, nearest first: each one's own ``base`` is followed until a preset has none."""
     links: list[_Link] = []
     names, where = [written], key
     seen: set[str] = set()
-    while written:
+    while written is not None:
         found = _found(written, folder, where)
         if found.identity in seen:
             raise ConfigError(f"{key}: {' -> '.join(names)} is a cycle of bases; remove 'base' from one of these presets", key=key)
         seen.add(found.identity)
         raw = _document(found, where)
         where = f"{key}: {found.label}: {BASE_KEY}"
-        written, folder = _written(raw.pop(BASE_KEY, ""), where), found.folder
+        written, folder = _written(raw.pop(BASE_KEY, None), where), found.folder
         links.append(_Link(found, raw))
-        names.append(written)
+        names.append(str(written))
     return links
 
 
 def base_config(written: Any, *, folder: Path | None, key: str = BASE_KEY) -> RunConfig | None:
-    """The validated preset ``written`` names (a shipped name, or a .toml path relative to ``folder``); None for ``""``.
+    """The validated preset ``written`` names (a shipped name, or a .toml path relative to ``folder``); None for None.
 
-    Raises ConfigError (one line, beginning with ``key``) when ``written`` is not a string or names no preset, when
+    Raises ConfigError (one line, beginning with ``key``) when ``written`` is empty, not a string or names no preset, when
     the chain of bases leads back to a preset already in it, or when a preset of the chain is invalid.
     """
     cfg: RunConfig | None = None
@@ -195,7 +205,7 @@ def resolve(raw: Mapping[str, Any], *, default_name: str, folder: Path | None) -
     Raises ConfigError (one line) as ``base_config`` does.
     """
     child = {top: value for top, value in raw.items() if top != BASE_KEY}
-    base = base_config(raw.get(BASE_KEY, ""), folder=folder)
+    base = base_config(raw.get(BASE_KEY), folder=folder)
     return as_preset(base, child, default_name=default_name) if base is not None else child
 
 

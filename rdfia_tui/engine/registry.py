@@ -15,9 +15,10 @@ T = TypeVar("T")
 
 
 def nearest(word: str, options: list[str] | tuple[str, ...]) -> str | None:
-    """The closest option to ``word``, or None when nothing is close."""
-    found = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
-    return found[0] if found else None
+    """The closest option to ``word`` (case aside: "Circles-MLP" finds "circles-mlp"), or None when nothing is close."""
+    by_lower = {o.lower(): o for o in reversed(list(options))}
+    found = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.5)
+    return by_lower[found[0]] if found else None
 
 
 def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:

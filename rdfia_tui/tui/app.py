@@ -21,7 +21,7 @@ from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.record import resolve_runs_dir
 from rdfia_tui.engine.runs.resume import resume_config
 from rdfia_tui.tui.commands import binding_commands, system_commands
-from rdfia_tui.tui.messages import EngineEvent, LayersReady, ProgressEvent, RunRefused, TrainingDone
+from rdfia_tui.tui.messages import ConfigChanged, EngineEvent, LayersReady, ProgressEvent, RunRefused, TrainingDone
 from rdfia_tui.tui.options import DEFAULT_PRESET, AppOptions
 from rdfia_tui.tui.runner import Engine, TorchEngine
 from rdfia_tui.tui.screens.choices import RunsChoice, RunsChosen
@@ -29,7 +29,6 @@ from rdfia_tui.tui.screens.dialogs import ConfirmQuit, LearningRateDialog
 from rdfia_tui.tui.screens.main import MainScreen
 from rdfia_tui.tui.session import RunSession
 from rdfia_tui.tui.system import on_termination, terminal_alive
-from rdfia_tui.tui.widgets.config_form import ConfigForm
 
 
 class RdfiaApp(App):
@@ -159,10 +158,8 @@ class RdfiaApp(App):
         yield from binding_commands(self, screen)
 
     # ---- form and layer table -----------------------------------------------------------
-    def on_config_form_changed(self, message: ConfigForm.Changed) -> None:
+    def on_config_changed(self, message: ConfigChanged) -> None:
         cfg = message.config
-        if cfg is None:
-            return
         self._start_when_ready()
         key = (cfg.data, cfg.model)
         if key != self._layers_for:

@@ -59,6 +59,17 @@ class TrainingDone(Message):
     """The training worker has returned; the run's records are complete."""
 
 
+class ConfigChanged(Message):
+    """The main screen's form holds a new valid config (a preset chosen, a run opened, a field edited).
+
+    Posted to the app by the screen itself: a ConfigForm.Changed that the screen caused (by loading the
+    form) stops bubbling at the screen, its sender, so the app cannot rely on hearing that one."""
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        self.config = config
+
+
 class LayersReady(Message):
     """A layer table (or the reason there is none) for the form's current config."""
 

@@ -123,7 +123,8 @@ def load_vision(source: VisionSource, cfg: DataConfig, root: Path) -> RawDataset
     if arrays is None:
         raise DataError(
             f"{source.name} not found: looked for {npz} and {root / source.folder}/, and {failure}. "
-            f"Go online and run again to download it, or copy {source.name}.npz or torchvision's "
+            f"{'Go online and run again' if cfg.download else 'Set data.download=true and run again online'} to download it, "
+            f"or copy {source.name}.npz or torchvision's "
             f"{source.folder.split('/')[0]}/ folder into {root} (choose the folder with --data-root or RDFIA_TUI_DATA)"
         )
     x_train, y_train, x_test, y_test, classes = arrays

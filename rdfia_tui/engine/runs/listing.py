@@ -26,6 +26,8 @@ def read_run(folder: Path) -> dict[str, Any]:
         return _unreadable(folder, exc.reason)
     except OSError as exc:  # the folder went away, or lost its permissions, between the scan and the read
         return _unreadable(folder, f"summary.json: {exc.strerror or exc}")
+    if not (folder / "config.toml").is_file():
+        return _unreadable(folder, "no config.toml (deleted?): the run can be neither opened nor resumed")
     summary["run_dir"] = str(folder)  # where it is now, even if the folder was moved
     if summary.get("status") == RunStatus.RUNNING and process_gone(summary):
         summary["status"] = LOST

@@ -77,7 +77,59 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
         raise SummaryUnreadable(path, f"{SUMMARY} is not valid JSON ({str(exc).split(':')[0]})") from None
     if not isinstance(summary, dict):
         raise SummaryUnreadable(path, f"{SUMMARY} does not hold a run summary")
+    problem = field_problem(summary)
+    if problem:
+        raise SummaryUnreadable(path, f"{SUMMARY}: {problem}")
     return summary
+
+
+Number = (int, float)
+# What the readers of a summary rely on, key by key: the types a value may have when the key is there.
+FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "status": (str,),
+    "message": (str,),
+    "preset": (str,),
+    "config": (dict,),
+    "epochs": (list,),
+    "epochs_completed": (int,),
+    "final_test_acc": (*Number, type(None)),
+    "best_test_acc": (*Number, type(None)),
+    "best_epoch": (int, type(None)),
+    "duration_s": (*Number, type(None)),
+    "started_at": (str, type(None)),
+    "lr_changes": (list,),
+}
+REQUIRED = ("status", "config")
+WRITTEN = frozenset(s.value for s in RunStatus if s not in (RunStatus.LOST, RunStatus.UNREADABLE))
+
+
+def field_problem(summary: dict[str, Any]) -> str | None:
+    """What makes ``summary`` unusable, in a few words, or None: a missing required key, a value of the
+    wrong type (a bool is no number here), an unknown status, or an epoch or lr change that is not a table."""
+    for key in REQUIRED:
+        if key not in summary:
+            return f"no {key!r}"
+    for key, types in FIELD_TYPES.items():
+        value = summary.get(key)
+        if key in summary and (isinstance(value, bool) or not isinstance(value, types)):
+            return f"{key} is {json.dumps(value)[:40]}, not {_described(types)}"
+    sections = [name for name, table in summary["config"].items() if name not in ("name", "description") and not isinstance(table, dict)]
+    if sections:
+        return f"config.{sections[0]} is not a table"
+    if summary["status"] not in WRITTEN:
+        return f"status {summary['status']!r} is not one of {', '.join(sorted(WRITTEN))}"
+    for key in ("epochs", "lr_changes"):
+        if not all(isinstance(row, dict) for row in summary.get(key, [])):
+            return f"{key} holds an entry that is not a table"
+    return None
+
+
+_TYPE_WORDS = {str: "text", dict: "a table", list: "a list", int: "a whole number", float: "a number", type(None): "null"}
+
+
+def _described(types: tuple[type, ...]) -> str:
+    words = [_TYPE_WORDS[t] for t in types if not (t is int and float in types)]
+    return " or ".join(words)
 
 
 class SummaryUnreadable(RecordError):

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from rdfia_tui.engine.config_compare import comparable, first_difference
+from rdfia_tui.engine.config_compare import canonical, comparable, first_difference, value_text
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.errors import ConfigError, DataError, DeviceError, RecordError
 from rdfia_tui.engine.events import Emit, Event, RunStarted, ignore
@@ -81,6 +81,7 @@ def _open_sweep_dir(sweep_dir: Path, plan: SweepPlan) -> None:
             f"sweep folder {sweep_dir} sweeps over {', '.join(doc.get('labels', {})) or 'nothing'}, "
             f"not {', '.join(a.name for a in plan.axes)}; give another --sweep-dir (or none, for a new folder)"
         )
+    _same_grid_or_refuse(sweep_dir, doc, plan)
     old_keys = [k for p in doc["points"] for k in p.get("values", {})]
     difference = first_difference(doc.get("base_config", {}), plan.base.to_dict(), ignore=[*old_keys, *plan.keys, "train.seed"])
     if difference:
@@ -89,6 +90,25 @@ def _open_sweep_dir(sweep_dir: Path, plan: SweepPlan) -> None:
             f"sweep folder {sweep_dir} holds another sweep: {key} is {there} there and {here} here; "
             "give another --sweep-dir (or none, for a new folder)",
             key=key,
+        )
+
+
+def _same_grid_or_refuse(sweep_dir: Path, doc: dict[str, Any], plan: SweepPlan) -> None:
+    """Raise ConfigError when the folder's sweep has other values on an axis, or another number of seeds:
+    continuing it would drop its finished points from sweep.json."""
+    grid = doc.get("grid", {})
+    for axis in plan.axes:
+        there = grid.get(axis.name)
+        if there is not None and canonical(there) != canonical(axis.to_json()):
+            raise ConfigError(
+                f"sweep folder {sweep_dir} sweeps {axis.name} over {value_text(there)}, not {value_text(axis.to_json())}; "
+                "give another --sweep-dir (or none, for a new folder), so that its finished points are kept",
+                key=axis.name,
+            )
+    if doc.get("seeds", plan.seeds) != plan.seeds:
+        raise ConfigError(
+            f"sweep folder {sweep_dir} runs {doc['seeds']} seed(s) per point, not {plan.seeds}; "
+            "give another --sweep-dir (or none, for a new folder), so that its finished points are kept"
         )
 
 

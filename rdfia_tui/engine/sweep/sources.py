@@ -69,7 +69,7 @@ def parse_sweep_toml(text: str, *, source: str, default_name: str, folder: Path 
         raise ConfigError(
             f"{source}: a sweep file names its preset in [{SWEEP_TABLE}]; move 'base = ...' under [{SWEEP_TABLE}]", key="base"
         )
-    base_name = table.get("base", "")
+    base_name = table.get("base")
     try:
         base = base_config(base_name, folder=folder, key=f"{SWEEP_TABLE}.base")
     except ConfigError as exc:

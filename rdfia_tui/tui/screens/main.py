@@ -29,6 +29,7 @@ from rdfia_tui.engine.events import (
 from rdfia_tui.engine.layers import LayerTable
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.status import RunStatus
+from rdfia_tui.tui.messages import ConfigChanged
 from rdfia_tui.tui.session import RunSession
 from rdfia_tui.tui.system import gpu_memory
 from rdfia_tui.tui.widgets.boundary import BoundaryPanel
@@ -258,14 +259,16 @@ class MainScreen(Screen):
         return cfg
 
     def on_config_form_changed(self, message: ConfigForm.Changed) -> None:
-        """The form's title counts its errors; the schedule preview is redrawn (the app hears this message next);
+        """The form's title counts its errors; the schedule preview is redrawn and the app told (ConfigChanged);
         while idle, a new plan brings it into view."""
+        message.stop()
         count = len(message.errors)
         self.query_one("#form-title", Static).update(
             "Hyper-parameters" if message.config else f"Hyper-parameters · {count} error{'s' if count > 1 else ''}: fix to start"
         )
         if message.config is None:
             return
+        self.app.post_message(ConfigChanged(message.config))
         if self.schedule_preview.show(message.config) and not self.session.running:
             self.boundary.display = False
             self.query_one("#top-row").remove_class("-plane")

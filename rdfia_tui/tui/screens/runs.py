@@ -183,6 +183,9 @@ class RunsScreen(Screen[RunsChoice | None]):
             reason = "it completed" if run.get("status") == RunStatus.COMPLETED else "it has no checkpoint (train.checkpoint=epoch)"
             self.notify(f"{Path(run['run_dir']).name} cannot be resumed: {reason}", severity="warning")
             return
+        if getattr(self.app, "running", False):  # the screen stays: the choice could not be acted on
+            self.notify("a run is in progress: stop it (x) before resuming another", severity="warning")
+            return
         self.dismiss(RunsChoice.resume(Path(run["run_dir"])))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
