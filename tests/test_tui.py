@@ -301,6 +301,34 @@ async def test_every_way_of_loading_a_config_redraws_the_layer_table(tmp_path: P
         await wait_for(pilot, lambda: "total parameters: 22" in layer_params(app))
 
 
+async def test_a_preset_file_shows_its_own_description(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text('base = "circles-mlp"\ndescription = "my own words"\n[train]\nepochs = 2\n')
+    app = make_app(tmp_path, preset=str(tmp_path / "mine.toml"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        box = app.main.query_one("#preset-description")
+        await wait_for(pilot, lambda: "my own words" in str(box.render()))
+
+
+async def test_unreadable_runs_say_why_and_are_not_compared_or_opened(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    good = write_run(runs, "20261120-100000-circles-mlp", 0.3, [0.5, 0.8])
+    bad = write_run(runs, "20261120-110000-circles-mlp", 0.1, [0.5, 0.6])
+    (bad / "summary.json").write_text(json.dumps({**json.loads((bad / "summary.json").read_text()), "final_test_acc": "x"}))
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+        screen = app.screen
+        table = screen.query_one("#runs-table", DataTable)
+        assert table.get_row_at(0)[3:6] == ["unreadable", "", "-"]  # newest first
+        for key in ("space", "enter", "u"):
+            await pilot.press(key)
+        await wait_for(pilot, lambda: sum('final_test_acc is "x"' in str(n.message) for n in app._notifications) == 3)
+        assert app.screen is screen and screen.selected == [] and good.name not in screen.selected
+
+
 def test_config_differences_keeps_only_differing_keys() -> None:
     a = {"optim": {"lr": 0.1, "name": "sgd"}, "train": {"epochs": 3}}
     b = {"optim": {"lr": 0.5, "name": "sgd"}, "train": {"epochs": 3}}

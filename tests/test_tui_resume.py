@@ -95,6 +95,7 @@ async def test_u_during_a_run_keeps_the_runs_screen_and_says_why(tmp_path: Path)
         await wait_for(pilot, lambda: app.running)
         screen, _ = await open_runs(pilot, app)
         await pilot.press("u")
-        await wait_for(pilot, lambda: any("stop it (x) before resuming" in str(n.message) for n in app._notifications))
+        said = "go back (Esc) and stop it (x) before resuming"
+        await wait_for(pilot, lambda: any(said in str(n.message) for n in app._notifications))
         assert app.screen is screen and engine.resumed == [None] and app.running  # only the fresh run: nothing resumed
         app.session.stop()

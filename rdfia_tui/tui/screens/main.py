@@ -244,8 +244,11 @@ class MainScreen(Screen):
     def load_config(self, cfg: RunConfig, *, pick: bool = False) -> None:
         """Fill the form with ``cfg``; ``pick`` also selects its preset in the list (a recorded run's config)."""
         self.form.load(cfg)
+        picker = self.query_one(PresetPicker)
         if pick:
-            self.query_one(PresetPicker).show_selected(cfg.name)
+            picker.show_selected(cfg.name)
+        if cfg.name not in picker.visible_names():  # a preset file's own words, not the last highlighted preset's
+            picker.describe(cfg.name, fallback=cfg.description)
 
     def startable_config(self) -> RunConfig | None:
         """The form's config, or None after saying why it cannot start (a toast, the log, the status line, the field)."""

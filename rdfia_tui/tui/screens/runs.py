@@ -27,6 +27,11 @@ def _pct(v: float | None) -> str:
     return "-" if v is None else f"{100 * v:.2f}%"
 
 
+def unusable(summary: dict[str, Any]) -> bool:
+    """A listed run whose records cannot be read (the listing's "unreadable", with the reason in "message")."""
+    return summary.get("status") == RunStatus.UNREADABLE
+
+
 def lr_changes_text(summary: dict[str, Any]) -> str:
     """The learning rates set by hand during a run ("0.05 at epoch 3, step 12"), or "none"."""
     changes = summary.get("lr_changes") or []
@@ -93,7 +98,7 @@ class RunsScreen(Screen[RunsChoice | None]):
         table.add_columns(" ", "run", "preset", "status", "resume", "epochs", "final test", "best test", "date")
         for s in self.runs:
             name = Path(s.get("run_dir", "?")).name
-            epochs = f"{s.get('epochs_completed', 0)}/{s.get('config', {}).get('train', {}).get('epochs', '?')}"
+            epochs = "-" if unusable(s) else f"{s.get('epochs_completed', 0)}/{s.get('config', {}).get('train', {}).get('epochs', '?')}"
             date = str(s.get("started_at") or "")[:16].replace("T", " ")
             table.add_row(
                 "✓" if name in self.selected else " ",
@@ -119,7 +124,7 @@ class RunsScreen(Screen[RunsChoice | None]):
 
     def action_toggle(self) -> None:
         run = self._current()
-        if run is None:
+        if run is None or self._refused(run, "compared"):
             return
         name = Path(run["run_dir"]).name
         if name in self.selected:
@@ -163,28 +168,35 @@ class RunsScreen(Screen[RunsChoice | None]):
         if not differences:
             diff.add_row("(identical configs)", *("" for _ in chosen))
 
+    def _refused(self, run: dict[str, Any], what: str) -> bool:
+        """An unreadable run cannot be compared, opened or resumed: say why (the listing's reason) and refuse."""
+        if unusable(run):
+            why = run.get("message") or "its records cannot be read"
+            self.notify(f"{Path(run['run_dir']).name} cannot be {what}: {why}", severity="warning")
+        return unusable(run)
+
     def action_open(self) -> None:
         run = self._current()
-        if run is None:
+        if run is None or self._refused(run, "opened"):
             return
         path = Path(run["run_dir"]) / "config.toml"
         try:
             cfg = presets.load(path)
         except ConfigError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(f"{Path(run['run_dir']).name} cannot be opened: {exc}", severity="error")
             return
         self.dismiss(RunsChoice.open(Path(run["run_dir"]), cfg))
 
     def action_resume(self) -> None:
         run = self._current()
-        if run is None:
+        if run is None or self._refused(run, "resumed"):
+            return
+        if getattr(self.app, "running", False):  # the screen stays: the choice could not be acted on
+            self.notify("a run is in progress: go back (Esc) and stop it (x) before resuming another", severity="warning")
             return
         if not can_resume(run):
             reason = "it completed" if run.get("status") == RunStatus.COMPLETED else "it has no checkpoint (train.checkpoint=epoch)"
             self.notify(f"{Path(run['run_dir']).name} cannot be resumed: {reason}", severity="warning")
-            return
-        if getattr(self.app, "running", False):  # the screen stays: the choice could not be acted on
-            self.notify("a run is in progress: stop it (x) before resuming another", severity="warning")
             return
         self.dismiss(RunsChoice.resume(Path(run["run_dir"])))
 

@@ -112,10 +112,11 @@ class PresetPicker(Vertical):
         event.stop()
         self.describe(event.option.id)
 
-    def describe(self, name: str | None) -> None:
-        """Show ``name``'s description (the preset the form holds, or the one under the cursor)."""
+    def describe(self, name: str | None, fallback: str = "") -> None:
+        """Show ``name``'s description (the preset the form holds, or the one under the cursor); ``fallback``
+        for a config that is no shipped preset (a preset file, a recorded run)."""
         info = next((p for p in self.presets if p.name == name), None)
-        self.description = info.description if info else ""
+        self.description = info.description if info else fallback
         self._show_description()
 
     def on_resize(self) -> None:
