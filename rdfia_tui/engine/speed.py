@@ -47,7 +47,8 @@ def _cuda_bf16(device: torch.device) -> bool:
 
 @PRECISIONS.register("auto")
 def auto_precision(device: torch.device) -> torch.dtype | None:
-    """bf16 where the hardware computes it natively; fp32 elsewhere (and always for networks without convolutions)."""
+    """bf16 where the hardware computes it natively, else fp32 (None). resolve_speed asks it only for networks with
+    convolutions: an MLP trains in fp32 under "auto"."""
     if _cuda_bf16(device) or (device.type == "cpu" and cpu_has_native_bf16()):
         return torch.bfloat16
     return None

@@ -63,7 +63,6 @@ class RdfiaApp(App):
         super().__init__()
         self.options = options or AppOptions()
         self.runs_dir = resolve_runs_dir(self.options.runs_dir)
-        self.data_root = self.options.data_root
         self.start_now = self.options.start
         self.engine: Engine = engine or TorchEngine()
         self.session = RunSession()
@@ -169,7 +168,7 @@ class RdfiaApp(App):
     @work(thread=True, exclusive=True, exit_on_error=False, group="layers")
     def _compute_layers(self, cfg: RunConfig) -> None:
         try:
-            self.post_message(LayersReady(self.engine.layer_table(cfg, self.data_root)))
+            self.post_message(LayersReady(self.engine.layer_table(cfg, self.options.data_root)))
         except RdfiaError as exc:
             self.post_message(LayersReady(None, str(exc)))
 
@@ -209,7 +208,7 @@ class RdfiaApp(App):
     def _train(self, cfg: RunConfig, control: RunControl, resume: Path | None = None) -> None:
         """Runs in a thread: calls the engine and posts what it says; touches no widget."""
         try:
-            self.engine.run(cfg, self._post_event, control, self.runs_dir, self.data_root, resume)
+            self.engine.run(cfg, self._post_event, control, self.runs_dir, self.options.data_root, resume)
         except RdfiaError as exc:
             self.post_message(RunRefused(str(exc), getattr(exc, "key", None)))
         except Exception as exc:

@@ -34,10 +34,6 @@ class AccuracyGrid:
     cells: list[list[Cell]]
 
 
-# A diverged point is a result (that learning rate is too high), so it counts as finished.
-RESULTS = frozenset(s.value for s in RunStatus if s.is_result)
-
-
 def completed_accuracies(points: Sequence[Mapping[str, Any]]) -> list[float]:
     """The final test accuracies (0-1) of the completed points of a sweep.json."""
     return [p["final_test_acc"] for p in points if p.get("status") == RunStatus.COMPLETED and p.get("final_test_acc") is not None]
@@ -45,7 +41,7 @@ def completed_accuracies(points: Sequence[Mapping[str, Any]]) -> list[float]:
 
 def finished_points(doc: Mapping[str, Any]) -> int:
     """How many points of a sweep.json need no rerun (completed or diverged)."""
-    return sum(n for status, n in sweep_counts(doc).items() if status in RESULTS)
+    return sum(n for status, n in sweep_counts(doc).items() if RunStatus.of(status).is_result)  # "pending" is none
 
 
 def _cell(points: list[Mapping[str, Any]]) -> Cell:

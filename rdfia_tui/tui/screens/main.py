@@ -176,14 +176,6 @@ class MainScreen(Screen):
             self.set_focus(None)
             self.refresh_bindings()
 
-    @property
-    def form_hidden(self) -> bool:
-        return self.has_class("-running") and self.has_class("-narrow") and not self.has_class("-show-form")
-
-    @property
-    def panels_hidden(self) -> bool:
-        return self.has_class("-running") and self.has_class("-short") and not self.has_class("-show-panels")
-
     def action_toggle_form(self) -> None:
         self.toggle_class("-show-form")
         self._release_hidden_focus()
@@ -245,9 +237,9 @@ class MainScreen(Screen):
         """Fill the form with ``cfg``; ``pick`` also selects its preset in the list (a recorded run's config)."""
         self.form.load(cfg)
         picker = self.query_one(PresetPicker)
-        if pick:
-            picker.show_selected(cfg.name)
-        if cfg.name not in picker.visible_names():  # a preset file's own words, not the last highlighted preset's
+        if pick:  # a preset file's own words (its description) when it is no shipped preset
+            picker.show_selected(cfg.name, cfg.description)
+        else:
             picker.describe(cfg.name, fallback=cfg.description)
 
     def startable_config(self) -> RunConfig | None:

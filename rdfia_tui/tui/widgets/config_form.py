@@ -180,9 +180,6 @@ class ConfigForm(VerticalScroll):
         if invalid:
             invalid[0].scroll_visible(animate=False)
 
-    def unused_keys(self) -> list[str]:
-        return [key for key, row in self.rows().items() if row.has_class("-unused")]
-
     def revalidate(self) -> None:
         """Check each field, then the whole config; mark errors at their fields and post Changed."""
         if not (self.loaded and self.built):

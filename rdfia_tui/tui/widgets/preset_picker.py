@@ -148,10 +148,11 @@ class PresetPicker(Vertical):
         self.show_selected(name)
         self.post_message(self.Chosen(name))
 
-    def show_selected(self, name: str) -> None:
-        """Highlight and describe ``name`` (when it is a shipped preset) without loading it again."""
+    def show_selected(self, name: str, fallback: str = "") -> None:
+        """Highlight ``name`` (when it is a shipped preset) and describe it (``fallback`` when it is not), without
+        loading it again."""
         self.selected = name
         names = self.visible_names()
         if name in names:
             self.query_one(OptionList).highlighted = names.index(name)
-        self.describe(name)
+        self.describe(name, fallback)

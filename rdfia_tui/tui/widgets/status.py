@@ -117,9 +117,5 @@ class StatusLine(Widget):
         return self._state
 
     @property
-    def detail_text(self) -> str:
-        return "  ".join(self._details)
-
-    @property
     def text(self) -> str:
         return self.fit(self.size.width or 120).plain
