@@ -12,6 +12,6 @@ python benchmarks/speed_settings.py --limit 5000 --epochs 2 --repeats 2 \
     --only "fp32, contiguous" --only "fp32, channels_last" --only "bf16, channels_last" \
     --only "fp32, channels_last, b512" --only "fp32, channels_last, compile" --out "$out/speed_settings.json"
 python benchmarks/engine_vs_naive.py --limit 0 --epochs 3 --repeats 3 --out "$out/engine_vs_naive.json"
-python benchmarks/ui_overhead.py --preset mnist-mlp --repeats 3 --threads 2 --out "$out/ui_overhead_mnist.json"
-python benchmarks/ui_overhead.py --preset cifar10-augmented --set data.limit_train=5000 --set train.epochs=2 \
-    --repeats 2 --threads 2 --out "$out/ui_overhead_cifar.json"
+python benchmarks/ui_overhead.py --preset mnist-mlp --repeats 3 --out "$out/ui_overhead_mnist.json"
+python benchmarks/ui_overhead.py --preset cifar10-augmented --set data.limit_train=5000 --set train.epochs=4 \
+    --repeats 3 --out "$out/ui_overhead_cifar.json"

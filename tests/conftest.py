@@ -43,3 +43,18 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.mkdir()
     monkeypatch.setenv("RDFIA_TUI_DATA", str(path))
     return path
+
+
+@pytest.fixture
+def no_run_left_behind(tmp_path: Path):
+    """A test that starts detached runs must not leave one training when it fails: every run still alive
+    under tmp_path at the end (its live.json names the process) is killed."""
+    yield
+    import signal
+
+    from rdfia_tui.engine.runs.liveness import is_alive, read_live
+
+    for live in tmp_path.glob("**/live.json"):
+        state = read_live(live.parent)
+        if state is not None and is_alive(state):
+            os.kill(state.pid, signal.SIGKILL)

@@ -141,3 +141,7 @@ def assert_clean_error(result: Result, *fragments: str) -> str:
     for fragment in fragments:
         assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
     return lines[0]
+
+
+# what a run folder holds after a run with train.checkpoint = "epoch" (no temporary file is left)
+RUN_FILES_WITH_CHECKPOINT = ["checkpoint.pt", "config.toml", "events.jsonl", "live.json", "metrics.csv", "summary.json"]

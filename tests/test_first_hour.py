@@ -270,13 +270,23 @@ def test_output_to_a_full_disk_is_one_line(command: list[str]) -> None:
 
 
 def test_a_run_whose_process_died_is_listed_as_lost(runs_dir: Path) -> None:
+    from dataclasses import replace
+
     from rdfia_tui.engine.runs.listing import list_runs
+    from rdfia_tui.engine.runs.liveness import read_live
 
     assert main(["run", "circles-mlp", "--set", "train.epochs=0"]) == 0
     (run,) = runs_dir.iterdir()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     summary = json.loads((run / "summary.json").read_text())
+    live = read_live(run)
+    assert live.pid == os.getpid()  # main() ran in this process
+    replace(live, pid=dead.pid).write(run)  # its live.json names a process that has ended
+    (run / "summary.json").write_text(json.dumps({**summary, "status": "running"}))
+    (entry,) = list_runs(runs_dir)
+    assert entry["status"] == "lost" and f"pid {dead.pid}" in entry["message"] and "after epoch 0" in entry["message"]
+    (run / "live.json").unlink()  # a run recorded before live.json: its summary's pid tells
     (run / "summary.json").write_text(json.dumps({**summary, "status": "running", "pid": dead.pid}))
     (entry,) = list_runs(runs_dir)
     assert entry["status"] == "lost" and f"pid {dead.pid}" in entry["message"]

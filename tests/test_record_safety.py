@@ -23,6 +23,7 @@ from rdfia_tui.engine.runs import listing as records
 from rdfia_tui.engine.runs.listing import list_runs
 from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.training import fit
+from tests.helpers import RUN_FILES_WITH_CHECKPOINT
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -250,4 +251,4 @@ def test_a_checkpoint_the_disk_refuses_ends_the_run_in_one_line(tmp_path: Path) 
     assert summary["status"] == "failed" and summary["message"] == line
     state = torch.load(run_dir / "checkpoint.pt", weights_only=True)
     assert state["epoch"] == 0
-    assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoint.pt", "config.toml", "metrics.csv", "summary.json"]
+    assert sorted(p.name for p in run_dir.iterdir()) == RUN_FILES_WITH_CHECKPOINT

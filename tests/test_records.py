@@ -61,7 +61,7 @@ def test_run_folder_files_agree(runs_dir: Path) -> None:
     assert match, run.name
     stamp = datetime.strptime(match.group(1), "%Y%m%d-%H%M%S").timestamp()
     assert before - 2 <= stamp <= before + elapsed + 1
-    assert sorted(p.name for p in run.iterdir()) == ["config.toml", "metrics.csv", "summary.json"]
+    assert sorted(p.name for p in run.iterdir()) == ["config.toml", "events.jsonl", "live.json", "metrics.csv", "summary.json"]
 
     # config.toml is the resolved config, loadable as a preset again
     toml = tomllib.loads((run / "config.toml").read_text(encoding="utf-8"))

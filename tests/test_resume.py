@@ -18,7 +18,7 @@ from rdfia_tui.engine.runs.record import read_metrics_csv
 from rdfia_tui.engine.runs.resume import CHECKPOINT
 from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.training import fit
-from tests.helpers import make_npz, tiny_cfg
+from tests.helpers import RUN_FILES_WITH_CHECKPOINT, make_npz, tiny_cfg
 
 TIMING = ("seconds", "images_per_s")
 
@@ -96,7 +96,7 @@ def test_the_checkpoint_is_plain_tensors_replaced_whole(runs_dir: Path) -> None:
     state = torch.load(result.run_dir / CHECKPOINT, weights_only=True)  # no pickled code
     assert state["epoch"] == 2 and len(state["epochs"]) == 3
     assert set(state["rng"]) >= {"torch", "generator"}
-    assert sorted(p.name for p in result.run_dir.iterdir()) == ["checkpoint.pt", "config.toml", "metrics.csv", "summary.json"]
+    assert sorted(p.name for p in result.run_dir.iterdir()) == RUN_FILES_WITH_CHECKPOINT
 
 
 def test_no_checkpoint_unless_asked(runs_dir: Path) -> None:

@@ -134,7 +134,7 @@ async def test_the_key_is_above_the_plot_not_over_the_data(tmp_path: Path) -> No
 
 
 async def test_the_lr_chart_draws_the_rate_actually_used(tmp_path: Path) -> None:
-    engine = ScriptedEngine(steps=200, step_delay=0.002)
+    engine = ScriptedEngine(steps=20, step_delay=0.03)  # few messages: the UI keeps up with the run
     app = create_app(AppOptions(runs_dir=tmp_path / "runs", overrides=["train.epochs=6", "optim.lr=0.1"]), engine=engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.main.form.config is not None)

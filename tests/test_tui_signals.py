@@ -1,5 +1,5 @@
-"""The console under SIGTERM and SIGHUP (``kill``, a dropped SSH session): the run is recorded as
-stopped, the terminal is restored when it still exists, and the console exits with status 143."""
+"""The console under SIGTERM and SIGHUP (``kill``, a dropped SSH session): the console exits with status
+143 and restores the terminal when it still exists; the run, a process of its own, trains on to the end."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals and pseudo-terminals")
+pytestmark = [
+    pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals and pseudo-terminals"),
+    pytest.mark.usefixtures("no_run_left_behind"),
+]
 
 LEAVE_ALT_SCREEN, SHOW_CURSOR = b"\x1b[?1049l", b"\x1b[?25h"
 
@@ -60,29 +63,50 @@ class Console:
         return len(csv[0].read_text().splitlines()) - 1 if csv else 0
 
     def summary(self) -> dict:
-        (folder,) = self.runs.iterdir()
-        return json.loads((folder / "summary.json").read_text())
+        (path,) = self.runs.glob("*/summary.json")
+        return json.loads(path.read_text())
+
+    def run_ends(self, timeout: float = 120) -> dict:
+        """The run's summary once it says the run ended (the console is gone by then)."""
+        deadline = time.monotonic() + timeout
+        while self.summary()["status"] == "running":
+            assert time.monotonic() < deadline, "the run did not end in time"
+            time.sleep(0.05)
+        return self.summary()
+
+
+EPOCHS = 40  # a few seconds of circles-sgd
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_a_signal_stops_the_run_records_it_and_restores_the_terminal(tmp_path: Path, signum: int) -> None:
-    console = Console(tmp_path / "runs", "--preset", "circles-sgd", "--set", "train.epochs=300", "--start")
+def test_a_signal_ends_the_console_and_the_run_trains_on_to_the_end(tmp_path: Path, signum: int) -> None:
+    console = Console(tmp_path / "runs", "--preset", "circles-sgd", "--set", f"train.epochs={EPOCHS}", "--start")
     console.wait_until(lambda: console.rows() >= 3)  # epochs 0, 1 and 2 recorded
     os.kill(console.pid, signum)
     assert console.exit_code() == 143
-    summary = console.summary()
-    assert summary["status"] == "stopped" and 2 <= summary["epochs_completed"] < 300
     tail = console.output[-4000:]
     assert LEAVE_ALT_SCREEN in tail and SHOW_CURSOR in tail
+    assert console.rows() < EPOCHS + 1, "the run had ended before the console did: the test proves nothing"
+    summary = console.run_ends()
+    assert summary["status"] == "completed" and summary["epochs_completed"] == EPOCHS
+    assert console.rows() == EPOCHS + 1  # metrics.csv is complete too
+    assert summary["pid"] != console.pid
 
 
-def test_a_terminal_that_goes_away_stops_the_run_and_the_console(tmp_path: Path) -> None:
-    console = Console(tmp_path / "runs", "--preset", "circles-sgd", "--set", "train.epochs=300", "--start")
+def test_a_terminal_that_goes_away_leaves_the_run_training_to_the_end(tmp_path: Path) -> None:
+    from rdfia_tui.engine.events import RunFinished
+    from rdfia_tui.engine.live.stream import read_events
+
+    console = Console(tmp_path / "runs", "--preset", "circles-sgd", "--set", f"train.epochs={EPOCHS}", "--start")
     console.wait_until(lambda: console.rows() >= 3)  # epochs 0, 1 and 2 recorded
     os.close(console.fd)  # the ssh connection drops: the kernel hangs the terminal up
     assert console.exit_code(reading=False) == 143
-    summary = console.summary()
-    assert summary["status"] == "stopped" and summary["epochs_completed"] >= 2
+    assert console.rows() < EPOCHS + 1
+    summary = console.run_ends()
+    assert summary["status"] == "completed" and summary["epochs_completed"] == EPOCHS
+    (events,) = tmp_path.glob("runs/*/events.jsonl")
+    assert isinstance(read_events(events)[-1], RunFinished)
+    assert (events.parent / "output.log").read_text().count("completed: final test accuracy") == 1
 
 
 def test_sigterm_with_no_run_quits_and_restores_the_terminal(tmp_path: Path) -> None:

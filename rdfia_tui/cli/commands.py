@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from rdfia_tui.cli.output import format_table
+from rdfia_tui.cli import live_commands as live
+from rdfia_tui.cli.output import format_table, has_terminal
 from rdfia_tui.cli.signals import Interrupted, signal_exit_code, stop_on_signals
 from rdfia_tui.cli.sweep_command import cmd_sweep
 from rdfia_tui.engine.config import ConfigError, RunConfig, apply_overrides
+from rdfia_tui.engine.events import Emit, Event, RunStarted
 from rdfia_tui.engine.presets import list_presets, load_preset
 from rdfia_tui.engine.runs.status import RunStatus
 
@@ -24,13 +27,18 @@ def resolve_config(args: argparse.Namespace) -> RunConfig:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return train(resolve_config(args), args)
+    cfg = resolve_config(args)
+    if args.detach:
+        return live.detach_new_run(cfg, args)
+    return train(cfg, args)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from rdfia_tui.engine.runs.resume import resume_config
 
     cfg = resume_config(args.run_dir, args.overrides)
+    if args.detach:
+        return live.detach_resume(args)
     args.runs_dir = None
     return train(cfg, args, resume=args.run_dir)
 
@@ -45,7 +53,7 @@ def train(cfg: RunConfig, args: argparse.Namespace, resume: str | None = None) -
     control = RunControl()
     with stop_on_signals(control.stop, at_once=lambda: not view.columns) as received:
         try:
-            result = fit(cfg, view, control, runs_dir=args.runs_dir, data_root=args.data_root, resume=resume)
+            result = fit(cfg, started_in_background(view), control, runs_dir=args.runs_dir, data_root=args.data_root, resume=resume)
         except Interrupted as exc:  # before RunStarted: nothing was recorded
             print("rdfia-tui: interrupted before training began; nothing was recorded", file=sys.stderr)
             return signal_exit_code([exc.signum])
@@ -66,6 +74,21 @@ def train(cfg: RunConfig, args: argparse.Namespace, resume: str | None = None) -
     if result.status == RunStatus.STOPPED and received:
         return signal_exit_code(received)
     return RunStatus.of(result.status).exit_code
+
+
+def started_in_background(view: Emit) -> Emit:
+    """``view``, and when a launcher waits for this run (run --detach, the console), tell it the run folder at RunStarted."""
+    from rdfia_tui.engine.live.launch import READY_ENV, announce_started
+
+    if READY_ENV not in os.environ:
+        return view
+
+    def emit(event: Event) -> None:
+        if isinstance(event, RunStarted):
+            announce_started(event.run_dir)
+        view(event)
+
+    return emit
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -176,6 +199,7 @@ def sweep_rows(sweeps: list[tuple[Path, dict]]) -> list[list[str]]:
 def cmd_runs(args: argparse.Namespace) -> int:
     from rdfia_tui.engine.runs.listing import list_runs
     from rdfia_tui.engine.runs.record import check_runs_dir, resolve_runs_dir
+    from rdfia_tui.engine.runs.resume import can_resume
     from rdfia_tui.engine.sweep.records import list_sweeps
 
     runs_dir = resolve_runs_dir(args.runs_dir)
@@ -188,8 +212,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
         headers = ["run (newest first)", "preset", "status", "epochs", "final test", "best test", "started"]
         print(format_table(headers, run_rows(runs), right={3, 4, 5}))
         for s in runs:
-            if s.get("status") == RunStatus.UNREADABLE:
-                print(f"unreadable: {Path(s['run_dir']).name}: {s.get('message', '')}")
+            if s.get("status") in (RunStatus.UNREADABLE, RunStatus.LOST):
+                hint = f"; resume it with 'rdfia-tui resume {s['run_dir']}'" if can_resume(s) else ""
+                print(f"{s['status']}: {Path(s['run_dir']).name}: {s.get('message', '')}{hint}")
     if sweeps:
         if runs:
             print()
@@ -211,7 +236,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     # Validate the command line's preset and overrides before the screen opens (a mistake is said first).
     if args.preset or args.overrides:
         apply_overrides(load_preset(args.preset or "circles-mlp"), args.overrides)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not has_terminal():
         print("rdfia-tui: error: the console needs a terminal; for a headless run use 'rdfia-tui run PRESET'", file=sys.stderr)
         return 2
     from rdfia_tui.tui.app import create_app
@@ -233,4 +258,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "runs": cmd_runs,
     "sweep": cmd_sweep,
     "schedule": cmd_schedule,
+    "attach": live.cmd_attach,
+    "control": live.cmd_control,
+    "serve": live.cmd_serve,
 }

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from rdfia_tui import __version__
+from rdfia_tui.cli import live_commands as live
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {}
@@ -34,6 +35,13 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs-dir", help="where run folders go (default: $RDFIA_TUI_RUNS, then ./runs)")
     p.add_argument("--data-root", help="where datasets live (default: $RDFIA_TUI_DATA, then a per-user cache folder)")
     p.add_argument("--device", help="shorthand for --set train.device=DEVICE (auto, cpu, cuda, cuda:N, mps)")
+    _detach_arg(p)
+
+
+def _detach_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--detach", action="store_true", help="train in the background: print the run folder and return (follow it with 'rdfia-tui attach')"
+    )
 
 
 def _layers_args(p: argparse.ArgumentParser) -> None:
@@ -88,6 +96,7 @@ def _resume_args(p: argparse.ArgumentParser) -> None:
         "--set", dest="overrides", action="append", default=[], metavar="train.epochs=N", help="train for more epochs than planned"
     )
     p.add_argument("--data-root", help="where datasets live (default: $RDFIA_TUI_DATA, then a per-user cache folder)")
+    _detach_arg(p)
 
 
 def _runs_args(p: argparse.ArgumentParser) -> None:
@@ -103,6 +112,9 @@ COMMANDS["presets"] = ("list the shipped presets with their descriptions", lambd
 COMMANDS["sweep"] = ("train every point of a grid (e.g. lr × batch size) into one sweep folder, then print the table", _sweep_args)
 COMMANDS["runs"] = ("list the recorded runs with their status and test accuracy", _runs_args)
 COMMANDS["schedule"] = ("print the learning rate a preset's schedule gives each epoch", _preset_and_overrides)
+COMMANDS["attach"] = ("open the console on a run that goes on in its own process (or a finished one): history, then live", live.attach_args)
+COMMANDS["control"] = ("pause, resume, stop or set the learning rate of a run in another process", live.control_args)
+COMMANDS["serve"] = ('serve the console to a browser on localhost (needs pip install "rdfia-tui[serve]")', live.serve_args)
 
 
 TOP = "top_"  # the console's options given before any command are parsed under these dests
@@ -210,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    from rdfia_tui.cli.output import protect_streams, silence
+    from rdfia_tui.cli.output import has_terminal, protect_streams, silence
 
     protect_streams()
     parser = build_parser()
@@ -225,7 +237,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command is None:
         asked_for_the_console = bool(args.preset or args.overrides or args.start)
-        if not (sys.stdin.isatty() and sys.stdout.isatty()) and not asked_for_the_console:
+        if not has_terminal() and not asked_for_the_console:
             parser.print_help()  # no terminal to draw the console on: say what there is instead
             return 0
         args.command = "tui"  # without a terminal, cmd_tui checks the preset, then says the console needs one

@@ -114,3 +114,9 @@ def format_table(headers: list[str], rows: list[list[str]], right: set[int] | No
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     return "\n".join([fmt(headers), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)])
+
+
+def has_terminal() -> bool:
+    """Somewhere to draw the console: stdin and stdout are a terminal, or Textual drives another screen
+    (textual-serve runs the console over pipes, with TEXTUAL_DRIVER naming its web driver)."""
+    return (sys.stdin.isatty() and sys.stdout.isatty()) or bool(os.environ.get("TEXTUAL_DRIVER"))

@@ -125,6 +125,20 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class CommandTaken:
+    """The run took a command from a client (pause, resume, stop or set_lr), so every client sees the change.
+
+    ``lr`` is the learning rate asked for (set_lr only; it applies from the next step, and a Notice says
+    when); ``paused`` is whether the run is paused now; ``sender`` says where the command came from.
+    """
+
+    action: str
+    paused: bool
+    lr: float | None = None
+    sender: str = ""
+
+
+@dataclass(frozen=True)
 class RunFinished:
     """The run ended; ``status`` is completed, stopped, diverged or failed."""
 
@@ -135,7 +149,8 @@ class RunFinished:
 
 
 Event = (
-    RunStarted | BatchProgress | EvaluationProgress | EpochEnded | SamplePredictions | PlanePoints | BoundaryUpdated | Notice | RunFinished
+    RunStarted | BatchProgress | EvaluationProgress | EpochEnded | SamplePredictions | PlanePoints | BoundaryUpdated | Notice | CommandTaken
+    | RunFinished
 )
 Emit = Callable[[Event], None]
 

@@ -37,6 +37,7 @@ from rdfia_tui.engine.events import (
     ignore,
 )
 from rdfia_tui.engine.fingerprint import fingerprint_difference
+from rdfia_tui.engine.live.publish import published
 from rdfia_tui.engine.models.manual import HandSGD
 from rdfia_tui.engine.optimisers import set_lr
 from rdfia_tui.engine.runs.checkpoint import TrainingState
@@ -186,6 +187,9 @@ def fit(
     ``console``: the run shares its process with the console, so ``train.threads = 0`` leaves a
     Python-bound MLP one core fewer (speed.auto_threads).
 
+    Every run publishes its events to events.jsonl in its folder and takes commands from other processes
+    (engine.live.publish); ``emit`` and ``control`` are this process's subscriber and controls.
+
     With ``resume`` (a run folder holding a checkpoint), the run continues in that folder from its
     last checkpointed epoch, with every state restored: the metrics equal an uninterrupted run's.
 
@@ -199,13 +203,14 @@ def fit(
     cfg = with_absolute_paths(cfg) if state is None else cfg
     accept = (lambda fingerprint: same_data_or_refuse(state, fingerprint, Path(resume), cfg)) if state else (lambda fingerprint: None)
     setup = set_up(cfg, data_root, console=console, accept_data=accept)
-    record = open_record(setup, runs_dir, resume, state)
-    run = TrainingRun(setup, record, emit, control or RunControl())
-    if state is not None:
-        state.restore(setup, record)
-        run.start_epoch, run.lr_scale = state.epoch, state.lr_scale
-    run.announce()
-    return run.train()
+    record, control = open_record(setup, runs_dir, resume, state), control or RunControl()
+    with published(record.run_dir, emit, control) as emit:  # events.jsonl, the command folder, live.json
+        run = TrainingRun(setup, record, emit, control)
+        if state is not None:
+            state.restore(setup, record)
+            run.start_epoch, run.lr_scale = state.epoch, state.lr_scale
+        run.announce()
+        return run.train()
 
 
 def open_record(setup: RunSetup, runs_dir: str | Path | None, resume: str | Path | None, state: TrainingState | None) -> RunRecord:

@@ -1,10 +1,11 @@
-"""The Textual app: owns the run (its worker, controls and session) and hands engine events to the main screen."""
+"""The Textual app: owns the run session and the screens; how runs start, are followed and end is run_lifecycle's."""
 
 from __future__ import annotations
 
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +15,14 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from rdfia_tui.engine.config import RunConfig, apply_overrides
-from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.errors import ConfigError, RdfiaError
-from rdfia_tui.engine.events import BatchProgress, Event
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.record import resolve_runs_dir
-from rdfia_tui.engine.runs.resume import resume_config
 from rdfia_tui.tui.commands import binding_commands, system_commands
-from rdfia_tui.tui.messages import ConfigChanged, EngineEvent, LayersReady, ProgressEvent, RunRefused, TrainingDone
+from rdfia_tui.tui.messages import ConfigChanged, LayersReady
 from rdfia_tui.tui.options import DEFAULT_PRESET, AppOptions
-from rdfia_tui.tui.runner import Engine, TorchEngine
+from rdfia_tui.tui.run_lifecycle import RunLifecycle
+from rdfia_tui.tui.runner import Engine, ProcessEngine
 from rdfia_tui.tui.screens.choices import RunsChoice, RunsChosen
 from rdfia_tui.tui.screens.dialogs import ConfirmQuit, LearningRateDialog
 from rdfia_tui.tui.screens.main import MainScreen
@@ -31,7 +30,7 @@ from rdfia_tui.tui.session import RunSession
 from rdfia_tui.tui.system import on_termination, terminal_alive
 
 
-class RdfiaApp(App):
+class RdfiaApp(RunLifecycle, App):
     """rdfia-tui: pick a preset, tune it, train it, watch it, compare it."""
 
     TITLE = "rdfia-tui"
@@ -64,8 +63,9 @@ class RdfiaApp(App):
         self.options = options or AppOptions()
         self.runs_dir = resolve_runs_dir(self.options.runs_dir)
         self.start_now = self.options.start
-        self.engine: Engine = engine or TorchEngine()
+        self.engine: Engine = engine or ProcessEngine()
         self.session = RunSession()
+        self._then: Callable[[], None] | None = None  # what to do once the run followed now is let go (switching runs)
         self._typeahead: LearningRateDialog | None = None
         self._layers_for: tuple[Any, Any] | None = None
 
@@ -82,6 +82,12 @@ class RdfiaApp(App):
     def last_status(self) -> str | None:
         return self.session.status
 
+    @property
+    def holds_a_run(self) -> bool:
+        """A run goes in a thread of this console: another cannot start until it ends (a run of its own
+        process is let go instead)."""
+        return self.session.running and not self.session.remote
+
     # ---- set-up -------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.main = MainScreen(self.options.preset_name, self.session)
@@ -90,10 +96,16 @@ class RdfiaApp(App):
         on_termination(self._terminate)
 
     def _terminate(self, signum: int) -> None:
-        """SIGTERM and SIGHUP stop the run as a headless run does: it is recorded as stopped, the terminal
-        is restored, and the console exits with status 143."""
+        """SIGTERM and SIGHUP (a dropped SSH session) end the console with status 143, restoring the terminal.
+        A run of its own goes on (attach to it again with 'rdfia-tui attach'); a run in a thread of the
+        console is stopped and recorded as stopped first."""
+        name = signal.Signals(signum).name
+        if self.session.steerable and self.session.remote:
+            self.session.release()  # detach: the follower returns, the run trains on
+            self._exit_now(143)
+            return
         if self.main.is_mounted:
-            self.main.log_line(f"{signal.Signals(signum).name} received: stopping the run and quitting")
+            self.main.log_line(f"{name} received: stopping the run and quitting")
         if self.session.steerable:
             self.session.quit_when_done, self.session.exit_code = True, 143
             self.action_stop()
@@ -115,6 +127,8 @@ class RdfiaApp(App):
             self.notify(str(exc), severity="error", timeout=10)
             cfg = load_preset(DEFAULT_PRESET)
         self.main.load_config(cfg)
+        if self.options.attach is not None:
+            self.attach_run(Path(self.options.attach))
 
     def _start_when_ready(self) -> None:
         """--start: the first valid config the form reports starts the run, once."""
@@ -132,7 +146,7 @@ class RdfiaApp(App):
         if action in self.RUN_ACTIONS | {"start"} and not isinstance(screen, MainScreen):
             return False  # the training keys belong to the main screen
         if action == "start":
-            return not self.running  # one run at a time
+            return not self.running or self.session.remote  # a run of the console's own thread: one at a time
         if action in ("pause", "resume"):
             return self.running and self.showing_paused() is (action == "resume")
         # the run controls are hidden while nothing runs: they would do nothing
@@ -175,70 +189,6 @@ class RdfiaApp(App):
     def on_layers_ready(self, message: LayersReady) -> None:
         self.main.show_layers(message.table, message.error)
 
-    # ---- training -----------------------------------------------------------------------
-    def action_start(self) -> None:
-        if self.running:
-            self.notify("a run is already in progress", severity="warning")
-            return
-        cfg = self.main.startable_config()
-        if cfg is not None:
-            self._begin(cfg)
-
-    def resume_run(self, run_dir: Path) -> None:
-        """Continue a stopped run in its own folder (from the runs screen); its config fills the form."""
-        if self.running:
-            self.notify("a run is already in progress", severity="warning")
-            return
-        try:
-            cfg = resume_config(run_dir)
-        except RdfiaError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.main.load_config(cfg, pick=True)
-        self.main.log_line(f"resuming {Path(run_dir).name} from its last checkpoint")
-        self._begin(cfg, Path(run_dir))
-
-    def _begin(self, cfg: RunConfig, resume: Path | None = None) -> None:
-        control = self.session.begin(cfg.optim.lr)
-        self.main.run_began(resuming=resume is not None)
-        self.refresh_bindings()
-        self._train(cfg, control, resume)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="train")
-    def _train(self, cfg: RunConfig, control: RunControl, resume: Path | None = None) -> None:
-        """Runs in a thread: calls the engine and posts what it says; touches no widget."""
-        try:
-            self.engine.run(cfg, self._post_event, control, self.runs_dir, self.options.data_root, resume)
-        except RdfiaError as exc:
-            self.post_message(RunRefused(str(exc), getattr(exc, "key", None)))
-        except Exception as exc:
-            self.post_message(RunRefused(f"the run crashed: {type(exc).__name__}: {exc}"))
-        finally:
-            self.post_message(TrainingDone())
-
-    def _post_event(self, event: Event) -> None:
-        self.post_message(ProgressEvent(event) if isinstance(event, BatchProgress) else EngineEvent(event))
-
-    def on_engine_event(self, message: EngineEvent) -> None:
-        """The session keeps what it needs of the event; the main screen shows it."""
-        event = message.merged
-        self.session.note(event)
-        self.main.show_event(event)
-
-    def on_progress_event(self, message: ProgressEvent) -> None:
-        self.on_engine_event(message)
-
-    def on_run_refused(self, message: RunRefused) -> None:
-        self.main.run_refused(message.message)
-        self.notify("the run was refused: the log says why", severity="error", timeout=5)  # short: a toast covers the log
-
-    def on_training_done(self, message: TrainingDone) -> None:
-        self.session.done()
-        self.main.set_running(False)
-        self.refresh_bindings()
-        if self.session.quit_when_done:
-            self._exit_now(self.session.exit_code)
-
     def action_resume(self) -> None:
         self.action_pause()
 
@@ -246,7 +196,9 @@ class RdfiaApp(App):
         """Pause, or resume a paused run (p does the one the footer shows)."""
         if not self.session.steerable:
             return
-        self.main.show_pause(self.session.toggle_pause())
+        paused = self.session.toggle_pause()
+        if not self.session.remote:  # a run of its own says when it took the command (CommandTaken)
+            self.main.show_pause(paused)
         self.refresh_bindings()
 
     def action_stop(self) -> None:
@@ -296,6 +248,8 @@ class RdfiaApp(App):
             return
         if choice.action == "resume":
             self.resume_run(choice.run_dir)
+        elif choice.action == "attach":
+            self.attach_run(choice.run_dir)
         elif choice.config is not None:
             self.open_config(choice.config)
 
@@ -309,12 +263,15 @@ class RdfiaApp(App):
             self.exit()
             return
 
-        def answer(stop: bool | None) -> None:
-            if stop and self.session.control is not None:
+        def answer(choice: str | None) -> None:
+            if choice == "stop" and self.session.control is not None:
                 self.session.quit_when_done = True
                 self.action_stop()
+            elif choice == "detach":
+                self.session.quit_when_done = True
+                self.session.release()
 
-        await self.push_screen(ConfirmQuit(), answer)
+        await self.push_screen(ConfirmQuit(detachable=self.session.remote), answer)
 
 
 def create_app(options: AppOptions | None = None, *, engine: Engine | None = None) -> RdfiaApp:

@@ -17,6 +17,7 @@ class AppOptions:
     runs_dir: str | Path | None = None  # None: the default runs folder
     data_root: str | None = None
     start: bool = False  # start the first valid config at once (--start)
+    attach: Path | None = None  # a run folder to follow at once (rdfia-tui attach)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overrides", tuple(self.overrides))  # a list is welcome, kept as a tuple

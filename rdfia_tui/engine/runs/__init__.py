@@ -2,6 +2,7 @@
 
 Modules: ``files`` (atomic writes), ``status`` (the run statuses), ``summary`` (summary.json's fields),
 ``record`` (the run folder and its records), ``listing`` (every run folder, readable or not),
-``checkpoint`` (exact-resume state) and ``resume`` (what can be resumed, without torch).
+``checkpoint`` (exact-resume state), ``resume`` (what can be resumed, without torch) and ``liveness`` (live.json:
+whether the process of a running run is alive).
 This package never imports the sweep package: sweeps are built on runs, not the other way round.
 """

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
+from rdfia_tui.engine.runs.liveness import read_live, run_alive
 from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.runs.summary import SummaryUnreadable, read_summary
 
@@ -29,25 +29,17 @@ def read_run(folder: Path) -> dict[str, Any]:
     if not (folder / "config.toml").is_file():
         return _unreadable(folder, "no config.toml (deleted?): the run can be neither opened nor resumed")
     summary["run_dir"] = str(folder)  # where it is now, even if the folder was moved
-    if summary.get("status") == RunStatus.RUNNING and process_gone(summary):
-        summary["status"] = LOST
-        summary["message"] = f"the process that ran it (pid {summary['pid']}) is gone (killed, or the machine restarted)"
+    if summary.get("status") == RunStatus.RUNNING:
+        live = read_live(folder)
+        if live is not None:
+            summary["live"] = live
+        if not run_alive(folder, summary):
+            summary["status"] = LOST
+            pid = live.pid if live is not None else summary.get("pid")
+            after = f"after epoch {summary.get('epochs_completed', 0)}"
+            summary["message"] = f"the process that ran it (pid {pid}) is gone (killed, or the machine restarted) {after}"
     return summary
 
-
-
-def process_gone(summary: dict[str, Any]) -> bool:
-    """True when the summary was written on this machine by a process that no longer exists."""
-    pid, host = summary.get("pid"), summary.get("host")
-    if not isinstance(pid, int) or host != socket.gethostname():
-        return False  # another machine's run (a shared folder), or a record from before pids were kept
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, another user's
-    return False
 
 
 def is_run_folder(folder: Path) -> bool:
@@ -76,3 +68,40 @@ def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
         else:
             found.append(read_run(child))
     return found
+
+
+def _with_sweep_points(runs_dir: Path) -> list[dict[str, Any]]:
+    """list_runs of ``runs_dir`` and of each sweep folder in it (a sweep's points are run folders inside it)."""
+    found = list_runs(runs_dir)
+    if runs_dir.is_dir():
+        for child in sorted(runs_dir.iterdir()):
+            if child.is_dir() and (child / "sweep.json").is_file():
+                found.extend(list_runs(child))
+    return found
+
+
+def live_runs(runs_dir: Path) -> list[dict[str, Any]]:
+    """The runs (sweep points included) whose process is alive now, the most recently started first."""
+    live = [s for s in _with_sweep_points(runs_dir) if s.get("status") == RunStatus.RUNNING]
+    return sorted(live, key=lambda s: str(s.get("started_at", "")), reverse=True)
+
+
+def find_run(runs_dir: Path, which: str) -> Path:
+    """``which`` as a run folder: "latest" is the most recently started live run, or else the newest run folder.
+
+    Raises RecordError (one line) when there is no such run.
+    """
+    from rdfia_tui.engine.errors import RecordError
+
+    if which != "latest":
+        folder = Path(which).expanduser()
+        if not (folder / "summary.json").is_file():
+            raise RecordError(f"{folder} is not a run folder (no summary.json); give a folder that 'rdfia-tui runs' lists, or 'latest'")
+        return folder
+    live = live_runs(runs_dir)
+    if live:
+        return Path(live[0]["run_dir"])
+    readable = [s for s in _with_sweep_points(runs_dir) if s.get("status") != UNREADABLE]
+    if not readable:
+        raise RecordError(f"no runs in {runs_dir} yet; start one with 'rdfia-tui run --detach circles-mlp'")
+    return Path(max(readable, key=lambda s: str(s.get("started_at", "")))["run_dir"])

@@ -7,6 +7,7 @@ from pathlib import Path
 from rdfia_tui.engine.config import RunConfig, apply_overrides
 from rdfia_tui.engine.errors import ConfigError, RecordError
 from rdfia_tui.engine.presets import load
+from rdfia_tui.engine.runs.liveness import run_alive
 from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.runs.summary import read_summary
 
@@ -58,12 +59,16 @@ def resume_config(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = 
             f"train.epochs: got {cfg.train.epochs} but {folder} has already trained {done} epochs; give more epochs, not fewer",
             key="train.epochs",
         )
+    if summary.get("status") == RunStatus.RUNNING and run_alive(folder, summary):
+        raise RecordError(f"{folder} is still training (its process is alive); follow it with 'rdfia-tui attach {folder}'")
     if summary.get("status") == RunStatus.COMPLETED and done >= cfg.train.epochs:
         raise RecordError(f"{folder} already completed its {done} epochs; train further with --set train.epochs={done + 10} (for example)")
     return cfg
 
 
 def can_resume(summary: dict) -> bool:
-    """A recorded run that has a checkpoint and did not complete (stopped, failed, or killed while running)."""
+    """A recorded run that has a checkpoint and did not complete (stopped, failed, or lost: killed while running).
+    A live run (the listing's "running") is not: its own process still trains it."""
     run_dir = summary.get("run_dir")
-    return bool(run_dir) and summary.get("status") != RunStatus.COMPLETED and checkpoint_path(run_dir).is_file()
+    ended = summary.get("status") not in (RunStatus.COMPLETED, RunStatus.RUNNING)
+    return bool(run_dir) and ended and checkpoint_path(run_dir).is_file()

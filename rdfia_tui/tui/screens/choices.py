@@ -13,9 +13,10 @@ from rdfia_tui.engine.config import RunConfig
 
 @dataclass(frozen=True)
 class RunsChoice:
-    """The runs screen's answer: open a recorded run's config in the form, or resume the run in its folder."""
+    """The runs screen's answer: open a recorded run's config in the form, resume the run in its folder, or
+    attach to it (follow a live run, or show a finished one)."""
 
-    action: Literal["open", "resume"]
+    action: Literal["open", "resume", "attach"]
     run_dir: Path
     config: RunConfig | None = None  # "open": the run's config, read before the screen closes
 
@@ -26,6 +27,10 @@ class RunsChoice:
     @classmethod
     def resume(cls, run_dir: Path) -> RunsChoice:
         return cls("resume", run_dir)
+
+    @classmethod
+    def attach(cls, run_dir: Path) -> RunsChoice:
+        return cls("attach", run_dir)
 
 
 class RunsChosen(Message):

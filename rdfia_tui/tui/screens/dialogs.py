@@ -19,29 +19,46 @@ DIALOG_CSS = """
 """
 
 
-class ConfirmQuit(ModalScreen[bool]):
-    """Asked when quitting during a run: stop it cleanly and quit, or keep going."""
+class ConfirmQuit(ModalScreen[str | None]):
+    """Asked when quitting during a run. Answers "stop" (stop it cleanly, then quit), "detach" (leave it
+    training in its own process and quit; only offered when it is one), or None (cancel: stay)."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmQuit")
     BINDINGS = [
-        Binding("y", "answer(True)", "Stop and quit", id="confirm-yes"),
-        Binding("n,escape", "answer(False)", "Keep training", id="confirm-no"),
+        Binding("y,s", "answer('stop')", "Stop and quit", id="confirm-yes"),
+        Binding("d", "answer('detach')", "Leave it running", id="confirm-detach"),
+        Binding("n,escape,c", "answer(None)", "Cancel", id="confirm-no"),
     ]
+
+    def __init__(self, detachable: bool = False) -> None:
+        super().__init__()
+        self.detachable = detachable
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("A run is in progress. Stop it after the current step (its records are kept) and quit?")
+            if self.detachable:
+                yield Static(
+                    "A run is in progress. Leave it training (it goes on without the console; "
+                    "'rdfia-tui attach' follows it again), or stop it after the current step (its records are kept)?"
+                )
+            else:
+                yield Static("A run is in progress. Stop it after the current step (its records are kept) and quit?")
             with Horizontal():
-                yield Button("Keep training (n)", id="no")
-                yield Button("Stop and quit (y)", variant="error", id="yes")
+                yield Button("Cancel (n)", id="cancel")
+                if self.detachable:
+                    yield Button("Leave running, quit (d)", variant="primary", id="detach")
+                yield Button("Stop and quit (y)", variant="error", id="stop")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        self.query_one("#cancel", Button).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.detachable or parameters != ("detach",)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
+        self.dismiss(None if event.button.id == "cancel" else event.button.id)
 
-    def action_answer(self, answer: bool) -> None:
+    def action_answer(self, answer: str | None) -> None:
         self.dismiss(answer)
 
 

@@ -17,6 +17,7 @@ from rdfia_tui.engine.errors import ConfigError
 from rdfia_tui.engine.events import (
     BatchProgress,
     BoundaryUpdated,
+    CommandTaken,
     EpochEnded,
     EvaluationProgress,
     Event,
@@ -83,6 +84,7 @@ class MainScreen(Screen):
             PlanePoints: self.show_plane,
             BoundaryUpdated: self.show_boundary,
             SamplePredictions: self.show_samples,
+            CommandTaken: self.show_command,
             RunFinished: self.run_finished,
         }
 
@@ -292,6 +294,20 @@ class MainScreen(Screen):
             self.log_line("paused (p resumes)")
         else:
             self.log_line("resumed")
+
+    def show_command(self, event: CommandTaken) -> None:
+        """The run took a command, from this console or another client."""
+        if event.action in ("pause", "resume"):
+            self.show_pause(event.paused)
+        elif event.action == "stop":
+            self.log_line(f"stop taken ({event.sender}): stopping after the current step…")
+        else:
+            self.log_line(f"learning rate {event.lr:g} taken ({event.sender}); it applies from the next step")
+
+    def detached(self) -> None:
+        """The console let go of a run that goes on in its own process."""
+        self.status_line.set_state("detached: the run goes on ('r' lists it, enter attaches)")
+        self.log_line("detached; the run trains on in its own process")
 
     def show_event(self, event: Event) -> None:
         """One engine event, on the widgets that show it."""

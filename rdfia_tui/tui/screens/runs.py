@@ -16,7 +16,8 @@ from rdfia_tui.engine import config as config_mod
 from rdfia_tui.engine import presets
 from rdfia_tui.engine.config_compare import config_differences
 from rdfia_tui.engine.errors import ConfigError
-from rdfia_tui.engine.runs.listing import list_runs
+from rdfia_tui.engine.runs.listing import list_runs, live_runs
+from rdfia_tui.engine.runs.liveness import LiveState
 from rdfia_tui.engine.runs.resume import can_resume
 from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.tui.screens.choices import RunsChoice
@@ -44,6 +45,13 @@ def compared(summary: dict[str, Any]) -> dict[str, Any]:
     return {**summary.get("config", {}), "optim": optim}
 
 
+def live_position(state: LiveState) -> str:
+    """Where a live run is: "epoch 3/10 42%" (the epoch under way, and the whole run's progress)."""
+    epoch = min(state.epochs_done + (1 if state.step else 0), state.epochs) or state.epochs_done
+    paused = " paused" if state.paused else ""
+    return f"{epoch}/{state.epochs} {100 * state.progress:.0f}%{paused}"
+
+
 class RunsScreen(Screen[RunsChoice | None]):
     """Recorded runs side by side; closes with a RunsChoice (open in the form, resume) or None (back)."""
 
@@ -52,6 +60,7 @@ class RunsScreen(Screen[RunsChoice | None]):
         Binding("space", "toggle", "Select/unselect", id="runs-toggle"),
         Binding("o", "open", "Open in form (enter)", id="runs-open"),
         Binding("u", "resume", "Resume", id="runs-resume", tooltip="Continue a stopped run from its last checkpoint"),
+        Binding("a", "attach", "Attach", id="runs-attach", tooltip="Follow a live run (p, x, l steer it); show a finished one"),
         Binding("escape,r", "back", "Back", id="runs-back"),
     ]
     DEFAULT_CSS = """
@@ -74,7 +83,7 @@ class RunsScreen(Screen[RunsChoice | None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="runs-area"):  # on a short screen the config differences are a scroll away, never out of reach
             yield Static(
-                f"Runs in {self.runs_dir} · space: overlay · enter: open in the form · u: resume (the resume column)",
+                f"Runs in {self.runs_dir} · live first · enter: attach to a live run, open another · space: overlay · u: resume",
                 classes="panel-title",
             )
             yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -92,19 +101,22 @@ class RunsScreen(Screen[RunsChoice | None]):
         self.set_class(event.size.height < 36, "-short")
 
     def reload(self) -> None:
-        self.runs = list(reversed(list_runs(self.runs_dir)))
+        live = live_runs(self.runs_dir)  # sweep points included
+        self.runs = live + [s for s in reversed(list_runs(self.runs_dir)) if s.get("status") != RunStatus.RUNNING]
         table = self.query_one("#runs-table", DataTable)
         table.clear(columns=True)
         table.add_columns(" ", "run", "preset", "status", "resume", "epochs", "final test", "best test", "date")
         for s in self.runs:
             name = Path(s.get("run_dir", "?")).name
             epochs = "-" if unusable(s) else f"{s.get('epochs_completed', 0)}/{s.get('config', {}).get('train', {}).get('epochs', '?')}"
+            if isinstance(s.get("live"), LiveState):
+                epochs = live_position(s["live"])
             date = str(s.get("started_at") or "")[:16].replace("T", " ")
             table.add_row(
                 "✓" if name in self.selected else " ",
                 name,
                 str(s.get("preset", "?")),
-                str(s.get("status", "?")),
+                "● running" if s.get("status") == RunStatus.RUNNING else str(s.get("status", "?")),
                 "u" if can_resume(s) else "",
                 epochs,
                 _pct(s.get("final_test_acc")),
@@ -191,7 +203,7 @@ class RunsScreen(Screen[RunsChoice | None]):
         run = self._current()
         if run is None or self._refused(run, "resumed"):
             return
-        if getattr(self.app, "running", False):  # the screen stays: the choice could not be acted on
+        if getattr(self.app, "holds_a_run", False):  # the screen stays: the choice could not be acted on
             self.notify("a run is in progress: go back (Esc) and stop it (x) before resuming another", severity="warning")
             return
         if not can_resume(run):
@@ -200,11 +212,21 @@ class RunsScreen(Screen[RunsChoice | None]):
             return
         self.dismiss(RunsChoice.resume(Path(run["run_dir"])))
 
+    def action_attach(self) -> None:
+        run = self._current()
+        if run is None or self._refused(run, "shown"):
+            return
+        self.dismiss(RunsChoice.attach(Path(run["run_dir"])))
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        # enter on a run (DataTable's own binding) opens it, like "o"
+        # enter on a live run attaches to it; on another run it opens its config, like "o"
         if event.data_table.id == "runs-table":
             event.stop()
-            self.action_open()
+            run = self._current()
+            if run is not None and run.get("status") == RunStatus.RUNNING:
+                self.action_attach()
+            else:
+                self.action_open()
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -48,6 +48,7 @@ class SweepScreen(Screen):
     BINDINGS = [
         Binding("f5", "reload", "Reload", id="sweep-reload"),
         Binding("o", "open_runs", "Runs of this sweep", id="sweep-open-runs"),
+        Binding("a", "attach", "Follow the point training", id="sweep-attach", tooltip="Attach to the point in training"),
         Binding("escape,w", "back", "Back", id="sweep-back"),
     ]
     DEFAULT_CSS = """
@@ -208,6 +209,16 @@ class SweepScreen(Screen):
             from rdfia_tui.tui.screens.runs import RunsScreen
 
             self.app.push_screen(RunsScreen(self.sweep_dir), self._runs_chosen)
+
+    def action_attach(self) -> None:
+        """Follow the point of this sweep that is training now (a sweep in another terminal, or one started headless)."""
+        from rdfia_tui.engine.runs.listing import live_runs
+
+        live = live_runs(self.sweep_dir) if self.sweep_dir is not None else []
+        if not live:
+            self.notify("no point of this sweep is training now", severity="warning")
+            return
+        self.post_message(RunsChosen(RunsChoice.attach(Path(live[0]["run_dir"]))))
 
     def _runs_chosen(self, choice: RunsChoice | None) -> None:
         """The sweep stays on screen; the app opens or resumes the run chosen among its points."""

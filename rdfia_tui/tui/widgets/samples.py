@@ -102,6 +102,14 @@ def image_height(image: Image, width: int) -> int:
     return max(2, 2 * round(width * h / w / 2))
 
 
+def _shape(samples: SamplePredictions | None) -> tuple[int, ...]:
+    """How many images, of what size, with what names: what the panel's height depends on."""
+    if samples is None or not samples.images:
+        return ()
+    first = samples.images[0]
+    return (len(samples.images), len(first), len(first[0]), len(first[0][0]), len(samples.class_names))
+
+
 class SamplePanel(Widget):
     """The latest SamplePredictions: images in a grid that fits the width, labels green when right, red when wrong."""
 
@@ -120,9 +128,11 @@ class SamplePanel(Widget):
         self.refresh(layout=True)
 
     def set_samples(self, samples: SamplePredictions) -> None:
+        """Show the epoch's samples; laid out again only when their number or size changes (see ConfusionPanel)."""
+        shape = _shape(self.samples)
         self.samples, self._drawn = samples, {}
         self.updates += 1
-        self.refresh(layout=True)
+        self.refresh(layout=_shape(samples) != shape)
 
     def name_of(self, index: int) -> str:
         names = self.samples.class_names if self.samples else ()

@@ -1,0 +1,160 @@
+"""The commands for runs in their own processes: ``run --detach``, ``attach``, ``control`` and ``serve``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rdfia_tui.engine.config import RunConfig
+
+
+def detach(tail: list[str], runs_dir: Path) -> int:
+    """Start ``rdfia-tui <tail>`` in the background, wait until its run has started, print its run folder."""
+    from rdfia_tui.engine.live.launch import OUTPUT_LOG, launch, module_command
+
+    print("starting the run in the background…", file=sys.stderr)
+    launched = launch(module_command(*tail), runs_dir)
+    print(f"run folder: {launched.run_dir}")
+    print(f"follow it with 'rdfia-tui attach {launched.run_dir}'; its output goes to {launched.run_dir / OUTPUT_LOG}", file=sys.stderr)
+    return 0
+
+
+def detach_new_run(cfg: RunConfig, args: argparse.Namespace) -> int:
+    """``rdfia-tui run --detach``: the resolved config is handed to the child as a preset file beside the runs."""
+    from rdfia_tui.engine import config as config_mod
+    from rdfia_tui.engine.live.launch import LaunchError
+    from rdfia_tui.engine.runs.files import atomic_write
+    from rdfia_tui.engine.runs.record import check_runs_dir, resolve_runs_dir
+
+    runs_dir = resolve_runs_dir(args.runs_dir).absolute()
+    check_runs_dir(runs_dir)
+    preset = launch_preset(runs_dir, cfg)
+    atomic_write(preset, config_mod.dumps(cfg))
+    try:
+        return detach(["run", str(preset), "--runs-dir", str(runs_dir), *data_root_args(args)], runs_dir)
+    except LaunchError as exc:
+        print(f"rdfia-tui: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    finally:
+        preset.unlink(missing_ok=True)
+
+
+def launch_preset(runs_dir: Path, cfg: RunConfig) -> Path:
+    import secrets
+
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    return runs_dir / f".launch-{secrets.token_hex(6)}-{cfg.name}.toml"
+
+
+def data_root_args(args: argparse.Namespace) -> list[str]:
+    return ["--data-root", str(Path(args.data_root).expanduser().absolute())] if args.data_root else []
+
+
+def detach_resume(args: argparse.Namespace) -> int:
+    """``rdfia-tui resume --detach RUN_DIR``."""
+    run_dir = Path(args.run_dir).expanduser().absolute()
+    sets = [part for value in args.overrides for part in ("--set", value)]
+    return detach(["resume", str(run_dir), *sets, *data_root_args(args)], run_dir.parent)
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    """Open the console on a run (``latest`` by default): its history, then live."""
+    from rdfia_tui.cli.output import has_terminal
+    from rdfia_tui.engine.runs.listing import find_run
+    from rdfia_tui.engine.runs.record import resolve_runs_dir
+
+    run_dir = find_run(resolve_runs_dir(args.runs_dir), args.run)
+    if not has_terminal():
+        hint = f"follow it headless with 'tail -f {run_dir}/output.log'"
+        print(f"rdfia-tui: error: the console needs a terminal; {hint}", file=sys.stderr)
+        return 2
+    from rdfia_tui.tui.app import create_app
+    from rdfia_tui.tui.options import AppOptions
+
+    app = create_app(AppOptions(runs_dir=args.runs_dir, data_root=args.data_root, attach=run_dir))
+    app.run()
+    return app.return_code or 0
+
+
+def cmd_control(args: argparse.Namespace) -> int:
+    """Send one command to a run in another process and wait until it says it took it."""
+    from rdfia_tui.engine.control import Command, CommandError
+    from rdfia_tui.engine.live.ask import ask
+    from rdfia_tui.engine.runs.listing import find_run
+    from rdfia_tui.engine.runs.record import resolve_runs_dir
+
+    if (args.action == "lr") != (args.value is not None):
+        wanted = "give the new learning rate after 'lr'" if args.action == "lr" else f"'{args.action}' takes no value"
+        print(f"rdfia-tui: error: {wanted}; e.g. 'rdfia-tui control {args.run} lr 0.01'", file=sys.stderr)
+        return 2
+    run_dir = find_run(resolve_runs_dir(args.runs_dir), args.run)
+    try:
+        command = Command("set_lr" if args.action == "lr" else args.action, args.value)
+    except CommandError as exc:
+        print(f"rdfia-tui: error: {exc}; e.g. 'rdfia-tui control {args.run} lr 0.01'", file=sys.stderr)
+        return 2
+    taken = ask(run_dir, command, timeout=args.timeout)
+    state = "paused" if taken.paused else "running"
+    if command.action == "stop":
+        said = "took stop: it stops after the current step"
+    elif command.action == "set_lr":
+        said = f"took learning rate {command.lr:g} from the next step; {state}"
+    else:
+        said = f"took {command.action}; {state}"
+    print(f"{run_dir.name}: {said}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The console in a browser through textual-serve, on localhost by default."""
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        print('rdfia-tui: error: serving needs textual-serve; install it with: pip install "rdfia-tui[serve]"', file=sys.stderr)
+        return 2
+    import shlex
+
+    console = [sys.executable, "-m", "rdfia_tui"]
+    if args.runs_dir:
+        console += ["--runs-dir", str(Path(args.runs_dir).expanduser().absolute())]
+    if args.data_root:
+        console += data_root_args(args)
+    public = f"http://{args.host}:{args.port}"
+    print(f"serving the console at {public} (Ctrl-C stops the server; runs started from it keep training)", file=sys.stderr)
+    try:
+        Server(shlex.join(console), host=args.host, port=args.port, title="rdfia-tui", public_url=args.public_url or public).serve()
+    except OSError as exc:  # the port is taken, or the host is not an address of this machine
+        print(f"rdfia-tui: error: cannot serve on {args.host}:{args.port} ({exc.strerror or exc}); pick another --port", file=sys.stderr)
+        return 2
+    return 0
+
+
+def control_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", metavar="RUN_DIR", help="a run folder, or 'latest' (the most recently started live run)")
+    p.add_argument("action", choices=["pause", "resume", "stop", "lr"], help="what to do; 'lr' takes the new learning rate")
+    p.add_argument("value", nargs="?", type=float, help="the learning rate, for 'lr'")
+    p.add_argument("--runs-dir", help="where run folders are, for 'latest' (default: $RDFIA_TUI_RUNS, then ./runs)")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the run to take the command (default 10)")
+
+
+def attach_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", metavar="RUN_DIR", nargs="?", default="latest", help="a run folder, or 'latest' (default)")
+    p.add_argument("--runs-dir", help="where run folders are (default: $RDFIA_TUI_RUNS, then ./runs)")
+    p.add_argument("--data-root", help="where datasets live, for runs started from the console after attaching")
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 1-65535."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, got {text!r}")
+    return int(text)
+
+
+def serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: reach it through an SSH port-forward)")
+    p.add_argument("--port", type=port_number, default=8000, help="the port (default 8000)")
+    p.add_argument("--public-url", help="the address the browser uses, when it differs from host:port (a proxy)")
+    p.add_argument("--runs-dir", help="where run folders go (default: $RDFIA_TUI_RUNS, then ./runs)")
+    p.add_argument("--data-root", help="where datasets live (default: $RDFIA_TUI_DATA, then a per-user cache folder)")
+

@@ -1,0 +1,96 @@
+"""Runs in their own processes with real training (torch in the child only): detach, control, attach, SIGKILL, resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from rdfia_tui.engine.events import BatchProgress, EpochEnded, RunStarted
+from rdfia_tui.engine.live.stream import read_events
+from rdfia_tui.engine.runs.liveness import read_live
+from rdfia_tui.engine.runs.record import read_metrics_csv
+from rdfia_tui.tui.screens.dialogs import LearningRateDialog
+from tests.helpers import rdfia, run_folder_from, summary_of
+from tests.tui_fakes import make_app, wait_for
+
+pytestmark = pytest.mark.usefixtures("no_run_left_behind")
+
+
+def until(condition, timeout: float = 90, what: str = "the condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout:g} s"
+        time.sleep(0.02)
+
+
+def epochs_on_disk(run_dir: Path) -> int:
+    path = run_dir / "metrics.csv"
+    return len(read_metrics_csv(path)) - 1 if path.is_file() else -1
+
+
+def detached(tmp_path: Path, *sets: str) -> Path:
+    result = rdfia("run", "--detach", "circles-mlp", "--runs-dir", str(tmp_path / "runs"), *(f"--set={s}" for s in sets), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return run_folder_from(result)
+
+
+def test_detach_returns_at_once_and_the_run_takes_commands_from_the_command_line(tmp_path: Path) -> None:
+    run_dir = detached(tmp_path, "train.epochs=2000")
+    assert summary_of(run_dir)["status"] == "running" and read_live(run_dir).pid != os.getpid()
+    until(lambda: epochs_on_disk(run_dir) >= 2)
+    paused = rdfia("control", str(run_dir), "pause", cwd=tmp_path)
+    assert paused.returncode == 0 and "took pause; paused" in paused.stdout
+    steps = sum(isinstance(e, BatchProgress) for e in read_events(run_dir / "events.jsonl"))
+    time.sleep(0.5)  # a window in which a running run would have reported several times
+    assert sum(isinstance(e, BatchProgress) for e in read_events(run_dir / "events.jsonl")) <= steps + 1
+    assert rdfia("control", "latest", "lr", "0.05", "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path).returncode == 0
+    assert rdfia("control", str(run_dir), "resume", cwd=tmp_path).returncode == 0
+    assert rdfia("control", str(run_dir), "stop", cwd=tmp_path).returncode == 0
+    until(lambda: summary_of(run_dir)["status"] != "running")
+    record = summary_of(run_dir)
+    assert record["status"] == "stopped" and record["lr_changes"][0]["lr"] == 0.05
+    late = rdfia("control", str(run_dir), "pause", cwd=tmp_path)
+    assert late.returncode == 2 and late.stderr.count("\n") == 1 and "has finished" in late.stderr
+    assert "stopped by request" in (run_dir / "output.log").read_text()
+
+
+def test_a_killed_run_is_lost_its_events_parse_and_it_resumes(tmp_path: Path) -> None:
+    run_dir = detached(tmp_path, "train.epochs=60", "train.checkpoint=epoch")
+    until(lambda: epochs_on_disk(run_dir) >= 3)
+    os.kill(read_live(run_dir).pid, signal.SIGKILL)
+    until(lambda: "lost" in rdfia("runs", "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path).stdout, what="'runs' saying lost")
+    events = read_events(run_dir / "events.jsonl")
+    assert isinstance(events[0], RunStarted) and any(isinstance(e, EpochEnded) for e in events)
+    resumed = rdfia("resume", str(run_dir), cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    record = summary_of(run_dir)
+    assert record["status"] == "completed" and record["epochs_completed"] == 60
+    assert epochs_on_disk(run_dir) == 60
+
+
+async def test_the_console_attached_to_a_real_run_shows_its_records_and_steers_it(tmp_path: Path) -> None:
+    run_dir = detached(tmp_path, "train.epochs=3000")
+    until(lambda: epochs_on_disk(run_dir) >= 2)
+    app = make_app(tmp_path, attach=run_dir)  # the console's own engine: runs are processes
+    from rdfia_tui.tui.runner import ProcessEngine
+
+    app.engine = ProcessEngine()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(app.main.curves.acc.series.get("test", ([], []))[1]) >= 3, timeout=60)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: read_live(run_dir).paused and app.session.paused, timeout=10)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, LearningRateDialog))
+        await pilot.press(*"0.07", "enter")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: any("learning rate set to 0.07" in e for e in app.main.log_view.entries), timeout=30)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: app.last_status == "stopped" and not app.running, timeout=30)
+        shown = app.main.curves.acc.series["test"][1]
+    on_disk = [100 * row["test_acc"] for row in read_metrics_csv(run_dir / "metrics.csv")]
+    assert shown == pytest.approx(on_disk, abs=0) and len(shown) >= 3
+    assert summary_of(run_dir)["lr_changes"][0]["lr"] == 0.07
