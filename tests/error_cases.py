@@ -444,7 +444,7 @@ CASES: tuple[Case, ...] = (
     Case("attach-none", "attach with no runs yet", ("attach", "--runs-dir", "{dir}/no-runs"), 2, "no runs in"),
     Case("attach-not-a-run", "attach to a folder that is not a run", ("attach", "{dir}"), 2, "is not a run folder (no summary.json)"),
     Case("control-no-lr", "control lr without a value", ("control", "latest", "lr"), 2, "give the new learning rate after 'lr'"),
-    Case("control-bad-lr", "control lr 0", ("control", "latest", "lr", "0"), 2, "set_lr needs a learning rate above 0"),
+    Case("control-bad-lr", "control lr 0", ("control", "latest", "lr", "0"), 2, "the learning rate must be a number above 0, got 0"),
     Case("control-value", "control pause with a value", ("control", "latest", "pause", "3"), 2, "'pause' takes no value"),
     Case("control-action", "control with an unknown action", ("control", "latest", "restart"), 2, "invalid choice: 'restart'"),
     Case("serve-port", "serve on a port out of range", ("serve", "--port", "70000"), 2, "must be a port number from 1 to 65535"),

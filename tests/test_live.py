@@ -269,3 +269,15 @@ def test_coalescing_keeps_every_step_loss_and_the_last_position() -> None:
     note = Notice("between")
     merged = coalesced([a, b, note, e1, e2, c])
     assert merged == [replace(b, losses=(0.6, 0.5, 0.4, 0.3)), note, e2, c]
+
+
+def test_a_folder_or_odd_file_in_the_command_folder_is_refused_and_commands_go_on(tmp_path: Path) -> None:
+    seen, control = [], RunControl()
+    with published(tmp_path, seen.append, control):
+        (tmp_path / "commands" / "0001-dir.json").mkdir()
+        (tmp_path / "commands" / "0002-list.json").write_text("[1, 2]")
+        assert _until(lambda: sum("refused a command" in getattr(e, "message", "") for e in seen) == 2)
+        commands.send(tmp_path, Command("pause"))
+        assert control.pause.wait(10)  # the command thread lives on
+    refusals = [e.message for e in seen if isinstance(e, Notice)]
+    assert "not a regular file" in refusals[0] and "not a command" in refusals[1]

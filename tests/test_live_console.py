@@ -16,7 +16,7 @@ from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.liveness import read_live
 from rdfia_tui.engine.runs.record import read_metrics_csv
 from rdfia_tui.tui.runner import ProcessEngine
-from rdfia_tui.tui.screens.dialogs import ConfirmQuit, LearningRateDialog
+from rdfia_tui.tui.screens.dialogs import Confirm, ConfirmQuit, LearningRateDialog
 from tests.helpers import summary_of
 from tests.tui_fakes import make_app, wait_for
 
@@ -51,6 +51,13 @@ def summary(run_dir: Path) -> dict:
 
 def epoch_series(app) -> list[float]:
     return app.main.curves.acc.series.get("test", ([], []))[1]
+
+
+def footer_says(app, key: str) -> str | None:
+    from textual.widgets._footer import FooterKey
+
+    found = [k.description for k in app.screen.query(FooterKey) if k.key == key]
+    return found[0] if found else None
 
 
 def csv_series(run_dir: Path) -> list[float]:
@@ -145,6 +152,7 @@ async def test_two_consoles_see_each_others_commands(tmp_path: Path, slow_fake) 
         await wait_for(two, lambda: second.running and second.run_dir == run_dir)
         await one.press("p")  # the first pauses; the second sees it
         await wait_for(two, lambda: second.session.paused and "paused" in second.main.log_view.entries[-1], timeout=10)
+        await wait_for(two, lambda: footer_says(second, "p") == "Resume")  # the footer follows the other console's pause
         await two.press("p")  # the second resumes; the first sees it
         await wait_for(one, lambda: not first.session.paused and "resumed" in first.main.log_view.entries, timeout=10)
         await two.press("x")
@@ -182,6 +190,8 @@ async def test_starting_a_run_while_following_one_leaves_the_first_training(tmp_
         app.main.form.set_value("train.epochs", 2)  # the form holds the followed run's config: a short run of it
         await wait_for(pilot, lambda: app.main.form.config.train.epochs == 2)
         await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))  # asked first: two runs will share the machine
+        await pilot.press("y")
         await wait_for(pilot, lambda: app.run_dir not in (None, first) and app.last_status == "completed", timeout=30)
         assert summary(first)["status"] == "running" and is_alive(read_live(first))  # let go, not stopped
         assert any("leaving" in line and first.name in line for line in app.main.log_view.entries)
@@ -194,7 +204,7 @@ async def test_attaching_to_a_run_recorded_before_event_streams_says_so(tmp_path
     app = make_app(tmp_path, ProcessEngine(fake_command), attach=old)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: any("no events.jsonl" in line for line in app.main.log_view.entries))
-        await wait_for(pilot, lambda: not app.running)
+        assert not app.running and app.main.status_line.epoch_text in ("", "idle")  # nothing began
 
 
 def test_a_live_run_cannot_be_resumed_and_is_not_offered(tmp_path: Path, slow_fake) -> None:

@@ -81,6 +81,10 @@ async def test_the_console_attached_to_a_real_run_shows_its_records_and_steers_i
     app.engine = ProcessEngine()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: len(app.main.curves.acc.series.get("test", ([], []))[1]) >= 3, timeout=60)
+        assert rdfia("control", str(run_dir), "pause", cwd=tmp_path).returncode == 0  # another client, from a shell
+        await wait_for(pilot, lambda: any("paused (p resumes) (from another client, pid" in e for e in app.main.log_view.entries))
+        assert rdfia("control", str(run_dir), "resume", cwd=tmp_path).returncode == 0
+        await wait_for(pilot, lambda: not app.session.paused)
         await pilot.press("p")
         await wait_for(pilot, lambda: read_live(run_dir).paused and app.session.paused, timeout=10)
         await pilot.press("l")
@@ -94,3 +98,17 @@ async def test_the_console_attached_to_a_real_run_shows_its_records_and_steers_i
     on_disk = [100 * row["test_acc"] for row in read_metrics_csv(run_dir / "metrics.csv")]
     assert shown == pytest.approx(on_disk, abs=0) and len(shown) >= 3
     assert summary_of(run_dir)["lr_changes"][0]["lr"] == 0.07
+
+
+def test_a_resumed_run_continues_its_output_log(tmp_path: Path) -> None:
+    run_dir = detached(tmp_path, "train.epochs=3", "train.checkpoint=epoch")
+    until(lambda: summary_of(run_dir)["status"] != "running")
+    first = (run_dir / "output.log").read_text()
+    assert "completed: final test accuracy" in first
+    resumed = rdfia("resume", "--detach", str(run_dir), "--set", "train.epochs=5", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    until(lambda: summary_of(run_dir)["status"] != "running" and summary_of(run_dir)["epochs_completed"] == 5)
+    until(lambda: (run_dir / "output.log").read_text().count("run folder:") == 2, what="the second process's last line")
+    log = (run_dir / "output.log").read_text()
+    assert log.startswith(first) and "resumed after epoch 3" in log
+    assert not list((tmp_path / "runs").glob(".launch-*"))

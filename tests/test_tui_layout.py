@@ -171,7 +171,7 @@ async def test_a_resize_during_a_run_hands_the_keys_back(tmp_path: Path) -> None
         app.main.query_one("#preset-filter").focus()
         await pilot.press("escape")
         app.main.query_one("#preset-filter").focus()
-        app.action_start()
+        await app.action_start()
         await wait_for(pilot, lambda: engine.holding)
         await pilot.resize_terminal(80, 24)
         await wait_for(pilot, lambda: not app.main.query_one("#sidebar").display)

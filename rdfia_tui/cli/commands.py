@@ -179,6 +179,10 @@ def run_rows(runs: list[dict]) -> list[list[str]]:
     for s in runs:
         epochs = f"{s.get('epochs_completed', 0)}/{s.get('config', {}).get('train', {}).get('epochs', '?')}" if "config" in s else "-"
         status = str(s.get("status", "?"))
+        live = s.get("live")
+        if live is not None:  # where a live run is now, and whether it is paused
+            epochs = f"{live.epochs_done}/{live.epochs}"
+            status += " (paused)" if live.paused else ""
         started = str(s.get("started_at", ""))[:19].replace("T", " ")
         rows.append([Path(s.get("run_dir", "?")).name, str(s.get("preset", "?")), status, epochs, _pct(s.get("final_test_acc")),
                      _pct(s.get("best_test_acc")), started])  # fmt: skip
@@ -245,6 +249,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     options = AppOptions(preset=args.preset, overrides=args.overrides, runs_dir=args.runs_dir, data_root=args.data_root, start=args.start)
     app = create_app(options)
     app.run()
+    live.say_left_running(app)
     return app.return_code or 0
 
 

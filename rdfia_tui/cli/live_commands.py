@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 
@@ -74,7 +75,15 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
     app = create_app(AppOptions(runs_dir=args.runs_dir, data_root=args.data_root, attach=run_dir))
     app.run()
+    say_left_running(app)
     return app.return_code or 0
+
+
+def say_left_running(app: object) -> None:
+    """After the console closed: the run the user left training, and how to follow it again."""
+    run_dir = getattr(app, "left_running", None)
+    if run_dir is not None:
+        print(f"{Path(run_dir).name} trains on in the background; follow it again with 'rdfia-tui attach {run_dir}'")
 
 
 def cmd_control(args: argparse.Namespace) -> int:
@@ -91,8 +100,9 @@ def cmd_control(args: argparse.Namespace) -> int:
     run_dir = find_run(resolve_runs_dir(args.runs_dir), args.run)
     try:
         command = Command("set_lr" if args.action == "lr" else args.action, args.value)
-    except CommandError as exc:
-        print(f"rdfia-tui: error: {exc}; e.g. 'rdfia-tui control {args.run} lr 0.01'", file=sys.stderr)
+    except CommandError:
+        example = f"e.g. 'rdfia-tui control {args.run} lr 0.01'"
+        print(f"rdfia-tui: error: the learning rate must be a number above 0, got {args.value:g}; {example}", file=sys.stderr)
         return 2
     taken = ask(run_dir, command, timeout=args.timeout)
     state = "paused" if taken.paused else "running"
@@ -125,7 +135,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         Server(shlex.join(console), host=args.host, port=args.port, title="rdfia-tui", public_url=args.public_url or public).serve()
     except OSError as exc:  # the port is taken, or the host is not an address of this machine
-        print(f"rdfia-tui: error: cannot serve on {args.host}:{args.port} ({exc.strerror or exc}); pick another --port", file=sys.stderr)
+        hint = "pick another --port" if exc.errno == errno.EADDRINUSE else "give an address of this machine with --host, or another --port"
+        print(f"rdfia-tui: error: cannot serve on {args.host}:{args.port} ({exc.strerror or exc}); {hint}", file=sys.stderr)
         return 2
     return 0
 
@@ -135,13 +146,26 @@ def control_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["pause", "resume", "stop", "lr"], help="what to do; 'lr' takes the new learning rate")
     p.add_argument("value", nargs="?", type=float, help="the learning rate, for 'lr'")
     p.add_argument("--runs-dir", help="where run folders are, for 'latest' (default: $RDFIA_TUI_RUNS, then ./runs)")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the run to take the command (default 10)")
+    p.add_argument("--timeout", type=positive_seconds, default=10.0, help="seconds to wait for the run to take the command (default 10)")
 
 
 def attach_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", metavar="RUN_DIR", nargs="?", default="latest", help="a run folder, or 'latest' (default)")
     p.add_argument("--runs-dir", help="where run folders are (default: $RDFIA_TUI_RUNS, then ./runs)")
     p.add_argument("--data-root", help="where datasets live, for runs started from the console after attaching")
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above 0."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+    return value
 
 
 def port_number(text: str) -> int:

@@ -65,6 +65,7 @@ class RdfiaApp(RunLifecycle, App):
         self.start_now = self.options.start
         self.engine: Engine = engine or ProcessEngine()
         self.session = RunSession()
+        self.left_running: Path | None = None  # the run left training when the user quit (said after the screen closes)
         self._then: Callable[[], None] | None = None  # what to do once the run followed now is let go (switching runs)
         self._typeahead: LearningRateDialog | None = None
         self._layers_for: tuple[Any, Any] | None = None
@@ -202,7 +203,7 @@ class RdfiaApp(RunLifecycle, App):
         self.refresh_bindings()
 
     def action_stop(self) -> None:
-        if self.session.stop():
+        if self.session.stop() and not self.session.remote:  # a run of its own says when it took it (CommandTaken)
             self.main.log_line("stopping after the current step…")
 
     async def action_change_lr(self) -> None:
@@ -269,6 +270,7 @@ class RdfiaApp(RunLifecycle, App):
                 self.action_stop()
             elif choice == "detach":
                 self.session.quit_when_done = True
+                self.left_running = self.session.run_dir
                 self.session.release()
 
         await self.push_screen(ConfirmQuit(detachable=self.session.remote), answer)

@@ -16,11 +16,13 @@ from textual import work
 from rdfia_tui.engine.config import RunConfig
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.errors import RdfiaError
-from rdfia_tui.engine.events import BatchProgress, Event
+from rdfia_tui.engine.events import BatchProgress, CommandTaken, Event
+from rdfia_tui.engine.live.follow import check_followable
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.resume import resume_config
 from rdfia_tui.tui.messages import EngineEvent, ProgressEvent, RunRefused, TrainingDone
 from rdfia_tui.tui.runner import Engine, detachable
+from rdfia_tui.tui.screens.dialogs import Confirm
 
 if TYPE_CHECKING:
     from rdfia_tui.tui.options import AppOptions
@@ -43,18 +45,33 @@ class RunLifecycle:
     post_message: Any
     refresh_bindings: Any
     pop_screen: Any
+    push_screen: Any
     screen: Any
     screen_stack: Any
     _exit_now: Any
 
-    def action_start(self) -> None:
+    async def action_start(self) -> None:
         cfg = self.main.startable_config() if not self.running or self.session.remote else None
         if self.running and not self.session.remote:
             self.notify("a run is already in progress", severity="warning")
         elif cfg is not None and self.running:
-            self._switch(lambda: self._begin(cfg))  # the run followed now trains on; the console follows the new one
+            await self._start_beside(cfg)
         elif cfg is not None:
             self._begin(cfg)
+
+    async def _start_beside(self, cfg: RunConfig) -> None:
+        """``s`` while a run goes: asked first; the run followed now trains on and the console follows the new one."""
+        name = self.session.run_dir.name if self.session.run_dir else "a run"
+
+        def answer(yes: bool | None) -> None:
+            if yes and self.running:
+                self._switch(lambda: self._begin(cfg))
+            elif yes:
+                self._begin(cfg)  # the other run ended while the question was up
+
+        question = (f"{name} is training. Start {cfg.name} beside it? Both will share this machine; the console "
+                    f"follows the new run, and 'r' lists both.")  # fmt: skip
+        await self.push_screen(Confirm(question, "Start another (y)"), answer)
 
     def _switch(self, then: Callable[[], None]) -> None:
         """Let go of the run followed now (it goes on in its own process), then do ``then``."""
@@ -107,8 +124,10 @@ class RunLifecycle:
                 self.notify("a run of this console is in progress: stop it (x) first", severity="warning")
             return
         try:
+            check_followable(run_dir)
             cfg = load_preset(str(run_dir / "config.toml"))
         except RdfiaError as exc:
+            self.main.log_line(f"error: cannot attach: {exc}")
             self.notify(f"cannot attach to {run_dir.name}: {exc}", severity="error")
             return
         while len(self.screen_stack) > 1 and self.screen is not self.main:
@@ -140,6 +159,8 @@ class RunLifecycle:
         event = message.merged
         self.session.note(event)
         self.main.show_event(event)
+        if isinstance(event, CommandTaken):
+            self.refresh_bindings()  # Pause or Resume in the footer, whoever sent the command
 
     def on_progress_event(self, message: ProgressEvent) -> None:
         self.on_engine_event(message)

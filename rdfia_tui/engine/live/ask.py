@@ -34,4 +34,5 @@ def ask(run_dir: Path, command: Command, *, timeout: float = 10.0, poll: float =
             if isinstance(event, RunFinished):
                 raise RecordError(f"{run_dir} ended ({event.status}) before it took the command")
         time.sleep(poll)
-    raise RecordError(f"{run_dir} did not take the command within {timeout:g} s; is it still running? ('rdfia-tui runs' says)")
+    raise RecordError(f"the command was sent, but {run_dir} did not acknowledge it within {timeout:g} s (it may still take it: "
+                      "a paused or busy run answers within a second; 'rdfia-tui runs' says whether it is alive)")  # fmt: skip

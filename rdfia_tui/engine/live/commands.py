@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import stat
 import time
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ def send(run_dir: Path, command: Command) -> None:
     text = json.dumps({"action": command.action, "lr": command.lr, "pid": os.getpid()})
     try:
         if not folder.is_dir():
+            if (Path(run_dir) / "events.jsonl").is_file():
+                raise RecordError(f"{Path(run_dir).name} has ended; it takes no more commands")
             why = "not started yet, or recorded before runs took commands"
             raise RecordError(f"{run_dir} takes no commands: it has no {COMMANDS_DIR}/ folder ({why})")
         with open(tmp, "x", encoding="utf-8") as fh:
@@ -80,7 +83,7 @@ def _read(path: Path, owner: int) -> Received:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         command = Command(str(data["action"]), data.get("lr"))
-    except (OSError, ValueError, KeyError, TypeError, CommandError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, CommandError) as exc:
         return Received(None, path.name, f"not a command ({exc})")
     return Received(command, f"pid {data.get('pid', '?')}")
 
@@ -96,8 +99,22 @@ def take(folder: Path, owner: int | None = None) -> list[Received]:
     for name in names:
         path = folder / name
         try:
-            taken.append(_read(path, owner))
-            path.unlink(missing_ok=True)
+            received = _read(path, owner)
         except FileNotFoundError:
             continue  # another reader took it
+        except OSError as exc:
+            received = Received(None, name, f"cannot be read ({exc.strerror or exc})")
+        taken.append(received)
+        _remove(path)
     return taken
+
+
+def _remove(path: Path) -> None:
+    """Take an entry out of the folder, whatever it is (a command file, or a folder or link someone put there)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass  # it stays, and is refused again at the next look; nothing else is held up

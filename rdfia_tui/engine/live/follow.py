@@ -14,6 +14,7 @@ from rdfia_tui.engine.live.commands import send
 from rdfia_tui.engine.live.stream import EVENTS_FILE, EventReader
 from rdfia_tui.engine.runs.liveness import read_live, run_alive
 from rdfia_tui.engine.runs.status import RunStatus
+from rdfia_tui.engine.runs.summary import read_summary
 
 # Seconds between looks at events.jsonl. Each look hands on what arrived since the last as one batch, with
 # consecutive progress events merged (coalesced): a client drawing at 5 updates a second, rather than at the
@@ -59,6 +60,26 @@ def _send_or_say(run_dir: Path, command: Command, emit: Emit) -> None:
         emit(Notice(f"{command.action} not sent: {exc}"))
 
 
+def lost(run_dir: Path) -> RunFinished:
+    """The RunFinished a client gives a run whose process is gone: status "lost", with its recorded summary."""
+    try:
+        summary = read_summary(run_dir)
+    except RecordError:
+        summary = {}
+    done = summary.get("epochs_completed", 0)
+    resumable = (run_dir / "checkpoint.pt").is_file()
+    how = f"resume it with 'rdfia-tui resume {run_dir}'" if resumable else "it kept no checkpoint to resume from"
+    message = f"the run's process is gone (killed, or its machine restarted) after epoch {done}; {how}"
+    return RunFinished(run_dir, RunStatus.LOST, message, summary)
+
+
+def check_followable(run_dir: Path) -> None:
+    """Raise RecordError (one line) for a run folder recorded before runs published their events."""
+    if not (Path(run_dir) / EVENTS_FILE).exists() and read_live(run_dir) is None:
+        raise RecordError(f"{Path(run_dir).name} has no {EVENTS_FILE}: it was recorded before runs published their events; "
+                          "the runs screen shows its curves (space)")  # fmt: skip
+
+
 def follow(run_dir: Path, emit: Emit, control: RunControl, *, poll: float = POLL_S) -> Followed:
     """Emit the run's history (its latest segment), then each new event until it finishes, is lost, or
     ``control.detach`` is set. Commands sent through ``control`` go to the run's command folder meanwhile.
@@ -68,9 +89,7 @@ def follow(run_dir: Path, emit: Emit, control: RunControl, *, poll: float = POLL
     folder recorded before runs published their events.
     """
     run_dir = Path(run_dir)
-    if not (run_dir / EVENTS_FILE).exists() and read_live(run_dir) is None:
-        raise RecordError(f"{run_dir.name} has no {EVENTS_FILE}: it was recorded before runs published their events; "
-                          "the runs screen shows its curves (space)")  # fmt: skip
+    check_followable(run_dir)
     reader = EventReader(run_dir / EVENTS_FILE)
     history = latest_segment(reader.read())
     for event in coalesced(history):
@@ -90,7 +109,6 @@ def follow(run_dir: Path, emit: Emit, control: RunControl, *, poll: float = POLL
         elif time.monotonic() - quiet_since >= ALIVE_CHECK_S:
             quiet_since = time.monotonic()
             if not run_alive(run_dir) and not reader.read_pending():
-                emit(RunFinished(run_dir, RunStatus.LOST, "the run's process is gone (killed, or its machine restarted); "
-                                 f"resume it with 'rdfia-tui resume {run_dir}' if it has a checkpoint"))  # fmt: skip
+                emit(lost(run_dir))
                 return Followed.LOST
     return Followed.DETACHED

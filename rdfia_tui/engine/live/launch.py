@@ -97,10 +97,25 @@ def _reason(log: Path, code: int) -> str:
 
 
 def announce_started(run_dir: Path) -> None:
-    """In the child: the run has started in ``run_dir``; tell the launcher, and move the log into the folder."""
+    """In the child: the run has started in ``run_dir``; move the log into the folder, then tell the launcher."""
     log, ready = os.environ.pop(LOG_ENV, None), os.environ.pop(READY_ENV, None)
     if log:
         with contextlib.suppress(OSError):  # else the log stays where it was; the run goes on
-            os.replace(log, run_dir / OUTPUT_LOG)  # the open file follows its new name
+            _continue_log(Path(log), run_dir / OUTPUT_LOG)
     if ready:
         atomic_write(Path(ready), f"{run_dir}\n")
+
+
+def _continue_log(launch_log: Path, output_log: Path) -> None:
+    """From now on this process writes to the end of ``output_log`` (a resumed run's log goes on where the last
+    process left it), after what it has printed so far; ``launch_log`` is removed."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(output_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+    try:
+        os.write(fd, launch_log.read_bytes())
+        os.dup2(fd, sys.stdout.fileno())
+        os.dup2(fd, sys.stderr.fileno())
+    finally:
+        os.close(fd)
+    launch_log.unlink(missing_ok=True)

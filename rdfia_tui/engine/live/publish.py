@@ -38,7 +38,7 @@ class Publisher:
         self.state.write(run_dir)
         self._lock = threading.Lock()  # events come from the training thread and from the command thread
         self._closing = threading.Event()
-        self._beat_failed = False
+        self._said: set[str] = set()  # troubles of the command thread, each said once
         self._thread = threading.Thread(target=self._watch, name="rdfia-tui commands", daemon=True)
         self._thread.start()
 
@@ -59,8 +59,11 @@ class Publisher:
     def _watch(self) -> None:
         next_beat = time.monotonic() + BEAT_S
         while not self._closing.wait(POLL_S):
-            for received in take(self.inbox):
-                self._answer(received)
+            try:
+                for received in take(self.inbox):
+                    self._answer(received)
+            except OSError as exc:  # the folder itself went wrong: say so, keep beating, look again
+                self._say_once(f"could not read the command folder ({exc.strerror or exc})")
             if time.monotonic() >= next_beat:
                 self._beat()
                 next_beat = time.monotonic() + BEAT_S
@@ -76,10 +79,13 @@ class Publisher:
     def _beat(self) -> None:
         try:
             replace(self.state, heartbeat=time.time()).write(self.run_dir)
-        except RecordWriteError as exc:
-            if not self._beat_failed:  # said once: a heartbeat is not a record, the run goes on
-                self._beat_failed = True
-                self(Notice(f"could not write live.json ({exc.reason}); clients may take this run for lost"))
+        except RecordWriteError as exc:  # a heartbeat is not a record: the run goes on
+            self._say_once(f"could not write live.json ({exc.reason}); clients may take this run for lost")
+
+    def _say_once(self, message: str) -> None:
+        if message not in self._said:
+            self._said.add(message)
+            self(Notice(message))
 
 
 def _where(state: LiveState, event: Event) -> LiveState:

@@ -31,9 +31,10 @@ def read_run(folder: Path) -> dict[str, Any]:
     summary["run_dir"] = str(folder)  # where it is now, even if the folder was moved
     if summary.get("status") == RunStatus.RUNNING:
         live = read_live(folder)
-        if live is not None:
-            summary["live"] = live
-        if not run_alive(folder, summary):
+        if run_alive(folder, summary):
+            if live is not None:
+                summary["live"] = live  # where the run is now (the summary holds its last epoch)
+        else:
             summary["status"] = LOST
             pid = live.pid if live is not None else summary.get("pid")
             after = f"after epoch {summary.get('epochs_completed', 0)}"

@@ -46,21 +46,21 @@ def resume_config(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = 
                 f"--set {key}: only {', '.join(RESUMABLE_KEYS)} can change when resuming; start a new run for anything else", key=key
             )
     cfg = apply_overrides(cfg, list(overrides))
-    if not checkpoint_path(folder).is_file():
-        raise no_checkpoint(folder)
     try:
         summary = read_summary(folder)
     except RecordError:
         summary = {}
     summary = summary if isinstance(summary, dict) else {}
+    if summary.get("status") == RunStatus.RUNNING and run_alive(folder, summary):
+        raise RecordError(f"{folder} is still training (its process is alive); follow it with 'rdfia-tui attach {folder}'")
+    if not checkpoint_path(folder).is_file():
+        raise no_checkpoint(folder)
     done = summary.get("epochs_completed", 0)
     if done > cfg.train.epochs:
         raise ConfigError(
             f"train.epochs: got {cfg.train.epochs} but {folder} has already trained {done} epochs; give more epochs, not fewer",
             key="train.epochs",
         )
-    if summary.get("status") == RunStatus.RUNNING and run_alive(folder, summary):
-        raise RecordError(f"{folder} is still training (its process is alive); follow it with 'rdfia-tui attach {folder}'")
     if summary.get("status") == RunStatus.COMPLETED and done >= cfg.train.epochs:
         raise RecordError(f"{folder} already completed its {done} epochs; train further with --set train.epochs={done + 10} (for example)")
     return cfg

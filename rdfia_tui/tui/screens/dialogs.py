@@ -23,7 +23,10 @@ class ConfirmQuit(ModalScreen[str | None]):
     """Asked when quitting during a run. Answers "stop" (stop it cleanly, then quit), "detach" (leave it
     training in its own process and quit; only offered when it is one), or None (cancel: stay)."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmQuit")
+    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmQuit") + """
+    ConfirmQuit > Vertical { width: 84; max-width: 100%; }
+    ConfirmQuit Button { min-width: 10; }
+    """
     BINDINGS = [
         Binding("y,s", "answer('stop')", "Stop and quit", id="confirm-yes"),
         Binding("d", "answer('detach')", "Leave it running", id="confirm-detach"),
@@ -46,8 +49,8 @@ class ConfirmQuit(ModalScreen[str | None]):
             with Horizontal():
                 yield Button("Cancel (n)", id="cancel")
                 if self.detachable:
-                    yield Button("Leave running, quit (d)", variant="primary", id="detach")
-                yield Button("Stop and quit (y)", variant="error", id="stop")
+                    yield Button("Leave it running (d)", variant="primary", id="detach")
+                yield Button("Stop it (y)", variant="error", id="stop")
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
@@ -59,6 +62,33 @@ class ConfirmQuit(ModalScreen[str | None]):
         self.dismiss(None if event.button.id == "cancel" else event.button.id)
 
     def action_answer(self, answer: str | None) -> None:
+        self.dismiss(answer)
+
+
+class Confirm(ModalScreen[bool]):
+    """A yes/no question: y (or the yes button) answers True; n, Esc or the no button answer False."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="Confirm")
+    BINDINGS = [Binding("y", "answer(True)", "Yes", id="confirm-y"), Binding("n,escape", "answer(False)", "No", id="confirm-n")]
+
+    def __init__(self, question: str, yes: str, no: str = "Cancel (n)") -> None:
+        super().__init__()
+        self.question, self.yes, self.no = question, yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question)
+            with Horizontal():
+                yield Button(self.no, id="no")
+                yield Button(self.yes, variant="primary", id="yes")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
 
 

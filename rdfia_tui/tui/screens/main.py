@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -169,6 +170,7 @@ class MainScreen(Screen):
         self.set_class(running, "-running")
         self.remove_class("-show-form", "-show-panels")
         self._release_hidden_focus()
+        self.call_after_refresh(self._release_hidden_focus)  # once the rules apply, and after a screen above gives focus back
         self.refresh_bindings()
 
     def _release_hidden_focus(self) -> None:
@@ -287,22 +289,23 @@ class MainScreen(Screen):
         self.log_line(f"error: {message}")
         self.status_line.set_state("refused: see the log")
 
-    def show_pause(self, paused: bool) -> None:
-        """The run was paused (p) or resumed."""
+    def show_pause(self, paused: bool, by: str = "") -> None:
+        """The run was paused (p) or resumed; ``by`` names another client that did it."""
         if paused:
             self.status_line.pause()
-            self.log_line("paused (p resumes)")
+            self.log_line(f"paused (p resumes){by}")
         else:
-            self.log_line("resumed")
+            self.log_line(f"resumed{by}")
 
     def show_command(self, event: CommandTaken) -> None:
-        """The run took a command, from this console or another client."""
+        """The run took a command, from this console or another client (named by its pid)."""
+        by = "" if event.sender == f"pid {os.getpid()}" else f" (from another client, {event.sender})"
         if event.action in ("pause", "resume"):
-            self.show_pause(event.paused)
+            self.show_pause(event.paused, by)
         elif event.action == "stop":
-            self.log_line(f"stop taken ({event.sender}): stopping after the current step…")
+            self.log_line(f"stopping after the current step…{by}")
         else:
-            self.log_line(f"learning rate {event.lr:g} taken ({event.sender}); it applies from the next step")
+            self.log_line(f"learning rate {event.lr:g} from the next step{by}")
 
     def detached(self) -> None:
         """The console let go of a run that goes on in its own process."""
@@ -336,6 +339,8 @@ class MainScreen(Screen):
         with self.app.batch_update():
             self.curves.add_epoch(m)
             self.status_line.epoch_done(m.epoch, event.epochs)
+            if self.session.paused:  # asked during the evaluation: the run pauses before its next step
+                self.status_line.pause()
             self.schedule_preview.used(m.epoch, m.lr)
             self.show_confusion(event)
 

@@ -17,7 +17,7 @@ from rdfia_tui.engine import presets
 from rdfia_tui.engine.config_compare import config_differences
 from rdfia_tui.engine.errors import ConfigError
 from rdfia_tui.engine.runs.listing import list_runs, live_runs
-from rdfia_tui.engine.runs.liveness import LiveState
+from rdfia_tui.engine.runs.liveness import LiveState, is_alive, read_live
 from rdfia_tui.engine.runs.resume import can_resume
 from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.tui.screens.choices import RunsChoice
@@ -43,6 +43,9 @@ def compared(summary: dict[str, Any]) -> dict[str, Any]:
     """What the runs screen compares: the config, and the learning rate changes made by hand."""
     optim = {**summary.get("config", {}).get("optim", {}), "lr set by hand": lr_changes_text(summary)}
     return {**summary.get("config", {}), "optim": optim}
+
+
+LIVE_REFRESH_S = 2.0  # seconds between updates of the live runs' progress
 
 
 def live_position(state: LiveState) -> str:
@@ -96,6 +99,19 @@ class RunsScreen(Screen[RunsChoice | None]):
 
     def on_mount(self) -> None:
         self.reload()
+        self.set_interval(LIVE_REFRESH_S, self.refresh_live)
+
+    def refresh_live(self) -> None:
+        """The live runs' epoch and progress, from their live.json; a run that ended since reloads the table."""
+        table = self.query_one("#runs-table", DataTable)
+        for s in self.runs:
+            if not isinstance(s.get("live"), LiveState):
+                continue
+            state = read_live(Path(s["run_dir"]))
+            if state is None or not is_alive(state) or state.pid != s["live"].pid:
+                self.reload()  # it finished, was lost or was resumed: its row says so now
+                return
+            table.update_cell(Path(s["run_dir"]).name, table.ordered_columns[5].key, live_position(state))
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.height < 36, "-short")
