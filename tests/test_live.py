@@ -281,3 +281,26 @@ def test_a_folder_or_odd_file_in_the_command_folder_is_refused_and_commands_go_o
         assert control.pause.wait(10)  # the command thread lives on
     refusals = [e.message for e in seen if isinstance(e, Notice)]
     assert "not a regular file" in refusals[0] and "not a command" in refusals[1]
+
+
+def test_a_replay_keeps_every_epoch_and_step_loss_and_only_the_last_panels() -> None:
+    from rdfia_tui.engine.live.follow import for_replay
+
+    started, plane = EVERY_EVENT[0], EVERY_EVENT[5]
+    history = [started, plane]
+    for epoch in (1, 2, 3):
+        history += [BatchProgress(epoch, 1, 2, 0.5, 1.0, 1.0, (0.6,)), EvaluationProgress(epoch, "val", 1, 2, 0.1),
+                    BatchProgress(epoch, 2, 2, 0.4, 1.0, 1.0, (0.4,)), EvaluationProgress(epoch, "test", 2, 2, 0.2),
+                    EpochEnded(replace(METRICS, epoch=epoch), 3), BoundaryUpdated(epoch, ((0,),), (0.0, 1.0), (0.0, 1.0))]  # fmt: skip
+    replay = for_replay(history)
+    assert [type(e).__name__ for e in replay] == ["RunStarted", "PlanePoints"] + ["BatchProgress", "EpochEnded"] * 3 + ["BoundaryUpdated"]
+    assert [e.losses for e in replay if isinstance(e, BatchProgress)] == [(0.6, 0.4)] * 3
+    assert replay[-1].epoch == 3
+
+
+def test_a_history_read_decodes_only_the_last_of_the_superseded_panels(tmp_path: Path) -> None:
+    grids = [BoundaryUpdated(e, ((e,),), (0.0, 1.0), (0.0, 1.0)) for e in (1, 2, 3)]
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(encode(e) for e in [grids[0], Notice("a"), grids[1], Notice("b"), grids[2]]))
+    events = EventReader(path).read(superseded=frozenset({"BoundaryUpdated"}))
+    assert events == [Notice("a"), Notice("b"), grids[2]]

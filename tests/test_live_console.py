@@ -175,6 +175,8 @@ async def test_runs_screen_puts_live_runs_first_and_enter_attaches(tmp_path: Pat
         assert first_row[1] == run_dir.name and first_row[3] == "● running" and "%" in first_row[5]
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.running and app.run_dir == run_dir and len(epoch_series(app)) >= 1)
+        await pilot.pause(0.1)
+        assert app.screen is app.main and app.main.is_mounted  # the runs screen closed, and only it
         await pilot.press("x")
         await wait_for(pilot, lambda: app.last_status == "stopped" and not app.running)
     assert isinstance(read_events(run_dir / "events.jsonl")[-1], RunFinished)
@@ -218,3 +220,61 @@ def test_a_live_run_cannot_be_resumed_and_is_not_offered(tmp_path: Path, slow_fa
     assert listed["status"] == "running" and not can_resume(listed)
     with pytest.raises(RecordError, match="is still training"):
         resume_config(run_dir)
+
+
+def test_a_sweep_folder_means_its_point_in_training(tmp_path: Path, slow_fake) -> None:
+    from rdfia_tui.engine import config as config_mod
+    from rdfia_tui.engine.errors import RecordError
+    from rdfia_tui.engine.runs.listing import find_run
+
+    sweep = tmp_path / "runs" / "sweep-20261201-000000-lr"
+    sweep.mkdir(parents=True)
+    (sweep / "sweep.json").write_text("{}")
+    with pytest.raises(RecordError, match="no point training now"):
+        find_run(tmp_path / "runs", str(sweep))
+    preset = tmp_path / "point.toml"
+    preset.write_text(config_mod.dumps(config_mod.with_value(load_preset("circles-mlp"), "train.epochs", 200)))
+    point = launch(fake_command(["run", str(preset), "--runs-dir", str(sweep)]), sweep).run_dir
+    assert find_run(tmp_path / "runs", str(sweep)) == point
+    assert find_run(tmp_path / "runs", "latest") == point  # sweep points count as runs for 'latest'
+
+
+def row_of(app, name: str) -> int:
+    table = app.screen.query_one("#runs-table")
+    return next(i for i in range(table.row_count) if table.get_row_at(i)[1] == name)
+
+
+async def test_switching_runs_quickly_from_the_runs_screen_keeps_the_main_screen(tmp_path: Path, slow_fake) -> None:
+    first, second = start_fake(tmp_path, epochs=200), start_fake(tmp_path, epochs=200)
+    app = make_app(tmp_path, ProcessEngine(fake_command), attach=first)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.running and app.run_dir == first)
+        for target in (second, first, second):  # r, enter on the other run, at once again
+            await pilot.press("r")
+            await wait_for(pilot, lambda: app.screen.id == "runs" and app.screen.runs)
+            app.screen.query_one("#runs-table").move_cursor(row=row_of(app, target.name))
+            await pilot.press("enter")
+        await wait_for(pilot, lambda: app.running and app.run_dir == second and len(epoch_series(app)) >= 1, timeout=30)
+        await pilot.pause(0.1)
+        assert app.screen is app.main and app.main.is_mounted
+        assert "attaching to" in " ".join(app.main.log_view.entries)
+
+
+async def test_a_sweep_point_and_a_run_of_the_same_name_are_two_rows(tmp_path: Path, slow_fake) -> None:
+    from rdfia_tui.engine import config as config_mod
+    from tests.tui_fakes import write_run
+
+    sweep = tmp_path / "runs" / "sweep-20261201-000000-lr"
+    sweep.mkdir(parents=True)
+    (sweep / "sweep.json").write_text("{}")
+    preset = tmp_path / "point.toml"
+    preset.write_text(config_mod.dumps(config_mod.with_value(load_preset("circles-mlp"), "train.epochs", 200)))
+    point = launch(fake_command(["run", str(preset), "--runs-dir", str(sweep)]), sweep).run_dir
+    write_run(tmp_path / "runs", point.name, 0.1, [0.5, 0.6])  # a finished run that happens to have the same name
+    app = make_app(tmp_path, ProcessEngine(fake_command))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main.form.config is not None)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.screen.id == "runs" and app.screen.runs)
+        names = [app.screen.query_one("#runs-table").get_row_at(i)[1] for i in range(2)]
+        assert names == [f"{sweep.name}/{point.name}", point.name]

@@ -112,3 +112,26 @@ def test_a_resumed_run_continues_its_output_log(tmp_path: Path) -> None:
     log = (run_dir / "output.log").read_text()
     assert log.startswith(first) and "resumed after epoch 3" in log
     assert not list((tmp_path / "runs").glob(".launch-*"))
+
+
+def test_a_second_resume_of_a_run_being_resumed_is_refused(tmp_path: Path) -> None:
+    from rdfia_tui.engine.runs.files import held
+
+    run_dir = detached(tmp_path, "train.epochs=2", "train.checkpoint=epoch")
+    until(lambda: summary_of(run_dir)["status"] != "running")
+    with held(run_dir, "trains this run"):  # as a first resume holds it while it trains
+        second = rdfia("resume", str(run_dir), "--set", "train.epochs=4", cwd=tmp_path)
+    assert second.returncode == 2 and "another process trains this run in" in second.stderr and "Traceback" not in second.stderr
+    assert summary_of(run_dir)["epochs_completed"] == 2  # untouched
+
+
+def test_a_second_sweep_on_one_sweep_folder_is_refused(tmp_path: Path) -> None:
+    from rdfia_tui.engine.runs.files import held
+
+    sweep_dir = tmp_path / "runs" / "sweep-one"
+    sweep_dir.mkdir(parents=True)
+    with held(sweep_dir, "runs this sweep"):
+        second = rdfia("sweep", "circles-mlp", "--grid", "optim.lr=0.1,0.3", "--set", "train.epochs=1", "--sweep-dir", str(sweep_dir),
+                       cwd=tmp_path)  # fmt: skip
+    assert second.returncode == 2 and "another process runs this sweep in" in second.stderr
+    assert not [p for p in sweep_dir.iterdir() if p.is_dir()]  # no point was trained

@@ -6,8 +6,13 @@ import argparse
 import errno
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdfia_tui.engine.config import RunConfig
+from rdfia_tui.engine.errors import RdfiaError
+
+if TYPE_CHECKING:
+    from rdfia_tui.engine.control import Command
 
 
 def detach(tail: list[str], runs_dir: Path) -> int:
@@ -86,34 +91,42 @@ def say_left_running(app: object) -> None:
         print(f"{Path(run_dir).name} trains on in the background; follow it again with 'rdfia-tui attach {run_dir}'")
 
 
+def command_of(args: argparse.Namespace) -> Command:
+    """The command ``rdfia-tui control`` was given; a value missing, extra or out of range is a UsageLine."""
+    from rdfia_tui.engine.control import Command, CommandError
+
+    if args.action != "lr" and args.value is not None:
+        raise UsageLine(f"'{args.action}' takes no value; e.g. 'rdfia-tui control {args.run} {args.action}'")
+    example = f"e.g. 'rdfia-tui control {args.run} lr 0.01'"
+    if args.action == "lr" and args.value is None:
+        raise UsageLine(f"give the new learning rate after 'lr'; {example}")
+    try:
+        return Command("set_lr" if args.action == "lr" else args.action, args.value)
+    except CommandError:
+        raise UsageLine(f"the learning rate must be a number above 0, got {args.value:g}; {example}") from None
+
+
 def cmd_control(args: argparse.Namespace) -> int:
     """Send one command to a run in another process and wait until it says it took it."""
-    from rdfia_tui.engine.control import Command, CommandError
     from rdfia_tui.engine.live.ask import ask
-    from rdfia_tui.engine.runs.listing import find_run
+    from rdfia_tui.engine.runs.listing import find_run, live_runs
     from rdfia_tui.engine.runs.record import resolve_runs_dir
 
-    if (args.action == "lr") != (args.value is not None):
-        wanted = "give the new learning rate after 'lr'" if args.action == "lr" else f"'{args.action}' takes no value"
-        print(f"rdfia-tui: error: {wanted}; e.g. 'rdfia-tui control {args.run} lr 0.01'", file=sys.stderr)
-        return 2
-    run_dir = find_run(resolve_runs_dir(args.runs_dir), args.run)
-    try:
-        command = Command("set_lr" if args.action == "lr" else args.action, args.value)
-    except CommandError:
-        example = f"e.g. 'rdfia-tui control {args.run} lr 0.01'"
-        print(f"rdfia-tui: error: the learning rate must be a number above 0, got {args.value:g}; {example}", file=sys.stderr)
-        return 2
+    command, runs_dir = command_of(args), resolve_runs_dir(args.runs_dir)
+    if args.run == "latest" and not live_runs(runs_dir):
+        raise UsageLine(f"no run is training in {runs_dir} now; 'rdfia-tui runs' lists the runs")
+    run_dir = find_run(runs_dir, args.run)
     taken = ask(run_dir, command, timeout=args.timeout)
     state = "paused" if taken.paused else "running"
-    if command.action == "stop":
-        said = "took stop: it stops after the current step"
-    elif command.action == "set_lr":
-        said = f"took learning rate {command.lr:g} from the next step; {state}"
-    else:
-        said = f"took {command.action}; {state}"
-    print(f"{run_dir.name}: {said}")
+    said = {"stop": "took stop: it stops after the current step", "set_lr": f"took learning rate {command.lr} from the next step; {state}"}
+    print(f"{run_dir.name}: {said.get(command.action, f'took {command.action}; {state}')}")
     return 0
+
+
+class UsageLine(RdfiaError):
+    """A mistake on the command line of a live-run command: one line, exit status 2."""
+
+    exit_code = 2
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -142,7 +155,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def control_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run", metavar="RUN_DIR", help="a run folder, or 'latest' (the most recently started live run)")
+    p.add_argument("run", metavar="RUN_DIR", help="a run folder, a sweep folder (its point in training), or 'latest' (the newest live run)")
     p.add_argument("action", choices=["pause", "resume", "stop", "lr"], help="what to do; 'lr' takes the new learning rate")
     p.add_argument("value", nargs="?", type=float, help="the learning rate, for 'lr'")
     p.add_argument("--runs-dir", help="where run folders are, for 'latest' (default: $RDFIA_TUI_RUNS, then ./runs)")
@@ -150,7 +163,8 @@ def control_args(p: argparse.ArgumentParser) -> None:
 
 
 def attach_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run", metavar="RUN_DIR", nargs="?", default="latest", help="a run folder, or 'latest' (default)")
+    which = "a run folder, a sweep folder (its point in training), or 'latest' (default: the newest live run, else the newest run)"
+    p.add_argument("run", metavar="RUN_DIR", nargs="?", default="latest", help=which)
     p.add_argument("--runs-dir", help="where run folders are (default: $RDFIA_TUI_RUNS, then ./runs)")
     p.add_argument("--data-root", help="where datasets live, for runs started from the console after attaching")
 

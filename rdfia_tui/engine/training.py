@@ -41,6 +41,7 @@ from rdfia_tui.engine.live.publish import published
 from rdfia_tui.engine.models.manual import HandSGD
 from rdfia_tui.engine.optimisers import set_lr
 from rdfia_tui.engine.runs.checkpoint import TrainingState
+from rdfia_tui.engine.runs.files import held
 from rdfia_tui.engine.runs.record import RunRecord, resolve_runs_dir
 from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.schedules import lr_at
@@ -195,10 +196,20 @@ def fit(
 
     Returns a RunResult whose status is completed, stopped, diverged or failed (out of memory, or a record the
     disk refused, end the run as failed). Before training: ConfigError, DataError, DeviceError, ArchitectureError,
-    ResourceError (set_up), RecordError (runs dir not writable; checkpoint missing or damaged, or other data).
+    ResourceError (set_up), RecordError (runs dir not writable; checkpoint missing or damaged, or other data;
+    the run being resumed by another process).
     A KeyboardInterrupt or unexpected exception is recorded (stopped / failed), then raised. Metrics: accuracies
     0-1, lr per step, seconds, images per second.
     """
+    if resume is not None:
+        with held(Path(resume), "trains this run"):  # two resumes of one run would train it twice into one folder
+            return _fit(cfg, emit, control, runs_dir, data_root, resume, console)
+    return _fit(cfg, emit, control, runs_dir, data_root, resume, console)
+
+
+def _fit(cfg: RunConfig, emit: Emit, control: RunControl | None, runs_dir: str | Path | None, data_root: str | Path | None,
+         resume: str | Path | None, console: bool) -> RunResult:  # fmt: skip
+    """fit's story, once the run folder of a resumed run is held."""
     state = TrainingState.load(Path(resume)) if resume is not None else None
     cfg = with_absolute_paths(cfg) if state is None else cfg
     accept = (lambda fingerprint: same_data_or_refuse(state, fingerprint, Path(resume), cfg)) if state else (lambda fingerprint: None)

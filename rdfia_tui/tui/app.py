@@ -265,7 +265,9 @@ class RdfiaApp(RunLifecycle, App):
             return
 
         def answer(choice: str | None) -> None:
-            if choice == "stop" and self.session.control is not None:
+            if choice is not None and not self.running:
+                self.exit()  # the run ended while the question was up: there is nothing left to stop or leave
+            elif choice == "stop" and self.session.control is not None:
                 self.session.quit_when_done = True
                 self.action_stop()
             elif choice == "detach":

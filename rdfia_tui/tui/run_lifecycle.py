@@ -44,7 +44,6 @@ class RunLifecycle:
     notify: Any
     post_message: Any
     refresh_bindings: Any
-    pop_screen: Any
     push_screen: Any
     screen: Any
     screen_stack: Any
@@ -130,8 +129,6 @@ class RunLifecycle:
             self.main.log_line(f"error: cannot attach: {exc}")
             self.notify(f"cannot attach to {run_dir.name}: {exc}", severity="error")
             return
-        while len(self.screen_stack) > 1 and self.screen is not self.main:
-            self.pop_screen()  # chosen on the runs or sweeps screen: the run is shown on the main screen
         self.main.load_config(cfg, pick=True)
         self.main.log_line(f"attaching to {run_dir}")
         control = self.session.begin(None, remote=True)

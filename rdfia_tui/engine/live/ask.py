@@ -24,7 +24,8 @@ def ask(run_dir: Path, command: Command, *, timeout: float = 10.0, poll: float =
     if any(isinstance(event, RunFinished) for event in reader.read()):
         raise RecordError(f"{run_dir} has finished; it takes no more commands")
     if not run_alive(run_dir):
-        raise RecordError(f"{run_dir} is lost (its process is gone); resume it with 'rdfia-tui resume {run_dir}'")
+        how = f"resume it with 'rdfia-tui resume {run_dir}'" if (Path(run_dir) / "checkpoint.pt").is_file() else "it kept no checkpoint"
+        raise RecordError(f"{run_dir} is lost (its process is gone); {how}")
     send(run_dir, command)
     me, deadline = f"pid {os.getpid()}", time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -9,7 +9,17 @@ from pathlib import Path
 
 from rdfia_tui.engine.control import Command, RunControl
 from rdfia_tui.engine.errors import RecordError
-from rdfia_tui.engine.events import BatchProgress, Emit, EvaluationProgress, Event, Notice, RunFinished, RunStarted
+from rdfia_tui.engine.events import (
+    BatchProgress,
+    BoundaryUpdated,
+    Emit,
+    EvaluationProgress,
+    Event,
+    Notice,
+    RunFinished,
+    RunStarted,
+    SamplePredictions,
+)
 from rdfia_tui.engine.live.commands import send
 from rdfia_tui.engine.live.stream import EVENTS_FILE, EventReader
 from rdfia_tui.engine.runs.liveness import read_live, run_alive
@@ -46,6 +56,19 @@ def coalesced(events: list[Event]) -> list[Event]:
     return out
 
 
+REPLACED = (BoundaryUpdated, SamplePredictions)  # each one replaces the last on screen: a replay needs only the last
+
+
+def for_replay(history: list[Event]) -> list[Event]:
+    """``history`` as a client needs it to draw the run so far: every event but the progress of evaluations that
+    ended and the panels a later one replaced, with each epoch's progress merged (coalesced). A long run's replay
+    then costs a few events per epoch, not one per progress report."""
+    last = {kind: max((i for i, e in enumerate(history) if isinstance(e, kind)), default=-1) for kind in REPLACED}
+    kept = [e for i, e in enumerate(history)
+            if not isinstance(e, EvaluationProgress) and not (isinstance(e, REPLACED) and i != last[type(e)])]  # fmt: skip
+    return coalesced(kept)
+
+
 def latest_segment(events: list[Event]) -> list[Event]:
     """The events from the last RunStarted on: a resumed run appends a new RunStarted, then replays its history."""
     starts = [i for i, event in enumerate(events) if isinstance(event, RunStarted)]
@@ -62,6 +85,8 @@ def _send_or_say(run_dir: Path, command: Command, emit: Emit) -> None:
 
 def lost(run_dir: Path) -> RunFinished:
     """The RunFinished a client gives a run whose process is gone: status "lost", with its recorded summary."""
+    if not run_dir.is_dir():
+        return RunFinished(run_dir, RunStatus.LOST, "the run folder was deleted; its process stops at its next record")
     try:
         summary = read_summary(run_dir)
     except RecordError:
@@ -91,8 +116,8 @@ def follow(run_dir: Path, emit: Emit, control: RunControl, *, poll: float = POLL
     run_dir = Path(run_dir)
     check_followable(run_dir)
     reader = EventReader(run_dir / EVENTS_FILE)
-    history = latest_segment(reader.read())
-    for event in coalesced(history):
+    history = latest_segment(reader.read(superseded=frozenset(kind.__name__ for kind in REPLACED)))
+    for event in for_replay(history):
         emit(event)
     if any(isinstance(event, RunFinished) for event in history):
         return Followed.FINISHED
@@ -108,7 +133,7 @@ def follow(run_dir: Path, emit: Emit, control: RunControl, *, poll: float = POLL
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since >= ALIVE_CHECK_S:
             quiet_since = time.monotonic()
-            if not run_alive(run_dir) and not reader.read_pending():
+            if not run_dir.is_dir() or (not run_alive(run_dir) and not reader.read_pending()):
                 emit(lost(run_dir))
                 return Followed.LOST
     return Followed.DETACHED

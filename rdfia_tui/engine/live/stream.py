@@ -147,7 +147,10 @@ class EventReader:
         self.unknown = 0
         self._partial = b""
 
-    def read(self) -> list[ev.Event]:
+    def read(self, superseded: frozenset[str] = frozenset()) -> list[ev.Event]:
+        """The events of the complete lines added since the last read. Lines whose type is in ``superseded`` are
+        decoded only for the last of each type (a replay draws only the last panel of each kind; decoding a long
+        run's every decision-boundary grid would cost seconds)."""
         try:
             with open(self.path, "rb") as fh:
                 fh.seek(self.offset)
@@ -156,10 +159,12 @@ class EventReader:
             return []
         self.offset += len(chunk)
         *lines, self._partial = (self._partial + chunk).split(b"\n")
+        last = {_type_of(raw): i for i, raw in enumerate(lines)} if superseded else {}
         found: list[ev.Event] = []
-        for raw in lines:
+        for i, raw in enumerate(lines):
             self.line_number += 1
-            event = self._event(raw)
+            kind = _type_of(raw) if superseded else ""
+            event = None if kind in superseded and last.get(kind) != i else self._event(raw)
             if event is not None:
                 found.append(event)
         return found
@@ -181,6 +186,14 @@ class EventReader:
         if event is None:
             self.unknown += 1
         return event
+
+
+def _type_of(raw: bytes) -> str:
+    """The event type a line names, read from its head (``{"schema":1,"type":"…"``) without decoding it; "" if none."""
+    head = raw[:80]
+    start = head.find(b'"type":"')
+    end = head.find(b'"', start + 8) if start >= 0 else -1
+    return head[start + 8 : end].decode("ascii", "replace") if end > 0 else ""
 
 
 def read_events(path: Path) -> list[ev.Event]:

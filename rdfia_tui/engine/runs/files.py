@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from rdfia_tui.engine.errors import RecordWriteError
+from rdfia_tui.engine.errors import RecordError, RecordWriteError
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -52,3 +53,22 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+@contextmanager
+def held(folder: Path, doing: str) -> Iterator[None]:
+    """While inside, this process holds ``folder`` (an exclusive ``flock`` on the folder itself, freed by the kernel
+    when the process ends, however it ends). A second process that tries gets RecordError saying what the first is
+    ``doing`` ("trains it", "runs this sweep"). Where the system has no flock (Windows) nothing is held."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RecordError(f"another process {doing} in {folder} now; 'rdfia-tui attach {folder}' follows it") from None
+        yield
+    finally:
+        os.close(fd)

@@ -88,7 +88,8 @@ def live_runs(runs_dir: Path) -> list[dict[str, Any]]:
 
 
 def find_run(runs_dir: Path, which: str) -> Path:
-    """``which`` as a run folder: "latest" is the most recently started live run, or else the newest run folder.
+    """``which`` as a run folder: "latest" is the most recently started live run, or else the newest run folder; a
+    sweep folder means its point in training.
 
     Raises RecordError (one line) when there is no such run.
     """
@@ -96,6 +97,13 @@ def find_run(runs_dir: Path, which: str) -> Path:
 
     if which != "latest":
         folder = Path(which).expanduser()
+        if not folder.is_dir():
+            raise RecordError(f"{folder} does not exist; give a run folder that 'rdfia-tui runs' lists, or 'latest'")
+        if (folder / "sweep.json").is_file():  # a sweep: the point training now
+            points = live_runs(folder)
+            if not points:
+                raise RecordError(f"{folder} is a sweep folder with no point training now; give one of its run folders")
+            return Path(points[0]["run_dir"])
         if not (folder / "summary.json").is_file():
             raise RecordError(f"{folder} is not a run folder (no summary.json); give a folder that 'rdfia-tui runs' lists, or 'latest'")
         return folder

@@ -13,6 +13,7 @@ from rdfia_tui.engine.config_compare import canonical, comparable, first_differe
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.errors import ConfigError, DataError, DeviceError, RecordError
 from rdfia_tui.engine.events import Emit, Event, RunStarted, ignore
+from rdfia_tui.engine.runs.files import held
 from rdfia_tui.engine.runs.record import create_run_dir
 from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.runs.summary import read_summary
@@ -164,7 +165,8 @@ def run_sweep(
     results = [previous.get(i, PointResult()) for i in range(len(plan.points))]
     record = SweepRecord(plan.definition(), [p.to_json() for p in plan.points], results)
     sweep = SweepRun(plan, sweep_dir, record, on_event, control or RunControl(), emit, partial(fit_fn, data_root=data_root))
-    return sweep.run()
+    with held(sweep_dir, "runs this sweep"):  # two commands on one --sweep-dir would train the same points twice
+        return sweep.run()
 
 
 @dataclass

@@ -111,7 +111,7 @@ class RunsScreen(Screen[RunsChoice | None]):
             if state is None or not is_alive(state) or state.pid != s["live"].pid:
                 self.reload()  # it finished, was lost or was resumed: its row says so now
                 return
-            table.update_cell(Path(s["run_dir"]).name, table.ordered_columns[5].key, live_position(state))
+            table.update_cell(self.name_of(s), table.ordered_columns[5].key, live_position(state))
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.height < 36, "-short")
@@ -123,7 +123,7 @@ class RunsScreen(Screen[RunsChoice | None]):
         table.clear(columns=True)
         table.add_columns(" ", "run", "preset", "status", "resume", "epochs", "final test", "best test", "date")
         for s in self.runs:
-            name = Path(s.get("run_dir", "?")).name
+            name = self.name_of(s)
             epochs = "-" if unusable(s) else f"{s.get('epochs_completed', 0)}/{s.get('config', {}).get('train', {}).get('epochs', '?')}"
             if isinstance(s.get("live"), LiveState):
                 epochs = live_position(s["live"])
@@ -144,6 +144,14 @@ class RunsScreen(Screen[RunsChoice | None]):
             self.notify(f"no runs in {self.runs_dir} yet")
         self.refresh_comparison()
 
+    def name_of(self, summary: dict[str, Any]) -> str:
+        """A run's name in the table, unique: its folder, under its sweep's folder for a sweep's point."""
+        folder = Path(summary.get("run_dir", "?"))
+        try:
+            return folder.relative_to(self.runs_dir).as_posix()
+        except ValueError:
+            return folder.name
+
     def _current(self) -> dict[str, Any] | None:
         table = self.query_one("#runs-table", DataTable)
         if not self.runs or table.cursor_row is None or table.cursor_row >= len(self.runs):
@@ -154,7 +162,7 @@ class RunsScreen(Screen[RunsChoice | None]):
         run = self._current()
         if run is None or self._refused(run, "compared"):
             return
-        name = Path(run["run_dir"]).name
+        name = self.name_of(run)
         if name in self.selected:
             self.selected.remove(name)
         else:
@@ -164,7 +172,7 @@ class RunsScreen(Screen[RunsChoice | None]):
         self.refresh_comparison()
 
     def selected_runs(self) -> list[dict[str, Any]]:
-        by_name = {Path(s["run_dir"]).name: s for s in self.runs if "run_dir" in s}
+        by_name = {self.name_of(s): s for s in self.runs if "run_dir" in s}
         return [by_name[n] for n in self.selected if n in by_name]
 
     def refresh_comparison(self) -> None:
@@ -174,7 +182,7 @@ class RunsScreen(Screen[RunsChoice | None]):
         loss.clear()
         acc.ylim = (0, 100)
         for s in chosen:
-            label = Path(s["run_dir"]).name
+            label = self.name_of(s)
             rows = s.get("epochs", [])
             xs = [r["epoch"] for r in rows]
             acc.set_series(label, xs, [100 * r["test_acc"] if r.get("test_acc") is not None else float("nan") for r in rows])
@@ -186,7 +194,7 @@ class RunsScreen(Screen[RunsChoice | None]):
             return
         diff.add_column("key")
         for s in chosen:
-            diff.add_column(Path(s["run_dir"]).name)
+            diff.add_column(self.name_of(s))
         differences = config_differences([compared(s) for s in chosen])
         for key, values in differences.items():
             diff.add_row(

@@ -218,12 +218,16 @@ class SweepScreen(Screen):
         if not live:
             self.notify("no point of this sweep is training now", severity="warning")
             return
-        self.post_message(RunsChosen(RunsChoice.attach(Path(live[0]["run_dir"]))))
+        self.app.post_message(RunsChosen(RunsChoice.attach(Path(live[0]["run_dir"]))))  # to the app: this screen closes
+        self.dismiss()  # the point is followed on the main screen
 
     def _runs_chosen(self, choice: RunsChoice | None) -> None:
-        """The sweep stays on screen; the app opens or resumes the run chosen among its points."""
+        """The app opens, resumes or attaches to the run chosen among its points; the sweep stays on screen, unless
+        the run is to be followed (on the main screen). Each screen closes itself: the app pops none."""
         if choice is not None:
-            self.post_message(RunsChosen(choice))
+            self.app.post_message(RunsChosen(choice))
+            if choice.action == "attach":
+                self.dismiss()
 
     def action_back(self) -> None:
         self.dismiss()
