@@ -278,3 +278,17 @@ async def test_a_sweep_point_and_a_run_of_the_same_name_are_two_rows(tmp_path: P
         await wait_for(pilot, lambda: app.screen.id == "runs" and app.screen.runs)
         names = [app.screen.query_one("#runs-table").get_row_at(i)[1] for i in range(2)]
         assert names == [f"{sweep.name}/{point.name}", point.name]
+
+
+async def test_a_screen_closed_twice_by_fast_keys_leaves_the_main_screen(tmp_path: Path) -> None:
+    """r (Back on the runs screen) typed again while the screen is closing dismissed it twice: the main screen went."""
+    app = make_app(tmp_path, ProcessEngine(fake_command))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main.form.config is not None)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.screen.id == "runs")
+        runs = app.screen
+        runs.dismiss(None)
+        runs.dismiss(None)  # the second key's dismiss, before the first has popped the screen
+        await pilot.pause(0.2)
+        assert app.screen is app.main and app.main.is_mounted

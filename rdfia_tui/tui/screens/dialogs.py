@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from rdfia_tui.engine.config import ConfigError, check_value, parse_text, spec_for
+from rdfia_tui.tui.screens.closing import ClosesOnce
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -19,7 +20,7 @@ DIALOG_CSS = """
 """
 
 
-class ConfirmQuit(ModalScreen[str | None]):
+class ConfirmQuit(ClosesOnce, ModalScreen[str | None]):
     """Asked when quitting during a run. Answers "stop" (stop it cleanly, then quit), "detach" (leave it
     training in its own process and quit; only offered when it is one), or None (cancel: stay)."""
 
@@ -65,7 +66,7 @@ class ConfirmQuit(ModalScreen[str | None]):
         self.dismiss(answer)
 
 
-class Confirm(ModalScreen[bool]):
+class Confirm(ClosesOnce, ModalScreen[bool]):
     """A yes/no question: y (or the yes button) answers True; n, Esc or the no button answer False."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="Confirm")
@@ -103,7 +104,7 @@ def parse_lr(text: str) -> float:
     return value
 
 
-class LearningRateDialog(ModalScreen[float | None]):
+class LearningRateDialog(ClosesOnce, ModalScreen[float | None]):
     """Type a new learning rate; it applies from the next step."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="LearningRateDialog")

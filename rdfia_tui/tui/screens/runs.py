@@ -21,6 +21,7 @@ from rdfia_tui.engine.runs.liveness import LiveState, is_alive, read_live
 from rdfia_tui.engine.runs.resume import can_resume
 from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.tui.screens.choices import RunsChoice
+from rdfia_tui.tui.screens.closing import ClosesOnce
 from rdfia_tui.tui.widgets.charts import SeriesChart
 
 
@@ -55,7 +56,7 @@ def live_position(state: LiveState) -> str:
     return f"{epoch}/{state.epochs} {100 * state.progress:.0f}%{paused}"
 
 
-class RunsScreen(Screen[RunsChoice | None]):
+class RunsScreen(ClosesOnce, Screen[RunsChoice | None]):
     """Recorded runs side by side; closes with a RunsChoice (open in the form, resume) or None (back)."""
 
     AUTO_FOCUS = "#runs-table"

@@ -18,6 +18,7 @@ from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.sweep.records import CHANCE_MARGIN, SWEEP_JSON, list_sweeps, read_sweep
 from rdfia_tui.engine.sweep.view import accuracy_curves, accuracy_grid, completed_accuracies, finished_points
 from rdfia_tui.tui.screens.choices import RunsChoice, RunsChosen
+from rdfia_tui.tui.screens.closing import ClosesOnce
 from rdfia_tui.tui.widgets.charts import SeriesChart
 
 # Named ANSI colours only: the grid must read the same on a 16-colour terminal (and the words say it all without colour).
@@ -42,7 +43,7 @@ def _best(doc: dict[str, Any]) -> str:
     return f"{100 * max(values):.2f}%" if values else "-"
 
 
-class SweepScreen(Screen):
+class SweepScreen(ClosesOnce, Screen):
     """Pick a sweep; see final test accuracy over its grid (diverged points marked) and all its test curves overlaid."""
 
     BINDINGS = [
