@@ -28,29 +28,17 @@ def detach(tail: list[str], runs_dir: Path) -> int:
 
 def detach_new_run(cfg: RunConfig, args: argparse.Namespace) -> int:
     """``rdfia-tui run --detach``: the resolved config is handed to the child as a preset file beside the runs."""
-    from rdfia_tui.engine import config as config_mod
-    from rdfia_tui.engine.live.launch import LaunchError
-    from rdfia_tui.engine.runs.files import atomic_write
+    from rdfia_tui.engine.live.launch import LaunchError, child_arguments
     from rdfia_tui.engine.runs.record import check_runs_dir, resolve_runs_dir
 
-    runs_dir = resolve_runs_dir(args.runs_dir).absolute()
+    runs_dir = resolve_runs_dir(args.runs_dir)
     check_runs_dir(runs_dir)
-    preset = launch_preset(runs_dir, cfg)
-    atomic_write(preset, config_mod.dumps(cfg))
     try:
-        return detach(["run", str(preset), "--runs-dir", str(runs_dir), *data_root_args(args)], runs_dir)
+        with child_arguments(cfg, runs_dir, args.data_root) as (tail, where):
+            return detach(tail, where)
     except LaunchError as exc:
         print(f"rdfia-tui: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    finally:
-        preset.unlink(missing_ok=True)
-
-
-def launch_preset(runs_dir: Path, cfg: RunConfig) -> Path:
-    import secrets
-
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    return runs_dir / f".launch-{secrets.token_hex(6)}-{cfg.name}.toml"
 
 
 def data_root_args(args: argparse.Namespace) -> list[str]:

@@ -75,27 +75,14 @@ class ProcessEngine(TorchEngine):
 
         Raises LaunchError (the child's own reason) when it exits before its run starts.
         """
-        from rdfia_tui.engine import config as config_mod
         from rdfia_tui.engine.live.follow import Followed, follow
-        from rdfia_tui.engine.live.launch import Detached, launch
-        from rdfia_tui.engine.runs.files import atomic_write
+        from rdfia_tui.engine.live.launch import Detached, child_arguments, launch
 
-        runs_dir = Path(runs_dir).absolute()
-        data = ["--data-root", str(Path(data_root).expanduser().absolute())] if data_root else []
-        if resume is not None:
-            args, where, preset = ["resume", str(Path(resume).absolute()), *data], Path(resume).absolute().parent, None
-        else:
-            runs_dir.mkdir(parents=True, exist_ok=True)
-            preset = runs_dir / f".launch-{id(control):x}-{cfg.name}.toml"
-            atomic_write(preset, config_mod.dumps(cfg))
-            args, where = ["run", str(preset), "--runs-dir", str(runs_dir), *data], runs_dir
         try:
-            launched = launch(self.command(args), where, cancel=control.detach)
+            with child_arguments(cfg, runs_dir, data_root, resume) as (args, where):
+                launched = launch(self.command(args), where, cancel=control.detach)
         except Detached:
             return None
-        finally:
-            if preset is not None:
-                preset.unlink(missing_ok=True)
         followed = follow(launched.run_dir, emit, control)
         if followed is not Followed.DETACHED:
             with contextlib.suppress(subprocess.TimeoutExpired):

@@ -16,9 +16,12 @@ import secrets
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from rdfia_tui.engine import config as config_mod
+from rdfia_tui.engine.config import RunConfig
 from rdfia_tui.engine.errors import RdfiaError, RecordError
 from rdfia_tui.engine.runs.files import atomic_write
 
@@ -119,3 +122,21 @@ def _continue_log(launch_log: Path, output_log: Path) -> None:
     finally:
         os.close(fd)
     launch_log.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def child_arguments(cfg: RunConfig, runs_dir: Path, data_root: str | None, resume: Path | None = None) -> Iterator[tuple[list[str], Path]]:
+    """rdfia-tui's arguments for a child that trains ``cfg`` (or resumes ``resume``), and the folder its launch log
+    goes to. A new run's config is handed over as a preset file beside the runs, removed on leaving."""
+    data = ["--data-root", str(Path(data_root).expanduser().absolute())] if data_root else []
+    if resume is not None:
+        yield ["resume", str(Path(resume).absolute()), *data], Path(resume).absolute().parent
+        return
+    runs_dir = Path(runs_dir).absolute()
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    preset = runs_dir / f".launch-{secrets.token_hex(6)}-{cfg.name}.toml"
+    atomic_write(preset, config_mod.dumps(cfg))
+    try:
+        yield ["run", str(preset), "--runs-dir", str(runs_dir), *data], runs_dir
+    finally:
+        preset.unlink(missing_ok=True)
