@@ -292,3 +292,30 @@ async def test_a_screen_closed_twice_by_fast_keys_leaves_the_main_screen(tmp_pat
         runs.dismiss(None)  # the second key's dismiss, before the first has popped the screen
         await pilot.pause(0.2)
         assert app.screen is app.main and app.main.is_mounted
+
+
+async def test_a_worker_posting_while_the_console_exits_does_not_crash_the_exit(tmp_path: Path) -> None:
+    """A follower posts events until it sees the app go; those taken while the screens are removed are dropped."""
+    import threading
+
+    from rdfia_tui.engine.events import BatchProgress
+    from rdfia_tui.tui.messages import EngineEvent, LayersReady
+
+    app = make_app(tmp_path)
+    stop = threading.Event()
+
+    def post_until_stopped() -> None:
+        step = 0
+        while not stop.is_set():
+            step += 1
+            app.post_message(EngineEvent(BatchProgress(1, step, 200, 0.5, 10.0, 1.0)))
+            app.post_message(LayersReady(None, "gone"))
+
+    thread = threading.Thread(target=post_until_stopped)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.main.form.config is not None)
+            thread.start()
+    finally:  # the exit raises here when a handler looked for a removed widget
+        stop.set()
+        thread.join()

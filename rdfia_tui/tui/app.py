@@ -19,7 +19,7 @@ from rdfia_tui.engine.errors import ConfigError, RdfiaError
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.record import resolve_runs_dir
 from rdfia_tui.tui.commands import binding_commands, system_commands
-from rdfia_tui.tui.messages import ConfigChanged, LayersReady
+from rdfia_tui.tui.messages import ConfigChanged, LayersReady, while_running
 from rdfia_tui.tui.options import DEFAULT_PRESET, AppOptions
 from rdfia_tui.tui.run_lifecycle import RunLifecycle
 from rdfia_tui.tui.runner import Engine, ProcessEngine
@@ -187,6 +187,7 @@ class RdfiaApp(RunLifecycle, App):
         except RdfiaError as exc:
             self.post_message(LayersReady(None, str(exc)))
 
+    @while_running
     def on_layers_ready(self, message: LayersReady) -> None:
         self.main.show_layers(message.table, message.error)
 

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 from textual.message import Message
 
 from rdfia_tui.engine.events import BatchProgress, Event
+
+M = TypeVar("M", bound=Message)
+
+
+def while_running(handler: Callable[[Any, M], None]) -> Callable[[Any, M], None]:
+    """Drop a worker's message that the app takes while it shuts down.
+
+    A worker may post just before the app exits; Textual then handles the queued message while it removes
+    the screens, and a handler that looks for a widget would crash the exit (NoMatches on the main screen).
+    """
+
+    @wraps(handler)
+    def handle(app: Any, message: M) -> None:
+        if app.is_running:
+            handler(app, message)
+
+    return handle
 
 
 class EngineEvent(Message):

@@ -20,7 +20,7 @@ from rdfia_tui.engine.events import BatchProgress, CommandTaken, Event
 from rdfia_tui.engine.live.follow import check_followable
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.resume import resume_config
-from rdfia_tui.tui.messages import EngineEvent, ProgressEvent, RunRefused, TrainingDone
+from rdfia_tui.tui.messages import EngineEvent, ProgressEvent, RunRefused, TrainingDone, while_running
 from rdfia_tui.tui.runner import Engine, detachable
 from rdfia_tui.tui.screens.dialogs import Confirm
 
@@ -151,6 +151,7 @@ class RunLifecycle:
     def _post_event(self, event: Event) -> None:
         self.post_message(ProgressEvent(event) if isinstance(event, BatchProgress) else EngineEvent(event))
 
+    @while_running
     def on_engine_event(self, message: EngineEvent) -> None:
         """The session keeps what it needs of the event; the main screen shows it."""
         event = message.merged
@@ -162,10 +163,12 @@ class RunLifecycle:
     def on_progress_event(self, message: ProgressEvent) -> None:
         self.on_engine_event(message)
 
+    @while_running
     def on_run_refused(self, message: RunRefused) -> None:
         self.main.run_refused(message.message)
         self.notify("the run was refused: the log says why", severity="error", timeout=5)  # short: a toast covers the log
 
+    @while_running
     def on_training_done(self, message: TrainingDone) -> None:
         detached = self.session.control is not None and self.session.control.detach.is_set()
         self.session.done()
