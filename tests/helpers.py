@@ -93,8 +93,8 @@ class Result:
         return [line for line in self.stderr.splitlines() if line.strip()]
 
 
-def rdfia(*args: str, cwd: Path, timeout: float = 180) -> Result:
-    """Run ``python -m rdfia_tui ARGS`` with pipes (so not a TTY) and an isolated environment."""
+def isolated_env(cwd: Path, **extra: str) -> dict[str, str]:
+    """This environment without colour forcing, with runs and data roots under ``cwd`` and one thread."""
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "CLICOLOR_FORCE", "PY_COLORS", "NO_COLOR")}
     env |= {
         "TERM": "xterm-256color",  # a colour terminal type: only the missing TTY may turn colour off
@@ -103,11 +103,17 @@ def rdfia(*args: str, cwd: Path, timeout: float = 180) -> Result:
         "OMP_NUM_THREADS": "1",  # a 22-parameter model gains nothing from threads that fight the other tests
         "PYTHONWARNINGS": "ignore",
     }
+    return env | extra
+
+
+def rdfia(*args: str, cwd: Path, timeout: float = 180, prefix: tuple[str, ...] = ("-m", "rdfia_tui"), **env: str) -> Result:
+    """Run ``python -m rdfia_tui ARGS`` with pipes (so not a TTY) and an isolated environment (``env`` added).
+    ``prefix``: what comes between the interpreter and ARGS (torchrun's module and flags, for instance)."""
     try:
         out = subprocess.run(
-            [sys.executable, "-m", "rdfia_tui", *args],
+            [sys.executable, *prefix, *args],
             cwd=cwd,
-            env=env,
+            env=isolated_env(cwd, **env),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,

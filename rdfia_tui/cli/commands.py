@@ -13,6 +13,7 @@ from rdfia_tui.cli.output import format_table, has_terminal
 from rdfia_tui.cli.signals import Interrupted, signal_exit_code, stop_on_signals
 from rdfia_tui.cli.sweep_command import cmd_sweep
 from rdfia_tui.engine.config import ConfigError, RunConfig, apply_overrides
+from rdfia_tui.engine.distributed import World
 from rdfia_tui.engine.events import Emit, Event, RunStarted
 from rdfia_tui.engine.presets import list_presets, load_preset
 from rdfia_tui.engine.runs.status import RunStatus
@@ -44,16 +45,28 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def train(cfg: RunConfig, args: argparse.Namespace, resume: str | None = None) -> int:
-    """Train headless (a new run, or ``resume`` a run folder), printing one line per epoch."""
+    """Train headless (a new run, or ``resume`` a run folder), printing one line per epoch; with ``train.nproc`` > 1,
+    through torchrun (cli.torchrun), whose ranks come back here."""
+    from rdfia_tui.cli import torchrun
+
+    if torchrun.needs_torchrun(cfg):
+        return torchrun.run_through_torchrun(cfg, args, resume)
+    with torchrun.joined(cfg) as world:
+        return torchrun.report_exit(world, train_here(cfg, args, resume, world))
+
+
+def train_here(cfg: RunConfig, args: argparse.Namespace, resume: str | None, world: World) -> int:
+    """Train in this process (one rank of ``world``); rank 0 alone prints."""
     from rdfia_tui.cli.headless import HeadlessView
     from rdfia_tui.engine.control import RunControl
     from rdfia_tui.engine.training import fit
 
     view = HeadlessView()
     control = RunControl()
+    emit = started_in_background(view) if world.main else view
     with stop_on_signals(control.stop, at_once=lambda: not view.columns) as received:
         try:
-            result = fit(cfg, started_in_background(view), control, runs_dir=args.runs_dir, data_root=args.data_root, resume=resume)
+            result = fit(cfg, emit, control, runs_dir=args.runs_dir, data_root=args.data_root, resume=resume, world=world)
         except Interrupted as exc:  # before RunStarted: nothing was recorded
             print("rdfia-tui: interrupted before training began; nothing was recorded", file=sys.stderr)
             return signal_exit_code([exc.signum])
@@ -62,6 +75,8 @@ def train(cfg: RunConfig, args: argparse.Namespace, resume: str | None = None) -
             return 130
         finally:
             view.close()
+    if not world.main:
+        return RunStatus.of(result.status).exit_code
     summary, output = result.summary, view.output
     if result.status == RunStatus.COMPLETED:
         best, final = summary.get("best_test_acc"), summary.get("final_test_acc")

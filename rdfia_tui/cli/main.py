@@ -88,6 +88,21 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sweep-dir", help="the sweep folder to write, or to resume: finished points are skipped")
     p.add_argument("--data-root", help="where datasets live (default: $RDFIA_TUI_DATA, then a per-user cache folder)")
     p.add_argument("--device", help="shorthand for --set train.device=DEVICE (auto, cpu, cuda, cuda:N, mps)")
+    ray = p.add_argument_group("on Ray (pip install \"rdfia-tui[ray]\")")
+    ray.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                     help="run each point as a Ray Tune trial, on a new local Ray instance or the cluster at ADDRESS")  # fmt: skip
+    ray.add_argument("--cpus-per-trial", type=positive_number, default=1.0, metavar="N", help="CPUs each trial holds (default 1)")
+    ray.add_argument("--gpus-per-trial", type=non_negative_number, default=0.0, metavar="N", help="GPUs each trial holds (default 0)")
+    ray.add_argument("--scheduler", choices=("fifo", "asha"), default="fifo",
+                     help="asha: Ray stops points early whose val_acc trails the others (recorded as pruned)")  # fmt: skip
+
+
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above 0."""
+    value = non_negative_number(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text!r}")
+    return value
 
 
 def _resume_args(p: argparse.ArgumentParser) -> None:

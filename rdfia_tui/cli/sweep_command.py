@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,14 +75,29 @@ def grid_table(doc: dict[str, Any]) -> str | None:
     return title + "\n" + format_table([grid.row_title, *grid.col_labels], rows, right=set(range(1, len(grid.col_labels) + 1)))
 
 
+def sweep_runner(args: argparse.Namespace) -> Callable[..., Any]:
+    """run_sweep (in this process, one point after another), or, with --ray, run_sweep_on_ray with the trial options."""
+    if not args.ray:
+        from rdfia_tui.engine.sweep.runner import run_sweep
+
+        return run_sweep
+    from rdfia_tui.engine.sweep.on_ray import RayOptions, import_ray, run_sweep_on_ray
+
+    import_ray()
+    address = None if args.ray == "local" else args.ray
+    options = RayOptions(address, args.cpus_per_trial, args.gpus_per_trial, args.scheduler)
+    return partial(run_sweep_on_ray, options=options)
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from rdfia_tui.engine.control import RunControl
     from rdfia_tui.engine.runs.record import check_runs_dir, resolve_runs_dir
     from rdfia_tui.engine.sweep.plan import build_plan
     from rdfia_tui.engine.sweep.records import read_sweep
-    from rdfia_tui.engine.sweep.runner import PointFinished, SweepEvent, new_sweep_dir, run_sweep
+    from rdfia_tui.engine.sweep.runner import PointFinished, SweepEvent, new_sweep_dir
 
     plan = build_plan(args.source, grid=args.grid, seeds=args.seeds, overrides=args.overrides, device=args.device)
+    run = sweep_runner(args)  # before a folder is made: without Ray installed, --ray says how to install it
     if args.sweep_dir:
         check_runs_dir(Path(args.sweep_dir).expanduser(), "sweep dir", "--sweep-dir")
     sweep_dir = Path(args.sweep_dir).expanduser() if args.sweep_dir else new_sweep_dir(resolve_runs_dir(args.runs_dir), plan.name)
@@ -99,7 +116,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     resume = f"run the same command with --sweep-dir {sweep_dir} to resume"
     with stop_on_signals(control.stop) as received:
         try:
-            outcome = run_sweep(plan, sweep_dir, on_event, control, data_root=args.data_root)
+            outcome = run(plan, sweep_dir, on_event, control, data_root=args.data_root)
         except KeyboardInterrupt:
             print(f"rdfia-tui: interrupted; sweep.json holds every finished point; {resume}", file=sys.stderr)
             return 130

@@ -252,6 +252,12 @@ class TrainConfig:
     )
     compile: bool = option(False, "torch.compile the network (the first steps pay the compile time); module impl only")
     cuda_graphs: bool = option(False, "on CUDA, compile with CUDA graphs (mode reduce-overhead) to cut kernel-launch overhead")
+    nproc: int = option(
+        1, "processes training one run with DistributedDataParallel (started through torchrun); batch_size stays the global batch",
+        check=at_least(1),
+    )
+    backend: str = option("auto", "process-group backend of a distributed run: auto (nccl on CUDA, gloo on CPU), gloo or nccl",
+                          choices=("auto", "gloo", "nccl"))  # fmt: skip
 
 
 SECTIONS: dict[str, type] = {
@@ -487,6 +493,12 @@ def _cross_checks(cfg: RunConfig) -> None:
     if (t.compile or t.cuda_graphs) and m.impl != "module":
         key = "train.compile" if t.compile else "train.cuda_graphs"
         raise ConfigError(f"{key}: compiles the torch.nn network, but model.impl is {m.impl!r}; set model.impl=module", key=key)
+    if t.nproc > 1 and m.impl != "module":
+        raise ConfigError(
+            f"train.nproc: {m.impl!r} (model.impl) is not supported on several processes: DistributedDataParallel wraps a "
+            "torch.nn network; set model.impl=module or train.nproc=1",
+            key="train.nproc",
+        )
     if o.nesterov and (o.name != "sgd" or o.momentum <= 0):
         raise ConfigError(
             f"optim.nesterov: needs optim.name='sgd' and optim.momentum > 0 (got {o.name!r}, momentum {o.momentum:g})", key="optim.nesterov"

@@ -10,7 +10,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 # Keys that change how a run executes, not what it computes: a point is the same point on another device.
-RUNTIME_KEYS = frozenset({"train.device", "train.threads", "train.progress_interval", "train.eval_batch_size", "data.download"})
+# train.nproc and train.backend: how many processes share the steps, not which steps (engine.distributed).
+RUNTIME_KEYS = frozenset(
+    {"train.device", "train.threads", "train.progress_interval", "train.eval_batch_size", "data.download", "train.nproc", "train.backend"}
+)
 
 
 def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -64,7 +67,13 @@ def first_difference(a: Mapping[str, Any], b: Mapping[str, Any], *, ignore: Sequ
 
 
 def config_differences(configs: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """The keys whose values are not the same in every config, each with its value per config (None: absent)."""
+    """The keys whose values are not the same in every config, each with its value per config. A key that a run
+    recorded before it existed reads as its default (that run trained with it); an unknown key absent from a config is None."""
+    from rdfia_tui.engine.config import field_specs
+
+    defaults = {spec.key: spec.default for spec in field_specs()}
     flats = [flatten_config(c) for c in configs]
+    known = set().union(*flats) if flats else set()
+    flats = [{**{k: defaults[k] for k in known if k in defaults and k not in f}, **f} for f in flats]
     keys = sorted(set().union(*flats)) if flats else []
     return {k: [f.get(k) for f in flats] for k in keys if len({canonical(f.get(k)) for f in flats}) > 1}

@@ -18,6 +18,7 @@ from rdfia_tui.engine.config import DataConfig
 from rdfia_tui.engine.data.pipeline import InputPipeline
 from rdfia_tui.engine.data.splits import Split, Splits
 from rdfia_tui.engine.data.streaming import batches_of
+from rdfia_tui.engine.distributed import ONE_PROCESS, World
 from rdfia_tui.engine.events import Emit, EpochMetrics, EvaluationProgress, SamplePredictions
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -48,16 +49,37 @@ def evaluate(
     """
     if len(split) == 0:
         return math.nan, math.nan
+    sums = evaluate_sums(model, split, range(len(split)), loss_fn, batch_size, dtype, pipeline, confusion, on_progress, progress_interval)
+    return sums[0].item() / len(split), sums[1].item() / len(split)
+
+
+@torch.inference_mode()
+def evaluate_sums(
+    model: nn.Module,
+    split: Split,
+    rows: range,
+    loss_fn: LossFn,
+    batch_size: int,
+    dtype: torch.dtype = torch.float32,
+    pipeline: InputPipeline | None = None,
+    confusion: torch.Tensor | None = None,
+    on_progress: Callable[[int, int, float], None] | None = None,
+    progress_interval: float = 0.1,
+) -> torch.Tensor:
+    """(summed loss, correct predictions) over the examples ``rows`` of ``split``, as a float64 tensor (2,) on its device.
+
+    What :func:`evaluate` divides by N; a rank of a distributed run sums its own rows, and the ranks' sums are added.
+    """
     pipeline = pipeline or InputPipeline(DataConfig(), dtype)
     model.eval()
     total = torch.zeros((), device=split.y.device, dtype=torch.float64 if dtype == torch.float64 else torch.float32)
     correct = torch.zeros((), dtype=torch.int64, device=split.y.device)
-    slices = [slice(start, start + batch_size) for start in range(0, len(split), batch_size)]
+    slices = [slice(start, min(start + batch_size, rows.stop)) for start in range(rows.start, rows.stop, batch_size)]
     start = last = time.perf_counter()
     for part, stored in zip(slices, batches_of(split.x, slices), strict=True):
         if on_progress is not None and time.perf_counter() - last >= progress_interval:
             last = time.perf_counter()
-            on_progress(part.start, len(split), last - start)
+            on_progress(part.start - rows.start, len(rows), last - start)
         xb, yb = pipeline.eval_batch(stored), split.y[part]
         logits = model(xb)
         total += loss_fn(logits, yb).to(total.dtype) * len(yb)
@@ -66,7 +88,7 @@ def evaluate(
         if confusion is not None:
             k = confusion.shape[0]
             confusion += torch.bincount(yb * k + predicted, minlength=k * k).reshape(k, k)
-    return total.item() / len(split), correct.item() / len(split)
+    return torch.stack([total.to(torch.float64), correct.to(torch.float64)])
 
 
 @dataclass
@@ -87,20 +109,34 @@ class EpochEvaluator:
     progress_interval: float = 0.1
     confusions: list[list[list[int]]] = field(default_factory=list)
     seconds: float = 0.0
+    world: World = ONE_PROCESS
 
     def progress(self, epoch: int, split: str) -> Callable[[int, int, float], None]:
         """An ``on_progress(done, total, elapsed_s)`` that emits EvaluationProgress for ``split`` of ``epoch``."""
         return lambda done, total, elapsed: self.emit(EvaluationProgress(epoch, split, done, total, elapsed))
 
     def split(self, epoch: int, name: str, split: Split, confusion: torch.Tensor | None = None) -> tuple[float, float]:
-        """Loss and accuracy of one split, reporting progress as ``name``."""
-        progress, every = self.progress(epoch, name), self.progress_interval
-        return evaluate(self.net, split, self.loss_fn, self.batch_size, self.dtype, self.pipeline, confusion, progress, every)
+        """Loss and accuracy of one split, reporting progress as ``name``; in a distributed run each rank measures
+        its share of the examples and the sums (and ``confusion``) are added over the ranks."""
+        if len(split) == 0:
+            return math.nan, math.nan
+        progress, every, world = self.progress(epoch, name), self.progress_interval, self.world
+        rows = range(len(split))
+        if world.distributed:
+            rows = rows[len(split) * world.rank // world.world_size : len(split) * (world.rank + 1) // world.world_size]
+        sums = evaluate_sums(self.net, split, rows, self.loss_fn, self.batch_size, self.dtype, self.pipeline, confusion, progress, every)
+        if world.distributed:
+            world.all_reduce(sums)
+            if confusion is not None:
+                world.all_reduce(confusion)
+        loss, correct = sums.tolist()
+        return loss / len(split), correct / len(split)
 
     def measure(self, epoch: int, train: tuple[float, float], lr: float, seconds: float = 0.0, rate: float = 0.0) -> EpochMetrics:
         """The epoch's metrics: ``train`` (loss, accuracy) as measured while training, val and test now.
         ``lr`` per step, ``seconds`` of training, ``rate`` in images per second."""
         began = time.perf_counter()
+        self.world.same_buffers(self.net)  # rank 0's batch-norm statistics on every rank
         val = self.split(epoch, "val", self.splits.val)
         k = self.splits.n_classes
         confusion = torch.zeros(k, k, dtype=torch.int64, device=self.splits.test.y.device)

@@ -22,8 +22,9 @@ from rdfia_tui.engine.data.pipeline import InputPipeline, apply_zca, build_pipel
 from rdfia_tui.engine.data.root import resolve_data_root
 from rdfia_tui.engine.data.splits import Split, Splits, load_raw, make_splits, steps_per_epoch
 from rdfia_tui.engine.device import describe_device, resolve_device
+from rdfia_tui.engine.distributed import ONE_PROCESS, ShareWeightedLoss, World
 from rdfia_tui.engine.eager import restore_dynamo_guards, skip_dynamo_import
-from rdfia_tui.engine.errors import DataError
+from rdfia_tui.engine.errors import ConfigError, DataError
 from rdfia_tui.engine.fingerprint import data_fingerprint
 from rdfia_tui.engine.layers import LayerTable, describe
 from rdfia_tui.engine.memory import check_zca_fits, setting_up
@@ -66,7 +67,9 @@ class RunSetup:
     loss_fn: LossFn
     step: Step
     optimiser: torch.optim.Optimizer | HandSGD
-    min_last: int  # a last batch smaller than this joins the previous one (2 with batch-norm)
+    min_last: int  # a last batch smaller than this joins the previous one (2 with batch-norm; per rank in a distributed run)
+    world: World = ONE_PROCESS
+    shared_loss: ShareWeightedLoss | None = None  # a distributed run's loss weighting (engine.distributed)
 
     @property
     def splits(self) -> Splits:
@@ -98,13 +101,17 @@ def set_up(
     *,
     console: bool = False,
     accept_data: Callable[[dict], None] = lambda fingerprint: None,
+    world: World = ONE_PROCESS,
 ) -> RunSetup:
     """Build everything ``cfg`` trains with. ``accept_data(fingerprint)`` may refuse the data (a resumed
     run's check) before anything costly. Raises DataError (data that cannot train), DeviceError,
-    ConfigError (augmentation or crop the data cannot take), ArchitectureError (a network too deep for the
-    input), ResourceError (``memory.setting_up``, ZCA too large), or what ``accept_data`` raises (RecordError)."""
+    ConfigError (augmentation or crop the data cannot take; a distributed run of a hand-written step or a batch
+    smaller than the world), ArchitectureError (a network too deep for the input), ResourceError
+    (``memory.setting_up``, ZCA too large), or what ``accept_data`` raises (RecordError).
+    In a distributed ``world`` the step trains the network wrapped in DistributedDataParallel."""
     t = cfg.train
-    device = resolve_device(t.device)
+    check_world(cfg, world)
+    device = world.device_for(resolve_device(t.device))
     generator = seed_everything(t.seed)
     dtype = DTYPES[t.dtype]
     data = load_data(cfg, data_root, device, accept_data)
@@ -115,16 +122,49 @@ def set_up(
     with setting_up("building the model", device):
         model = build_model(cfg.model, input_shape, data.splits.n_classes).to(device=device, dtype=dtype)
     table = describe(model, input_shape)
-    threads = t.threads or auto_threads(table, t.batch_size, len(data.splits.train), os.cpu_count() or 1, console)
+    cores = max(1, (os.cpu_count() or 1) // world.local_world_size)  # the ranks on this machine share its cores
+    threads = t.threads or auto_threads(table, t.batch_size, len(data.splits.train), cores, console)
     torch.set_num_threads(threads)
     speed = resolve_speed(cfg, device, model)
     pipeline.memory_format = speed.memory_format
     net = speed.apply(model, device)
     loss_fn: LossFn = LOSSES.get(t.loss)
-    step, optimiser = training_step(cfg, model, net, speed, loss_fn)
-    min_last = 2 if has_batch_norm(model) else 1
+    trained, step_loss = data_parallel(net, device, loss_fn, world)
+    step, optimiser = training_step(cfg, model, trained, speed, step_loss)
+    min_last = (2 if has_batch_norm(model) else 1) * world.world_size  # every rank gets a share of each batch
     check_batch_norm_fits(min_last, len(data.splits.train))
-    return RunSetup(cfg, device, generator, data, dtype, pipeline, model, net, table, threads, speed, loss_fn, step, optimiser, min_last)
+    shared = step_loss if isinstance(step_loss, ShareWeightedLoss) else None
+    return RunSetup(cfg, device, generator, data, dtype, pipeline, model, net, table, threads, speed, loss_fn, step, optimiser, min_last,
+                    world, shared)  # fmt: skip
+
+
+def data_parallel(net: nn.Module, device: torch.device, loss_fn: LossFn, world: World) -> tuple[nn.Module, LossFn]:
+    """What the step trains and the loss it back-propagates: ``net`` and ``loss_fn`` for one process; in a
+    distributed run, ``net`` in DistributedDataParallel and the loss weighted by each rank's share."""
+    if not world.distributed:
+        return net, loss_fn
+    from torch.nn.parallel import DistributedDataParallel
+
+    wrapped = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
+    return wrapped, ShareWeightedLoss(loss_fn, device)
+
+
+def check_world(cfg: RunConfig, world: World) -> None:
+    """Raise ConfigError for what a distributed run cannot do: a hand-written step, or fewer examples per step than ranks."""
+    if not world.distributed:
+        return
+    if cfg.model.impl != "module":
+        raise ConfigError(
+            f"model.impl: {cfg.model.impl!r} is not supported on several processes (DistributedDataParallel wraps a torch.nn "
+            "network); set model.impl=module or train.nproc=1",
+            key="model.impl",
+        )
+    if 0 < cfg.train.batch_size < world.world_size:
+        raise ConfigError(
+            f"train.batch_size: got {cfg.train.batch_size}; a run on {world.world_size} processes needs at least one example "
+            f"per process in each step; use train.batch_size >= {world.world_size}",
+            key="train.batch_size",
+        )
 
 
 def load_data(cfg: RunConfig, data_root: str | Path | None, device: torch.device, accept: Callable[[dict], None]) -> RunData:

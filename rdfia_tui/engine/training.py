@@ -22,6 +22,7 @@ from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.data.pipeline import InputPipeline
 from rdfia_tui.engine.data.splits import Split, shuffled_indices, steps_per_epoch
 from rdfia_tui.engine.data.streaming import batches_of
+from rdfia_tui.engine.distributed import ONE_PROCESS, ShareWeightedLoss, Steering, World
 from rdfia_tui.engine.errors import RecordError, RecordWriteError
 from rdfia_tui.engine.evaluation import EpochEvaluator, per_class_accuracy, predict_samples, sample_indices
 from rdfia_tui.engine.events import (
@@ -42,7 +43,7 @@ from rdfia_tui.engine.models.manual import HandSGD
 from rdfia_tui.engine.optimisers import set_lr
 from rdfia_tui.engine.runs.checkpoint import TrainingState
 from rdfia_tui.engine.runs.files import held
-from rdfia_tui.engine.runs.record import RunRecord, resolve_runs_dir
+from rdfia_tui.engine.runs.record import RunRecord, UnwrittenRecord, resolve_runs_dir
 from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.schedules import lr_at
 from rdfia_tui.engine.setup import RunSetup, set_up
@@ -91,29 +92,24 @@ class EpochLoop:
     dtype: torch.dtype = torch.float32
     min_last: int = 1
     progress_interval: float = 0.1
+    world: World = ONE_PROCESS
+    augment_generator: torch.Generator | None = None  # a rank's own augmentation stream; None: ``generator``
+    shared_loss: ShareWeightedLoss | None = None  # a distributed run weights each rank's loss by its share
 
     @classmethod
-    def of(cls, setup: RunSetup) -> EpochLoop:
+    def of(cls, setup: RunSetup, augment_generator: torch.Generator | None = None) -> EpochLoop:
         """The loop ``setup`` trains with: its network, training split, batch size, generator, optimiser, step and pipeline."""
         t = setup.cfg.train
         return cls(setup.net, setup.splits.train, t.batch_size, setup.generator, setup.optimiser, setup.step,
-                   setup.pipeline, setup.dtype, setup.min_last, t.progress_interval)  # fmt: skip
-
-
-def _wait_while_paused(control: RunControl) -> float:
-    """Block while paused; return the seconds spent waiting."""
-    if not control.pause.is_set():
-        return 0.0
-    start = time.perf_counter()
-    while control.pause.is_set() and not control.stop.is_set():
-        time.sleep(0.02)
-    return time.perf_counter() - start
+                   setup.pipeline, setup.dtype, setup.min_last, t.progress_interval, setup.world, augment_generator,
+                   setup.shared_loss)  # fmt: skip
 
 
 class _StepLosses:
     """The epoch's step losses, kept on the device and read once per progress interval."""
 
-    def __init__(self, steps: int, device: torch.device, dtype: torch.dtype, on_progress: Progress) -> None:
+    def __init__(self, steps: int, device: torch.device, dtype: torch.dtype, on_progress: Progress, world: World = ONE_PROCESS) -> None:
+        self.world = world
         self.losses = torch.zeros(steps, device=device, dtype=dtype)
         self.sizes = torch.zeros(steps, device=device)
         self.steps, self.on_progress = steps, on_progress
@@ -122,8 +118,12 @@ class _StepLosses:
         self.paused = 0.0
 
     def report(self, step: int) -> bool:
-        """Read the losses of steps reported..step; False when one is not finite."""
-        recent = self.losses[self.reported : step].tolist()
+        """Read the losses of steps reported..step (in a distributed run, the ranks' weighted losses added: the
+        global batch's mean); False when one is not finite."""
+        part = self.losses[self.reported : step]
+        if self.world.distributed:
+            self.world.all_reduce(part).div_(self.world.world_size)
+        recent = part.tolist()
         for offset, value in enumerate(recent):
             if not math.isfinite(value):
                 self.diverged_step = self.reported + offset + 1
@@ -142,29 +142,34 @@ def train_one_epoch(loop: EpochLoop, control: RunControl, on_progress: Progress)
     Raises nothing of its own; torch's errors (torch.OutOfMemoryError) pass through.
     """
     loop.model.train()
-    split, out = loop.split, EpochOutcome()
+    split, out, world = loop.split, EpochOutcome(), loop.world
     steps = steps_per_epoch(len(split), loop.batch_size, loop.min_last)
-    losses = _StepLosses(steps, split.y.device, loop.dtype, on_progress)
+    losses = _StepLosses(steps, split.y.device, loop.dtype, on_progress, world)
     correct = torch.zeros((), dtype=torch.int64, device=split.y.device)
     pipeline = loop.pipeline or InputPipeline(DataConfig(), loop.dtype)
+    steering, augment = Steering(world, control, split.y.device), loop.augment_generator or loop.generator
     batches, step = list(shuffled_indices(split, loop.batch_size, loop.generator, loop.min_last)), 0
-    for step, (idx, stored) in enumerate(zip(batches, batches_of(split.x, batches), strict=True), start=1):
-        xb, yb = pipeline.train_batch(stored, loop.generator), split.y[idx]
-        if control.stop.is_set():
+    shares = [world.share(idx) for idx in batches]  # this rank's part of each global batch
+    for step, (idx, share, stored) in enumerate(zip(batches, shares, batches_of(split.x, shares), strict=True), start=1):
+        xb, yb = pipeline.train_batch(stored, augment), split.y[share]
+        stop, new_lr, report, paused = steering.before_step(time.perf_counter() - losses.last_report >= loop.progress_interval)
+        if stop:
             out.stopped, step = True, step - 1
             break
-        losses.paused += _wait_while_paused(control)
-        new_lr = control.take_lr()
+        losses.paused += paused
         if new_lr is not None:
             set_lr(loop.optimiser, new_lr)
             out.lr_changes.append((step, new_lr))
+        if loop.shared_loss is not None:
+            loop.shared_loss.weigh(len(share), len(idx), world.world_size)
         loss, logits = loop.step(xb, yb)
-        losses.losses[step - 1], losses.sizes[step - 1] = loss, len(yb)
+        losses.losses[step - 1], losses.sizes[step - 1] = loss, len(idx)
         correct += (logits.argmax(dim=1) == yb).sum()
-        if time.perf_counter() - losses.last_report >= loop.progress_interval and not losses.report(step):
+        if report and not losses.report(step):
             break
     if losses.diverged_step is None and losses.reported < step:
         losses.report(step)
+    world.all_reduce(correct)
     out.diverged_step, out.images = losses.diverged_step, int(losses.sizes.sum().item())
     out.seconds = time.perf_counter() - losses.start - losses.paused
     if out.images:
@@ -182,6 +187,7 @@ def fit(
     data_root: str | Path | None = None,
     resume: str | Path | None = None,
     console: bool = False,
+    world: World = ONE_PROCESS,
 ) -> RunResult:
     """Train ``cfg`` and record the run. User mistakes found before training raise RdfiaError.
 
@@ -200,22 +206,30 @@ def fit(
     the run being resumed by another process).
     A KeyboardInterrupt or unexpected exception is recorded (stopped / failed), then raised. Metrics: accuracies
     0-1, lr per step, seconds, images per second.
+
+    ``world``: this process's rank in a distributed run (engine.distributed); every rank calls ``fit``, rank 0
+    alone writes the records, publishes the events and takes commands.
     """
-    if resume is not None:
+    if resume is not None and world.main:
         with held(Path(resume), "trains this run"):  # two resumes of one run would train it twice into one folder
-            return _fit(cfg, emit, control, runs_dir, data_root, resume, console)
-    return _fit(cfg, emit, control, runs_dir, data_root, resume, console)
+            return _fit(cfg, emit, control, runs_dir, data_root, resume, console, world)
+    return _fit(cfg, emit, control, runs_dir, data_root, resume, console, world)
 
 
 def _fit(cfg: RunConfig, emit: Emit, control: RunControl | None, runs_dir: str | Path | None, data_root: str | Path | None,
-         resume: str | Path | None, console: bool) -> RunResult:  # fmt: skip
+         resume: str | Path | None, console: bool, world: World) -> RunResult:  # fmt: skip
     """fit's story, once the run folder of a resumed run is held."""
     state = TrainingState.load(Path(resume)) if resume is not None else None
+    if state is not None and state.world_size != world.world_size:
+        raise RecordError(
+            f"cannot resume {resume}: it trained on {state.world_size} process(es) and this is {world.world_size}; "
+            f"resume it with --set train.nproc={state.world_size} (or torchrun with as many processes in all)"
+        )
     cfg = with_absolute_paths(cfg) if state is None else cfg
     accept = (lambda fingerprint: same_data_or_refuse(state, fingerprint, Path(resume), cfg)) if state else (lambda fingerprint: None)
-    setup = set_up(cfg, data_root, console=console, accept_data=accept)
+    setup = set_up(cfg, data_root, console=console, accept_data=accept, world=world)
     record, control = open_record(setup, runs_dir, resume, state), control or RunControl()
-    with published(record.run_dir, emit, control) as emit:  # events.jsonl, the command folder, live.json
+    with published(record.run_dir, emit, control, enabled=world.main) as emit:  # events.jsonl, the command folder, live.json
         run = TrainingRun(setup, record, emit, control)
         if state is not None:
             state.restore(setup, record)
@@ -225,20 +239,43 @@ def _fit(cfg: RunConfig, emit: Emit, control: RunControl | None, runs_dir: str |
 
 
 def open_record(setup: RunSetup, runs_dir: str | Path | None, resume: str | Path | None, state: TrainingState | None) -> RunRecord:
-    """A new run folder, or the resumed one reopened with its original start time."""
+    """A new run folder, or the resumed one reopened with its original start time. In a distributed run rank 0
+    makes the folder and the other ranks keep an UnwrittenRecord of it (a RecordError reaches every rank)."""
+    world = setup.world
+    if not world.main:
+        answer = world.broadcast_text("")
+        if answer.startswith("error:"):
+            raise RecordError(answer.removeprefix("error:"))
+        return UnwrittenRecord(Path(answer), setup.cfg, **record_fields(setup), started=state.started if state else time.time())
+    try:
+        record = _open_record(setup, runs_dir, resume, state)
+    except RecordError as exc:
+        world.broadcast_text(f"error:{exc}")
+        raise
+    world.broadcast_text(str(record.run_dir))
+    return record
+
+
+def _open_record(setup: RunSetup, runs_dir: str | Path | None, resume: str | Path | None, state: TrainingState | None) -> RunRecord:
+    fields = record_fields(setup)
+    if state is None:
+        return RunRecord.create(resolve_runs_dir(runs_dir), setup.cfg, **fields)
+    return RunRecord.reopen(Path(resume), setup.cfg, started=state.started, **fields)
+
+
+def record_fields(setup: RunSetup) -> dict:
+    """What a run's record knows from its set-up: device, layers, split sizes, classes, speed, world and data."""
     splits = setup.splits
-    fields = {
+    return {
         "device": setup.device_name,
         "layers": setup.table.to_dict(),
         "sizes": {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)},
         "class_names": splits.class_names,
         "speed": {**setup.speed.to_dict(), "threads": setup.threads},
+        "world": setup.world.describe(),
         "data": setup.data.report,
         "data_fingerprint": setup.data.fingerprint,
     }
-    if state is None:
-        return RunRecord.create(resolve_runs_dir(runs_dir), setup.cfg, **fields)
-    return RunRecord.reopen(Path(resume), setup.cfg, started=state.started, **fields)
 
 
 class TrainingRun:
@@ -282,6 +319,8 @@ class TrainingRun:
         record.per_class_test_acc = per_class_accuracy(matrix, self.setup.splits.class_names)
         record.write()
         self.emit(EpochEnded(metrics, self.setup.cfg.train.epochs, tuple(map(tuple, matrix))))
+        if not self.setup.world.main:
+            return  # the panels and the checkpoint are rank 0's
         if self.samples is not None:
             self.emit(predict_samples(self.setup.net, self.setup.splits, self.samples, self.setup.pipeline, metrics.epoch))
         if self.plane is not None:
@@ -354,7 +393,8 @@ class TrainingRun:
         cfg, began = self.setup.cfg, time.perf_counter()
         planned = lr_at(cfg.schedule, cfg.optim.lr, epoch - 1)
         set_lr(self.setup.optimiser, planned * self.lr_scale)
-        outcome = train_one_epoch(EpochLoop.of(self.setup), self.control, self.progress(epoch))
+        augment = self.setup.world.epoch_generator(cfg.train.seed, epoch, self.setup.device)  # per rank; None for one process
+        outcome = train_one_epoch(EpochLoop.of(self.setup, augment), self.control, self.progress(epoch))
         paused_s = time.perf_counter() - began - outcome.seconds  # a pause is no part of an epoch's cost
         self.take_lr_changes(epoch, outcome, planned)
         lr_used, steps = self.setup.optimiser.param_groups[0]["lr"], self.setup.steps_per_epoch

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.errors import RecordWriteError
-from rdfia_tui.engine.events import BatchProgress, CommandTaken, Emit, EpochEnded, Event, Notice, RunStarted
+from rdfia_tui.engine.events import BatchProgress, CommandTaken, Emit, EpochEnded, Event, Notice, RunStarted, ignore
 from rdfia_tui.engine.live.commands import Received, open_inbox, take
 from rdfia_tui.engine.live.stream import EVENTS_FILE, EventWriter
 from rdfia_tui.engine.runs.liveness import LiveState
@@ -102,8 +102,12 @@ def _where(state: LiveState, event: Event) -> LiveState:
 
 
 @contextmanager
-def published(run_dir: Path, forward: Emit, control: RunControl) -> Iterator[Emit]:
-    """While inside, the run in ``run_dir`` publishes and takes commands; yields the emit the run must use."""
+def published(run_dir: Path, forward: Emit, control: RunControl, enabled: bool = True) -> Iterator[Emit]:
+    """While inside, the run in ``run_dir`` publishes and takes commands; yields the emit the run must use.
+    Not ``enabled`` (a rank other than 0 of a distributed run): nothing is published or shown, and the emit drops every event."""
+    if not enabled:
+        yield ignore
+        return
     publisher = Publisher(run_dir, forward, control)
     try:
         yield publisher

@@ -111,6 +111,7 @@ class TrainingState:
     started: float
     resumed: list[dict[str, float]] = field(default_factory=list)
     data_fingerprint: dict[str, Any] | None = None  # None in checkpoints written before fingerprints
+    world_size: int = 1  # processes that trained it (engine.distributed); a resume needs as many
 
     @classmethod
     def capture(cls, epoch: int, setup: Trained, record: RunRecord, lr_scale: float) -> TrainingState:
@@ -127,6 +128,7 @@ class TrainingState:
             started=record.started,
             resumed=record.resumed or [],
             data_fingerprint=record.data_fingerprint,
+            world_size=int(record.world.get("world_size", 1)),
         )
 
     def restore(self, setup: Trained, record: RunRecord) -> None:

@@ -144,6 +144,7 @@ class RunRecord:
     finished: float | None = None
     written_epoch: int | None = None  # the last epoch metrics.csv and summary.json hold on disk
     speed: dict[str, Any] = field(default_factory=dict)
+    world: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     data_fingerprint: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -223,7 +224,16 @@ class RunRecord:
 
 # what the training loop records beside the epochs, under the same names in RunRecord and RunSummary
 RECORDED = (
-    "speed", "data", "data_fingerprint", "notes", "test_confusion", "lr_changes", "resumed", "per_class_test_acc", "diverged_at",
+    "speed", "world", "data", "data_fingerprint", "notes", "test_confusion", "lr_changes", "resumed", "per_class_test_acc", "diverged_at",
 )
 
 
+
+
+class UnwrittenRecord(RunRecord):
+    """The record as a rank other than 0 of a distributed run keeps it: the same history, never written (rank 0 writes)."""
+
+    def write(self) -> dict[str, Any]:
+        """summary.json's mapping, not written."""
+        self.written_epoch = self.epochs[-1].epoch if self.epochs else None
+        return self.summary()

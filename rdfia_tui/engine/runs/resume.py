@@ -12,7 +12,7 @@ from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.runs.summary import read_summary
 
 CHECKPOINT = "checkpoint.pt"
-RESUMABLE_KEYS = ("train.epochs",)
+RESUMABLE_KEYS = ("train.epochs", "train.nproc")  # nproc: a run started by torchrun itself records 1
 
 
 def checkpoint_path(run_dir: str | Path) -> Path:

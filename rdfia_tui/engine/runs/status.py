@@ -17,6 +17,7 @@ class RunStatus(StrEnum):
     STOPPED = "stopped"
     DIVERGED = "diverged"
     FAILED = "failed"
+    PRUNED = "pruned"  # a sweep point a scheduler stopped early (Ray Tune's ASHA); its run folder says stopped
     LOST = "lost"
     UNREADABLE = "unreadable"
 
@@ -31,12 +32,13 @@ class RunStatus(StrEnum):
     @property
     def ended(self) -> bool:
         """The run will not change any more (what a sweep or the runs screen may read as final)."""
-        return self in (RunStatus.COMPLETED, RunStatus.STOPPED, RunStatus.DIVERGED, RunStatus.FAILED)
+        return self in (RunStatus.COMPLETED, RunStatus.STOPPED, RunStatus.DIVERGED, RunStatus.FAILED, RunStatus.PRUNED)
 
     @property
     def is_result(self) -> bool:
-        """A sweep point that needs no rerun: completed, or diverged (that setting is too unstable, a result)."""
-        return self in (RunStatus.COMPLETED, RunStatus.DIVERGED)
+        """A sweep point that needs no rerun: completed, diverged (that setting is too unstable, a result), or pruned
+        (a scheduler judged it worse than the others: also a result)."""
+        return self in (RunStatus.COMPLETED, RunStatus.DIVERGED, RunStatus.PRUNED)
 
     @property
     def exit_code(self) -> int:
@@ -61,6 +63,7 @@ _COLOURS = {
     RunStatus.STOPPED: "yellow",
     RunStatus.DIVERGED: "bold red",
     RunStatus.FAILED: "red",
+    RunStatus.PRUNED: "blue",
     RunStatus.LOST: "magenta",
     RunStatus.UNREADABLE: "magenta",
 }

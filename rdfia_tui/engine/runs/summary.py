@@ -47,6 +47,7 @@ class RunSummary:
     pid: int
     host: str
     speed: dict[str, Any] = field(default_factory=dict)
+    world: dict[str, Any] = field(default_factory=dict)  # world_size and backend ("none" for one process)
     data: dict[str, Any] = field(default_factory=dict)  # what loading found, used, skipped and converted
     data_fingerprint: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

@@ -68,7 +68,7 @@ def new_sweep_dir(runs_dir: Path, name: str) -> Path:
     return create_run_dir(runs_dir, name, prefix="sweep-")
 
 
-def _open_sweep_dir(sweep_dir: Path, plan: SweepPlan) -> None:
+def open_sweep_dir(sweep_dir: Path, plan: SweepPlan) -> None:
     """Create the folder, or check that the sweep already in it is this one (same base config and axes)."""
     try:
         sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -113,7 +113,7 @@ def _same_grid_or_refuse(sweep_dir: Path, doc: dict[str, Any], plan: SweepPlan) 
         )
 
 
-def _previous_results(sweep_dir: Path, points: Sequence[Point]) -> dict[int, PointResult]:
+def previous_results(sweep_dir: Path, points: Sequence[Point]) -> dict[int, PointResult]:
     """The run already in the folder for each point: a finished one if there is one, else the newest."""
     by_identity: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for name, summary in run_folders(sweep_dir):
@@ -160,8 +160,8 @@ def run_sweep(
     """
     if fit_fn is None:
         from rdfia_tui.engine.training import fit as fit_fn
-    _open_sweep_dir(sweep_dir, plan)
-    previous = _previous_results(sweep_dir, plan.points)
+    open_sweep_dir(sweep_dir, plan)
+    previous = previous_results(sweep_dir, plan.points)
     results = [previous.get(i, PointResult()) for i in range(len(plan.points))]
     record = SweepRecord(plan.definition(), [p.to_json() for p in plan.points], results)
     sweep = SweepRun(plan, sweep_dir, record, on_event, control or RunControl(), emit, partial(fit_fn, data_root=data_root))

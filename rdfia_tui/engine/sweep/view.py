@@ -55,6 +55,8 @@ def _cell(points: list[Mapping[str, Any]]) -> Cell:
         return Cell(text, "chance" if chance else "value", mean)
     if diverged:
         return Cell("diverged", "diverged")
+    if any(p.get("status") == RunStatus.PRUNED for p in points):
+        return Cell("pruned", "pruned")  # stopped early by the scheduler: its last accuracy is no final one
     statuses = {p.get("status", "pending") for p in points}
     for status in (RunStatus.RUNNING, RunStatus.FAILED, RunStatus.STOPPED):
         if status in statuses:

@@ -22,7 +22,8 @@ from rdfia_tui.tui.screens.closing import ClosesOnce
 from rdfia_tui.tui.widgets.charts import SeriesChart
 
 # Named ANSI colours only: the grid must read the same on a 16-colour terminal (and the words say it all without colour).
-STATUS_CELLS = (RunStatus.DIVERGED, RunStatus.FAILED, RunStatus.STOPPED, RunStatus.RUNNING)  # a cell with no value says its status
+# a cell with no value says its status
+STATUS_CELLS = (RunStatus.DIVERGED, RunStatus.FAILED, RunStatus.STOPPED, RunStatus.RUNNING, RunStatus.PRUNED)
 CELL_STYLES = {
     "best": "bold green",
     "value": "",
