@@ -499,6 +499,12 @@ def _cross_checks(cfg: RunConfig) -> None:
             "torch.nn network; set model.impl=module or train.nproc=1",
             key="train.nproc",
         )
+    if 0 < t.batch_size < t.nproc:
+        raise ConfigError(
+            f"train.batch_size: got {t.batch_size}; a run on {t.nproc} processes needs at least one example per process "
+            f"in each step; use train.batch_size >= {t.nproc}",
+            key="train.batch_size",
+        )
     if o.nesterov and (o.name != "sgd" or o.momentum <= 0):
         raise ConfigError(
             f"optim.nesterov: needs optim.name='sgd' and optim.momentum > 0 (got {o.name!r}, momentum {o.momentum:g})", key="optim.nesterov"

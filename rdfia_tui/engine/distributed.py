@@ -68,11 +68,19 @@ class World:
         """Rank 0: the process that writes the records and takes commands."""
         return self.rank == 0
 
+    def rows(self, n: int) -> range:
+        """This rank's part of ``n`` examples: a contiguous range; the first n mod world_size ranks hold one more
+        (torch.tensor_split's cut)."""
+        size, extra = divmod(n, self.world_size)
+        start = self.rank * size + min(self.rank, extra)
+        return range(start, start + size + (self.rank < extra))
+
     def share(self, idx: torch.Tensor) -> torch.Tensor:
-        """This rank's part of a global batch's indices (B,): contiguous, sizes differing by at most one."""
+        """This rank's part of a global batch's indices (B,) (``rows``)."""
         if not self.distributed:
             return idx
-        return idx.tensor_split(self.world_size)[self.rank]
+        part = self.rows(len(idx))
+        return idx[part.start : part.stop]
 
     def all_reduce(self, tensor: torch.Tensor) -> torch.Tensor:
         """Sum ``tensor`` over the ranks, in place, and return it (nothing to do for one process)."""

@@ -121,9 +121,7 @@ class EpochEvaluator:
         if len(split) == 0:
             return math.nan, math.nan
         progress, every, world = self.progress(epoch, name), self.progress_interval, self.world
-        rows = range(len(split))
-        if world.distributed:
-            rows = rows[len(split) * world.rank // world.world_size : len(split) * (world.rank + 1) // world.world_size]
+        rows = world.rows(len(split))  # every row for one process
         sums = evaluate_sums(self.net, split, rows, self.loss_fn, self.batch_size, self.dtype, self.pipeline, confusion, progress, every)
         if world.distributed:
             world.all_reduce(sums)

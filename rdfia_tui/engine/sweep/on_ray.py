@@ -16,9 +16,11 @@ Ray is an optional extra: ``pip install "rdfia-tui[ray]"``. Nothing here imports
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import math
+import os
 import queue
 import shutil
 import tempfile
@@ -123,17 +125,22 @@ class RaySweep:
         started_here = not ray.is_initialized()
         if started_here:
             start_ray(ray, self.options)
+        scratch = Path(tempfile.mkdtemp(prefix="rdfia-tui-tune-"))  # Tune's own bookkeeping; the records are the sweep folder's
         try:
             collector = start_collector(ray, self.sweep_dir)
-            self.tuner(todo, collector).fit()
+            self.tuner(todo, collector, scratch).fit()
             for i in todo:
                 self.take(collector, i, WAIT_FOR_RECORDS_S)
         finally:
+            shutil.rmtree(scratch, ignore_errors=True)
             if started_here:
                 ray.shutdown()
 
-    def tuner(self, todo: list[int], collector: Any) -> Any:
+    def tuner(self, todo: list[int], collector: Any, scratch: Path) -> Any:
+        """Tune's Tuner: one trial per point of ``todo``, its bookkeeping in ``scratch``, silent (the sweep prints its own lines)."""
         from ray import tune
+
+        os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the new output engine prints its tables even at verbose=0
 
         configs = [config_mod.dumps(p.config) for p in self.plan.points]
         threads = max(1, int(self.options.cpus_per_trial))
@@ -141,7 +148,6 @@ class RaySweep:
             tune_classes().PointTrial, configs=configs, data_root=str(self.data_root or ""), collector=collector, threads=threads
         )
         resources = {"cpu": self.options.cpus_per_trial, "gpu": self.options.gpus_per_trial}
-        scratch = Path(tempfile.mkdtemp(prefix="rdfia-tui-tune-"))  # Tune's own bookkeeping; the records are the sweep folder's
         run_config = tune.RunConfig(
             storage_path=str(scratch), name="sweep", verbose=0, callbacks=[tune_classes().SweepCallback(self, collector)],
             stop=tune_classes().SweepStopper(self.control), checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False),
@@ -171,7 +177,7 @@ class RaySweep:
         if status == RunStatus.PRUNED and self.control.stop.is_set():
             status, message = str(RunStatus.STOPPED), "the sweep was stopped"  # Tune stopped it for us, not ASHA
         result = result_from_summary(summary, name) if summary else PointResult(status=RunStatus.FAILED, run_dir=name)
-        self.record.results[i] = PointResult(**{**result.__dict__, "status": status, "message": message or result.message})
+        self.record.results[i] = dataclasses.replace(result, status=status, message=message or result.message)
         self.finish(i)
 
     def finish(self, i: int) -> None:
@@ -348,10 +354,18 @@ def tune_classes() -> SimpleNamespace:
                 self.control.stop.set()
                 self.proceed.release()
                 self.thread.join()
-                epoch, val = self.last.get("epoch", 0), self.last.get("val_acc", 0.0)
-                self._send(str(RunStatus.PRUNED), f"stopped early by the ASHA scheduler after epoch {epoch:g} (val_acc {100 * val:.1f}%)")
+                self._send(*self._ending())
             with contextlib.suppress(OSError):
                 shutil.rmtree(self.scratch)
+
+        def _ending(self) -> tuple[str, str]:
+            """How a run that Tune stopped ended: pruned when the stop cut it short; its own status when it had
+            already ended (ASHA also stops a trial that reached the last epoch)."""
+            ended = [value for kind, value in list(self.events.queue) if kind == "done"]
+            if ended and ended[0][0] != RunStatus.STOPPED:
+                return ended[0]
+            epoch, val = self.last.get("epoch", 0), self.last.get("val_acc", 0.0)
+            return str(RunStatus.PRUNED), f"stopped early by the ASHA scheduler after epoch {epoch:g} (val_acc {100 * val:.1f}%)"
 
         def _send(self, status: str, message: str) -> None:
             folder = self.run_dir

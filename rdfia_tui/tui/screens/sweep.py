@@ -158,11 +158,13 @@ class SweepScreen(ClosesOnce, Screen):
             )
         done = finished_points(self.doc)
         seeds = int(self.doc.get("seeds", 1))
+        pruned = any(p.get("status") == RunStatus.PRUNED for p in self.doc["points"])
         legend.update(
             f"{done}/{len(self.doc['points'])} points finished ({self.doc.get('status', '?')}); "
             + (f"mean of {seeds} seeds; " if seeds > 1 else "")
             + f"best in bold; 'chance' = within {100 * CHANCE_MARGIN:g} points of 1/classes; "
             "'diverged' = the loss became non-finite"
+            + ("; 'pruned' = stopped early by the ASHA scheduler" if pruned else "")
         )
 
     def _draw_curves(self) -> None:
