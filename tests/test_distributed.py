@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import signal
 import socket
 import subprocess
 import sys
@@ -186,3 +187,25 @@ def test_shares_of_a_batch_cover_it_once() -> None:
     shares = [World(rank, 3).share(idx) for rank in range(3)]
     assert [len(s) for s in shares] == [9, 8, 8]
     assert torch.equal(torch.cat(shares), idx)
+
+
+def test_a_signal_to_the_command_stops_every_rank_after_the_step(tmp_path: Path) -> None:
+    """SIGINT to 'rdfia-tui run --set train.nproc=2' (what Ctrl-C sends it) reaches the ranks, not torchrun: the run stops
+    at a step the ranks agree on, its records say so, and nothing prints a traceback."""
+    runs = tmp_path / "runs"
+    command = [sys.executable, "-m", "rdfia_tui", "run", "circles-mlp", "--runs-dir", str(runs), *sets("train.epochs=500", "train.nproc=2")]
+    process = subprocess.Popen(command, cwd=tmp_path, env=isolated_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(runs.glob("*/metrics.csv")) or len(metrics(next(runs.glob("*")))) < 3:
+            assert time.monotonic() < deadline and process.poll() is None, "the run did not record 2 epochs"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and "ChildFailedError" not in err
+    summary = summary_of(next(runs.glob("*")))
+    assert summary["status"] == "stopped" and 2 <= summary["epochs_completed"] < 500

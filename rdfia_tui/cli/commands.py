@@ -64,7 +64,10 @@ def train_here(cfg: RunConfig, args: argparse.Namespace, resume: str | None, wor
     view = HeadlessView()
     control = RunControl()
     emit = started_in_background(view) if world.main else view
-    with stop_on_signals(control.stop, at_once=lambda: not view.columns) as received:
+    echo_s = 2.0 if world.distributed else 0.0  # a hand-started torchrun passes the terminal's Ctrl-C on again
+    # the other ranks never see RunStarted (rank 0 speaks): they stop when rank 0 says so, never at once
+    at_once = (lambda: not view.columns) if world.main else (lambda: False)
+    with stop_on_signals(control.stop, at_once=at_once, echo_s=echo_s, announce=world.main) as received:
         try:
             result = fit(cfg, emit, control, runs_dir=args.runs_dir, data_root=args.data_root, resume=resume, world=world)
         except Interrupted as exc:  # before RunStarted: nothing was recorded

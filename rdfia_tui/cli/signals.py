@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -24,22 +25,32 @@ class Interrupted(KeyboardInterrupt):
 
 
 @contextmanager
-def stop_on_signals(stop: threading.Event, at_once: Callable[[], bool] = lambda: False) -> Iterator[list[int]]:
+def stop_on_signals(
+    stop: threading.Event, at_once: Callable[[], bool] = lambda: False, echo_s: float = 0.0, announce: bool = True
+) -> Iterator[list[int]]:
     """While inside, the signals set ``stop``; yields the list of signals received.
 
-    While ``at_once()`` is true (nothing recorded yet), a signal raises Interrupted instead.
+    While ``at_once()`` is true (nothing recorded yet), a signal raises Interrupted instead. A second SIGINT quits at
+    once, unless it comes within ``echo_s`` seconds of the first: a rank of torchrun gets the terminal's Ctrl-C and
+    torchrun's copy of it, which are one request. ``announce``: say on stderr that the run will stop (rank 0 speaks
+    for a distributed run).
     """
     received: list[int] = []
+    first = [0.0]
 
     def on_signal(signum: int, frame: object) -> None:
         if at_once():
             raise Interrupted(signum)
+        if received and time.monotonic() - first[0] < echo_s:
+            return
         if received and signum == signal.SIGINT:
             raise KeyboardInterrupt
+        first[0] = time.monotonic()
         received.append(signum)
         stop.set()
         hint = " (Ctrl-C again to quit now)" if signum == signal.SIGINT else ""  # a kill's sender has no Ctrl-C to press
-        print(f"rdfia-tui: {signal.Signals(signum).name} received, stopping after this step{hint}", file=sys.stderr)
+        if announce:
+            print(f"rdfia-tui: {signal.Signals(signum).name} received, stopping after this step{hint}", file=sys.stderr)
 
     previous = {s: signal.signal(s, on_signal) for s in SIGNAL_EXIT}
     try:

@@ -58,7 +58,7 @@ def run_through_torchrun(cfg: RunConfig, args: argparse.Namespace, resume: str |
     ):
         exit_file = Path(scratch) / "exit"
         command = torchrun_command(cfg.train.nproc, [*arguments, *overrides])
-        process = subprocess.Popen(command, env={**os.environ, EXIT_ENV: str(exit_file)})
+        process = subprocess.Popen(command, env={**os.environ, EXIT_ENV: str(exit_file)}, start_new_session=True)
         with _forwarding_signals(process):
             code = process.wait()
         reported = exit_file.read_text(encoding="utf-8").strip() if exit_file.is_file() else ""
@@ -78,18 +78,30 @@ def report_exit(world: World, code: int) -> int:
 
 @contextlib.contextmanager
 def _forwarding_signals(process: subprocess.Popen) -> Iterator[None]:
-    """SIGTERM and SIGHUP sent to this process reach torchrun, which passes them on to its ranks; Ctrl-C in the
-    terminal reaches every process of the foreground group already, so this one only waits."""
-    kinds = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
-    previous = {kind: signal.getsignal(kind) for kind in kinds}
-    for kind in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(kind, lambda signum, frame: process.send_signal(signum))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Ctrl-C, SIGTERM and SIGHUP sent to this command reach the ranks, which stop after the current step as a
+    one-process run does (rank 0 tells the others). torchrun runs in a session of its own and is not signalled:
+    it would pass the signal on again (a second Ctrl-C, which quits at once) and print its own report."""
+    kinds = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def forward(signum: int, frame: object) -> None:
+        for pid in ranks_of(process.pid) or [process.pid]:  # before the ranks exist: torchrun, which passes it on
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    previous = {kind: signal.signal(kind, forward) for kind in kinds}
     try:
         yield
     finally:
         for kind, handler in previous.items():
             signal.signal(kind, handler)
+
+
+def ranks_of(launcher: int) -> list[int]:
+    """The processes torchrun (pid ``launcher``) started, from /proc; empty where /proc does not list children."""
+    try:
+        return [int(pid) for pid in Path(f"/proc/{launcher}/task/{launcher}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 @contextlib.contextmanager

@@ -98,6 +98,13 @@ class World:
             dist.broadcast(tensor, 0)
         return tensor
 
+    def agreed(self, flag: bool) -> bool:
+        """Rank 0's ``flag`` on every rank (a stop asked between steps ends every rank after the same epoch)."""
+        if not self.distributed:
+            return flag
+        device = torch.device("cuda", self.local_rank) if self.backend == "nccl" else torch.device("cpu")
+        return bool(self.broadcast(torch.tensor([float(flag)], device=device)).item())
+
     def broadcast_text(self, text: str) -> str:
         """Rank 0's ``text`` (a run folder, an error line) on every rank."""
         if not self.distributed:

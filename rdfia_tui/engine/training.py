@@ -408,7 +408,7 @@ class TrainingRun:
             return ending
         self.add_epoch(metrics)
         self.epoch_wall_s = time.perf_counter() - began - paused_s
-        return recorded_rule(epoch, cfg.train.epochs, self.control.stop.is_set())
+        return recorded_rule(epoch, cfg.train.epochs, self.setup.world.agreed(self.control.stop.is_set()))
 
     def take_lr_changes(self, epoch: int, outcome: EpochOutcome, planned: float) -> None:
         """Record the learning rates set by hand during the epoch; the last one rescales the schedule."""
