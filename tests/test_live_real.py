@@ -135,3 +135,16 @@ def test_a_second_sweep_on_one_sweep_folder_is_refused(tmp_path: Path) -> None:
                        cwd=tmp_path)  # fmt: skip
     assert second.returncode == 2 and "another process runs this sweep in" in second.stderr
     assert not [p for p in sweep_dir.iterdir() if p.is_dir()]  # no point was trained
+
+
+def test_a_run_resumed_after_it_finished_takes_commands(tmp_path: Path) -> None:
+    """Its events.jsonl holds the first segment's RunFinished; the resumed segment is live and takes a stop."""
+    finished = rdfia("run", "circles-mlp", "--runs-dir", str(tmp_path / "runs"), "--set=train.epochs=2", "--set=train.checkpoint=epoch",
+                     cwd=tmp_path)  # fmt: skip
+    run_dir = run_folder_from(finished)
+    assert rdfia("resume", str(run_dir), "--detach", "--set=train.epochs=2000", cwd=tmp_path).returncode == 0
+    until(lambda: epochs_on_disk(run_dir) >= 3)
+    stop = rdfia("control", str(run_dir), "stop", cwd=tmp_path)
+    assert stop.returncode == 0, stop.stderr
+    until(lambda: summary_of(run_dir)["status"] != "running")
+    assert summary_of(run_dir)["status"] == "stopped"

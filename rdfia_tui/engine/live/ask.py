@@ -10,6 +10,7 @@ from rdfia_tui.engine.control import Command
 from rdfia_tui.engine.errors import RecordError
 from rdfia_tui.engine.events import CommandTaken, RunFinished
 from rdfia_tui.engine.live.commands import send
+from rdfia_tui.engine.live.follow import latest_segment
 from rdfia_tui.engine.live.stream import EVENTS_FILE, EventReader
 from rdfia_tui.engine.runs.liveness import run_alive
 
@@ -21,7 +22,9 @@ def ask(run_dir: Path, command: Command, *, timeout: float = 10.0, poll: float =
     written, or when no acknowledgement comes within ``timeout`` seconds.
     """
     reader = EventReader(Path(run_dir) / EVENTS_FILE)
-    if any(isinstance(event, RunFinished) for event in reader.read()):
+    # a resumed run's stream holds its earlier segments' RunFinished: only the latest segment says whether it ended
+    ended = any(isinstance(event, RunFinished) for event in latest_segment(reader.read()))
+    if ended and not run_alive(run_dir):  # alive: a resume that has not written its RunStarted yet
         raise RecordError(f"{run_dir} has finished; it takes no more commands")
     if not run_alive(run_dir):
         how = f"resume it with 'rdfia-tui resume {run_dir}'" if (Path(run_dir) / "checkpoint.pt").is_file() else "it kept no checkpoint"
