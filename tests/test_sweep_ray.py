@@ -36,7 +36,7 @@ def sweep_doc(folder: Path) -> dict:
 @pytest.fixture(scope="module")
 def local_ray():
     """One local Ray instance (2 CPUs) for the sweeps of this module; a sweep joins an instance already started."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()
 
@@ -79,6 +79,12 @@ def test_asha_prunes_a_hopeless_point_and_the_grid_says_so(tmp_path: Path, local
     assert run["status"] == RunStatus.STOPPED and run["epochs_completed"] < 4
     cells = [cell.text for row in accuracy_grid(doc).cells for cell in row]
     assert "pruned" in cells
+    folders = sorted(p.name for p in (tmp_path / "asha").iterdir())
+    again: list[PointFinished] = []
+    run_sweep_on_ray(plan, tmp_path / "asha", lambda e: again.append(e) if isinstance(e, PointFinished) else None, options=LOCAL)
+    assert len(again) == 4 and all(e.skipped for e in again)  # a pruned point is a result: resuming skips it
+    assert [p["status"] for p in sweep_doc(tmp_path / "asha")["points"]] == statuses
+    assert sorted(p.name for p in (tmp_path / "asha").iterdir()) == folders
 
 
 def test_without_ray_the_flag_says_how_to_install_it(tmp_path: Path) -> None:
@@ -90,3 +96,23 @@ def test_without_ray_the_flag_says_how_to_install_it(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == 'rdfia-tui: error: Ray is not installed; install it with: pip install "rdfia-tui[ray]"'
     assert not (tmp_path / "runs").exists()  # no sweep folder was made
+
+
+def test_an_address_nobody_answers_is_one_line_and_makes_no_folder(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port that was just free: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = rdfia("sweep", "circles-mlp", "--grid", "optim.lr=0.1,0.3", "--ray", f"127.0.0.1:{port}", "--runs-dir", "runs", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith(f"rdfia-tui: error: --ray 127.0.0.1:{port}: no Ray cluster answers there")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_trial_larger_than_the_cluster_is_refused_not_waited_for(tmp_path: Path, local_ray: None) -> None:
+    from rdfia_tui.engine.errors import ConfigError
+
+    plan = build_plan("circles-mlp", grid=["optim.lr=0.1,0.3"], overrides=["train.epochs=1"])
+    with pytest.raises(ConfigError, match=r"--gpus-per-trial 1: the Ray cluster has 0 GPUs in all"):
+        run_sweep_on_ray(plan, tmp_path / "big", options=RayOptions(gpus_per_trial=1))

@@ -99,9 +99,12 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
 
 def positive_number(text: str) -> float:
     """An argparse type: a finite number above 0."""
-    value = non_negative_number(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text!r}")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
     return value
 
 

@@ -81,10 +81,11 @@ def sweep_runner(args: argparse.Namespace) -> Callable[..., Any]:
         from rdfia_tui.engine.sweep.runner import run_sweep
 
         return run_sweep
-    from rdfia_tui.engine.sweep.on_ray import RayOptions, import_ray, run_sweep_on_ray
+    from rdfia_tui.engine.sweep.on_ray import RayOptions, check_reachable, import_ray, run_sweep_on_ray
 
     import_ray()
     address = None if args.ray == "local" else args.ray
+    check_reachable(address)
     options = RayOptions(address, args.cpus_per_trial, args.gpus_per_trial, args.scheduler)
     return partial(run_sweep_on_ray, options=options)
 

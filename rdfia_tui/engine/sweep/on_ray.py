@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import os
 import shutil
+import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +121,7 @@ class RaySweep:
             start_ray(ray, self.options)
         scratch = Path(tempfile.mkdtemp(prefix="rdfia-tui-tune-"))  # Tune's own bookkeeping; the records are the sweep folder's
         try:
+            check_resources(ray, self.options)
             collector = start_collector(ray, self.sweep_dir)
             self.tuner(todo, collector, scratch).fit()
             for i in todo:
@@ -180,7 +182,9 @@ class RaySweep:
 
 
 def start_ray(ray: Any, options: RayOptions) -> None:
-    """Join the cluster at ``options.address``, or start a local instance; ConfigError (one line) when it cannot be reached."""
+    """Join the cluster at ``options.address``, or start a local instance; ConfigError (one line) when it cannot be reached
+    (a HOST:PORT that takes no connection within 5 s is refused at once: Ray itself retries for minutes)."""
+    check_reachable(options.address)
     try:
         ray.init(address=options.address, num_cpus=None if options.address else options.num_cpus,
                  include_dashboard=False, log_to_driver=False, configure_logging=False)  # fmt: skip
@@ -188,6 +192,29 @@ def start_ray(ray: Any, options: RayOptions) -> None:
         where = f"the Ray cluster at {options.address}" if options.address else "a local Ray instance"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"could not start or join {where} ({first}); check the address with 'ray status'", key="--ray") from None
+
+
+def check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
+    """ConfigError when ``address`` is HOST:PORT and nothing there takes a TCP connection (``auto`` and ``ray://`` are Ray's to find)."""
+    if not address or address == "auto" or "://" in address or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout_s):
+            return
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise ConfigError(f"--ray {address}: no Ray cluster answers there ({reason}); start one with 'ray start --head' "
+                          "or give its address as 'ray status' shows it", key="--ray") from None  # fmt: skip
+
+
+def check_resources(ray: Any, options: RayOptions) -> None:
+    """ConfigError when no node of the cluster could ever hold one trial: Tune would wait for it without end."""
+    total = ray.cluster_resources()
+    for name, flag, asked in (("CPU", "--cpus-per-trial", options.cpus_per_trial), ("GPU", "--gpus-per-trial", options.gpus_per_trial)):
+        have = float(total.get(name, 0.0))
+        if asked > have:
+            raise ConfigError(f"{flag} {asked:g}: the Ray cluster has {have:g} {name}s in all; ask for at most {have:g}", key=flag)
 
 
 def scheduler(name: str, plan: SweepPlan) -> Any:

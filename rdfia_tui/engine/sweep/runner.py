@@ -114,9 +114,13 @@ def _same_grid_or_refuse(sweep_dir: Path, doc: dict[str, Any], plan: SweepPlan) 
 
 
 def previous_results(sweep_dir: Path, points: Sequence[Point]) -> dict[int, PointResult]:
-    """The run already in the folder for each point: a finished one if there is one, else the newest."""
+    """The run already in the folder for each point: a finished one if there is one, else the newest. A run that
+    sweep.json records as pruned (its own summary says stopped: the scheduler stopped it) is a pruned result."""
+    pruned = _pruned_runs(sweep_dir)
     by_identity: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for name, summary in run_folders(sweep_dir):
+        if name in pruned:
+            summary = {**summary, "status": RunStatus.PRUNED, "message": pruned[name]}
         by_identity.setdefault(json.dumps(comparable(summary["config"]), sort_keys=True), []).append((name, summary))
     found = {}
     for i, point in enumerate(points):
@@ -126,6 +130,14 @@ def previous_results(sweep_dir: Path, points: Sequence[Point]) -> dict[int, Poin
             name, summary = (finished or runs)[-1]
             found[i] = result_from_summary(summary, name)
     return found
+
+
+def _pruned_runs(sweep_dir: Path) -> dict[str, str]:
+    """The run folders sweep.json records as pruned, with their messages."""
+    if not (sweep_dir / SWEEP_JSON).is_file():
+        return {}
+    points = read_sweep(sweep_dir).get("points", [])
+    return {p["run_dir"]: p.get("message", "") for p in points if p.get("status") == RunStatus.PRUNED and p.get("run_dir")}
 
 
 def _result_of_folder(sweep_dir: Path, run_dir: str | None, status: str, message: str) -> PointResult:
