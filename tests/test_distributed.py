@@ -111,6 +111,8 @@ def test_nproc_starts_torchrun_and_a_ddp_run_resumes_exactly(tmp_path: Path) -> 
     folder = run_folder_from(first)
     refused = rdfia("resume", str(folder), *sets("train.epochs=4", "train.nproc=1"), cwd=tmp_path)
     assert_clean_error(refused, "2 process(es)", "--set train.nproc=2")
+    refused = rdfia("resume", str(folder), *sets("train.epochs=4", "train.nproc=3"), cwd=tmp_path)  # before torchrun starts 3
+    assert_clean_error(refused, "2 process(es) and this is 3", "--set train.nproc=2")
     resumed = rdfia("resume", str(folder), *sets("train.epochs=4"), cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert_same_metrics(metrics(folder), metrics(one_process(tmp_path, "circles-mlp", *overrides, "train.epochs=4")))

@@ -21,6 +21,7 @@ from pathlib import Path
 from rdfia_tui.engine.config import RunConfig
 from rdfia_tui.engine.device import resolve_device
 from rdfia_tui.engine.distributed import ONE_PROCESS, World, choose_backend, join_world, launched_by_torchrun, rank_device
+from rdfia_tui.engine.errors import DeviceError
 from rdfia_tui.engine.live.launch import child_arguments
 from rdfia_tui.engine.runs.record import resolve_runs_dir
 
@@ -32,12 +33,25 @@ def needs_torchrun(cfg: RunConfig) -> bool:
     return cfg.train.nproc > 1 and not launched_by_torchrun()
 
 
-def check_before_launch(cfg: RunConfig) -> None:
-    """The mistakes a rank would find, found once before torchrun starts N processes to find them:
-    DeviceError for more processes than GPUs on a CUDA run, or nccl on a CPU run."""
+def check_before_launch(cfg: RunConfig, resume: str | None = None) -> None:
+    """The mistakes every rank would find, found once before torchrun starts N processes to say them N times:
+    DeviceError for more processes than GPUs on a CUDA run, nccl on a CPU run, or more processes than cores on a
+    CPU run; RecordError for a resume on another number of processes than the run trained on."""
+    if resume is not None:
+        from rdfia_tui.engine.runs.summary import read_summary
+        from rdfia_tui.engine.training import same_world_or_refuse
+
+        world = read_summary(Path(resume)).get("world") or {}
+        same_world_or_refuse(Path(resume), int(world.get("world_size", 1)), cfg.train.nproc)
     device = resolve_device(cfg.train.device)
     choose_backend(cfg.train.backend, device)
     rank_device(device, 0, cfg.train.nproc)
+    cores = os.cpu_count() or 1
+    if device.type == "cpu" and cfg.train.nproc > cores:
+        raise DeviceError(
+            f"train.nproc: {cfg.train.nproc} processes on a CPU run, but this machine has {cores} cores; "
+            f"use --set train.nproc={cores} or fewer"
+        )
 
 
 def torchrun_command(nproc: int, arguments: list[str]) -> list[str]:
@@ -49,7 +63,7 @@ def run_through_torchrun(cfg: RunConfig, args: argparse.Namespace, resume: str |
     """Train ``cfg`` (or resume ``resume``) on ``train.nproc`` processes. The command's exit status is the run's, as
     rank 0 reports it through EXIT_ENV (its ranks exit 0, so torchrun does not report a stopped run as a failure);
     torchrun's own status when no rank got that far."""
-    check_before_launch(cfg)
+    check_before_launch(cfg, resume)
     runs_dir = resolve_runs_dir(getattr(args, "runs_dir", None))
     overrides = [part for item in args.overrides for part in ("--set", item)] if resume else []
     with (
@@ -58,7 +72,9 @@ def run_through_torchrun(cfg: RunConfig, args: argparse.Namespace, resume: str |
     ):
         exit_file = Path(scratch) / "exit"
         command = torchrun_command(cfg.train.nproc, [*arguments, *overrides])
-        process = subprocess.Popen(command, env={**os.environ, EXIT_ENV: str(exit_file)}, start_new_session=True)
+        threads = str(max(1, (os.cpu_count() or 1) // cfg.train.nproc))  # the ranks share the cores (torchrun would say 1, loudly)
+        env = {"OMP_NUM_THREADS": threads, **os.environ, EXIT_ENV: str(exit_file)}
+        process = subprocess.Popen(command, env=env, start_new_session=True)
         with _forwarding_signals(process):
             code = process.wait()
         reported = exit_file.read_text(encoding="utf-8").strip() if exit_file.is_file() else ""

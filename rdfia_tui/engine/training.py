@@ -220,11 +220,8 @@ def _fit(cfg: RunConfig, emit: Emit, control: RunControl | None, runs_dir: str |
          resume: str | Path | None, console: bool, world: World) -> RunResult:  # fmt: skip
     """fit's story, once the run folder of a resumed run is held."""
     state = TrainingState.load(Path(resume)) if resume is not None else None
-    if state is not None and state.world_size != world.world_size:
-        raise RecordError(
-            f"cannot resume {resume}: it trained on {state.world_size} process(es) and this is {world.world_size}; "
-            f"resume it with --set train.nproc={state.world_size} (or torchrun with as many processes in all)"
-        )
+    if state is not None:
+        same_world_or_refuse(Path(resume), state.world_size, world.world_size)
     cfg = with_absolute_paths(cfg) if state is None else cfg
     accept = (lambda fingerprint: same_data_or_refuse(state, fingerprint, Path(resume), cfg)) if state else (lambda fingerprint: None)
     setup = set_up(cfg, data_root, console=console, accept_data=accept, world=world)
@@ -297,6 +294,8 @@ class TrainingRun:
         """RunStarted, the plane's points for a 2-D dataset, and the set-up's notes."""
         s, t = self.setup, self.setup.cfg.train
         threads = f"{s.threads} thread{'s' if s.threads > 1 else ''}"
+        if s.world.distributed:
+            threads += f" each, {s.world.world_size} {s.world.backend} processes"
         self.emit(RunStarted(run_dir=self.record.run_dir, preset=s.cfg.name, config=s.cfg.to_dict(), device=self.record.device,
                              params=s.table.total_params, layers=s.table.to_dict()["rows"], n_train=len(s.splits.train),
                              n_val=len(s.splits.val), n_test=len(s.splits.test), epochs=t.epochs, steps_per_epoch=s.steps_per_epoch,
@@ -439,6 +438,15 @@ def same_data_or_refuse(state: TrainingState, fingerprint: dict, run_dir: Path, 
     if difference:
         where = f", data.path {cfg.data.path}" if cfg.data.path else ""
         raise RecordError(f"cannot resume {run_dir}: its data changed since it started ({difference}{where}); resume it on the same data")
+
+
+def same_world_or_refuse(run_dir: Path, trained_on: int, world_size: int) -> None:
+    """Raise RecordError when a run that trained on ``trained_on`` processes would resume on ``world_size``."""
+    if trained_on != world_size:
+        raise RecordError(
+            f"cannot resume {run_dir}: it trained on {trained_on} process(es) and this is {world_size}; "
+            f"resume it with --set train.nproc={trained_on} (or torchrun with as many processes in all)"
+        )
 
 
 def write_failure(exc: RecordWriteError, record: RunRecord, checkpointed: list[int]) -> str:
