@@ -53,6 +53,17 @@ def test_cli_parser_does_not_import_torch() -> None:
     assert "torch" not in loaded
 
 
+def test_commands_that_train_nothing_do_not_import_torch(tmp_path) -> None:
+    """presets, runs and schedule answer at once: the command table imports no training module (torch is ~1 s)."""
+    code = (
+        "import sys\n"
+        "from rdfia_tui.cli.main import main\n"
+        f"for argv in (['presets'], ['runs', '--runs-dir', {str(tmp_path)!r}], ['schedule', 'circles-mlp']):\n"
+        "    main(argv)\n"
+    )
+    assert "torch" not in _loaded_after(code)
+
+
 def test_config_and_presets_do_not_import_torch() -> None:
     loaded = _loaded_after("from rdfia_tui.engine.presets import list_presets\nlist_presets()")
     assert "torch" not in loaded

@@ -7,16 +7,19 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdfia_tui.cli import live_commands as live
 from rdfia_tui.cli.output import format_table, has_terminal
 from rdfia_tui.cli.signals import Interrupted, signal_exit_code, stop_on_signals
 from rdfia_tui.cli.sweep_command import cmd_sweep
 from rdfia_tui.engine.config import ConfigError, RunConfig, apply_overrides
-from rdfia_tui.engine.distributed import World
 from rdfia_tui.engine.events import Emit, Event, RunStarted
 from rdfia_tui.engine.presets import list_presets, load_preset
 from rdfia_tui.engine.runs.status import RunStatus
+
+if TYPE_CHECKING:
+    from rdfia_tui.engine.distributed import World
 
 
 def resolve_config(args: argparse.Namespace) -> RunConfig:

@@ -130,5 +130,7 @@ def joined(cfg: RunConfig) -> Iterator[World]:
     world, _ = join_world(cfg.train.backend, resolve_device(cfg.train.device))
     try:
         yield world
-    finally:
-        world.close()
+    except BaseException:
+        world.close(wait_for_all=False)
+        raise
+    world.close()

@@ -142,12 +142,16 @@ class World:
         """summary.json's ``world``: world size and backend (None for one process)."""
         return {"world_size": self.world_size, "backend": self.backend}
 
-    def close(self) -> None:
-        """Leave the process group (once training is over)."""
+    def close(self, *, wait_for_all: bool = True) -> None:
+        """Leave the process group once training is over. ``wait_for_all``: first wait until every rank is done, so
+        none tears the group down while another still uses it (not after an error: the others may never come)."""
         if self.distributed:
             import torch.distributed as dist
 
             if dist.is_initialized():
+                if wait_for_all:
+                    with contextlib.suppress(RuntimeError):  # a rank already gone (killed): nothing left to wait for
+                        dist.barrier()
                 dist.destroy_process_group()
 
 
