@@ -23,8 +23,7 @@ def ask(run_dir: Path, command: Command, *, timeout: float = 10.0, poll: float =
     """
     reader = EventReader(Path(run_dir) / EVENTS_FILE)
     # a resumed run's stream holds its earlier segments' RunFinished: only the latest segment says whether it ended
-    ended = any(isinstance(event, RunFinished) for event in latest_segment(reader.read()))
-    if ended and not run_alive(run_dir):  # alive: a resume that has not written its RunStarted yet
+    if any(isinstance(event, RunFinished) for event in latest_segment(reader.read())):
         raise RecordError(f"{run_dir} has finished; it takes no more commands")
     if not run_alive(run_dir):
         how = f"resume it with 'rdfia-tui resume {run_dir}'" if (Path(run_dir) / "checkpoint.pt").is_file() else "it kept no checkpoint"
