@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rdfia_tui.engine.events import RunFinished
+from rdfia_tui.engine.control import Command
+from rdfia_tui.engine.events import BatchProgress, RunFinished
+from rdfia_tui.engine.live.ask import ask
 from rdfia_tui.engine.live.launch import launch
 from rdfia_tui.engine.live.stream import read_events
 from rdfia_tui.engine.presets import load_preset
@@ -90,7 +92,7 @@ async def test_a_run_that_refuses_to_start_says_why_in_one_line(tmp_path: Path, 
 
 
 async def test_quit_can_leave_the_run_training_and_attach_shows_it_again(tmp_path: Path, slow_fake) -> None:
-    app = make_app(tmp_path, ProcessEngine(fake_command), overrides=("train.epochs=8",))
+    app = make_app(tmp_path, ProcessEngine(fake_command), overrides=("train.epochs=500",))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.main.form.config is not None)
         await pilot.press("s")
@@ -100,13 +102,15 @@ async def test_quit_can_leave_the_run_training_and_attach_shows_it_again(tmp_pat
         await pilot.press("d")
         await wait_for(pilot, lambda: not app.is_running, timeout=10)
     run_dir = app.run_dir
-    assert summary(run_dir)["status"] == "running"  # the console has gone; the run has not
-    assert await_end(run_dir)["status"] == "completed"
+    assert summary(run_dir)["status"] == "running"  # the console has gone; the run has not (500 epochs = 100 s)
+    ask(run_dir, Command("stop"), timeout=30)
+    assert await_end(run_dir)["status"] == "stopped"
+    steps = sum(isinstance(e, BatchProgress) for e in read_events(run_dir / "events.jsonl"))
     again = make_app(tmp_path, ProcessEngine(fake_command), attach=run_dir)
     async with again.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: again.last_status == "completed" and not again.running)
+        await wait_for(pilot, lambda: again.last_status == "stopped" and not again.running)
         assert epoch_series(again) == pytest.approx(csv_series(run_dir))
-        assert len(again.main.curves.loss.series["steps"][0]) == 8 * 10  # every step's loss, replayed
+        assert len(again.main.curves.loss.series["steps"][0]) == steps > 20  # every step's loss, replayed
         assert not again.available("pause", again.main)  # a finished run is shown read-only
 
 
