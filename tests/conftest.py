@@ -19,6 +19,14 @@ REAL_DATA_FOLDERS = [Path(p).expanduser() for p in (USER_DATA,) if p] + [REPO.pa
 SHARED_DATA = next((p for p in REAL_DATA_FOLDERS if (p / "cifar10.npz").is_file()), REAL_DATA_FOLDERS[-1])
 
 
+@pytest.fixture(autouse=True, scope="session")
+def own_config_dir(tmp_path_factory: pytest.TempPathFactory):
+    """The console keeps chart options under $XDG_CONFIG_HOME/rdfia-tui: no test reads or writes the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+        yield
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """The folder holding the real datasets, or a skip that says where it looked."""

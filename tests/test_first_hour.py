@@ -211,7 +211,7 @@ def test_a_command_s_own_options_may_come_first(argv: list[str], runs_dir: Path)
 
 def test_a_command_s_option_without_a_command_names_the_commands(capsys: pytest.CaptureFixture) -> None:
     assert main(["--device", "cpu"]) == 2
-    assert "--device is an option of 'run', 'sweep'; give the command first" in capsys.readouterr().err
+    assert "--device is an option of 'run', 'sweep', 'lr-find', 'memory'; give the command first" in capsys.readouterr().err
 
 
 SLOW_LOADER = """

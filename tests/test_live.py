@@ -24,6 +24,7 @@ from rdfia_tui.engine.events import (
     EpochEnded,
     EpochMetrics,
     EvaluationProgress,
+    LrProbe,
     Notice,
     PlanePoints,
     RunFinished,
@@ -47,6 +48,7 @@ EVERY_EVENT = [
     BoundaryUpdated(2, ((0, 1), (1, 1)), (-1.0, 1.0), (-2.0, 2.0)),
     Notice("ünïcode ✓"),
     CommandTaken("set_lr", False, 0.05, "pid 7"),
+    LrProbe(3, 200, 1e-3, math.inf, 2.5),
     RunFinished(Path("/runs/a b"), "completed", "", {"epochs_completed": 3, "best_test_acc": None}),
 ]
 

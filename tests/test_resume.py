@@ -118,7 +118,8 @@ def test_resume_can_train_for_more_epochs(runs_dir: Path, capsys: pytest.Capture
         ("none", [], "is not a run folder"),
         ("plain", [], "has no checkpoint.pt"),
         ("done", [], "already completed its 2 epochs"),
-        ("done", ["--set", "optim.lr=1"], "only train.epochs, train.nproc can change"),
+        ("done", ["--set", "optim.lr=1"], "only train.epochs, train.nproc, train.early_stop_patience, train.early_stop_metric, "
+         "train.restore_best can change"),
         ("done", ["--set", "train.epochs=x"], "train.epochs: expected an integer"),
         ("done", ["--set", "train.epochs=1"], "has already trained 2 epochs; give more epochs, not fewer"),
     ],

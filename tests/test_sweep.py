@@ -446,6 +446,9 @@ def test_cli_sweep_end_to_end_then_resume(tmp_path: Path, capsys) -> None:
     assert [rows[("1e+30", b)][3] for b in ("10", "0")] == ["diverged", "diverged"]
     grid_at = lines.index(next(line for line in lines if line.startswith("final test accuracy (%)")))
     assert lines[grid_at + 4].split() == ["1e+30", "diverged", "diverged"]
+    importance_at = next(i for i, line in enumerate(lines) if line.startswith("hyper-parameter importance: "))
+    assert {lines[importance_at + 4].split()[0], lines[importance_at + 5].split()[0]} == {"optim.lr", "train.batch_size"}
+    assert "note: 2 diverged points counted at chance (50.0%)" in lines  # circles: two classes
     assert lines[-1] == f"sweep folder: {folder}"
     folders = sorted(p.name for p in folder.iterdir() if p.is_dir())
     assert len(folders) == 4

@@ -10,11 +10,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdfia_tui.cli import live_commands as live
+from rdfia_tui.cli import memory_command
+from rdfia_tui.cli.lr_find_command import cmd_lr_find
 from rdfia_tui.cli.output import format_table, has_terminal
+from rdfia_tui.cli.run_end import announced, take_notify_url
 from rdfia_tui.cli.signals import Interrupted, signal_exit_code, stop_on_signals
+from rdfia_tui.cli.summary_command import cmd_summary
 from rdfia_tui.cli.sweep_command import cmd_sweep
 from rdfia_tui.engine.config import ConfigError, RunConfig, apply_overrides
 from rdfia_tui.engine.events import Emit, Event, RunStarted
+from rdfia_tui.engine.notify import notify_url
 from rdfia_tui.engine.presets import list_presets, load_preset
 from rdfia_tui.engine.runs.status import RunStatus
 
@@ -31,6 +36,7 @@ def resolve_config(args: argparse.Namespace) -> RunConfig:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    take_notify_url(args)  # a malformed URL is said before anything starts
     cfg = resolve_config(args)
     if args.detach:
         return live.detach_new_run(cfg, args)
@@ -40,6 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     from rdfia_tui.engine.runs.resume import resume_config
 
+    take_notify_url(args)
     cfg = resume_config(args.run_dir, args.overrides)
     if args.detach:
         return live.detach_resume(args)
@@ -66,7 +73,7 @@ def train_here(cfg: RunConfig, args: argparse.Namespace, resume: str | None, wor
 
     view = HeadlessView()
     control = RunControl()
-    emit = started_in_background(view) if world.main else view
+    emit = announced(started_in_background(view), notify_url(None)) if world.main else view  # the URL take_notify_url kept
     echo_s = 2.0 if world.distributed else 0.0  # a hand-started torchrun passes the terminal's Ctrl-C on again
     # the other ranks never see RunStarted (rank 0 speaks): they stop when rank 0 says so, never at once
     at_once = (lambda: not view.columns) if world.main else (lambda: False)
@@ -84,10 +91,12 @@ def train_here(cfg: RunConfig, args: argparse.Namespace, resume: str | None, wor
     if not world.main:
         return RunStatus.of(result.status).exit_code
     summary, output = result.summary, view.output
-    if result.status == RunStatus.COMPLETED:
+    if RunStatus.of(result.status).succeeded:
         best, final = summary.get("best_test_acc"), summary.get("final_test_acc")
+        if result.status == RunStatus.EARLY_STOPPED:
+            output.line(f"early-stopped: {result.message}", style="green")
         if final is not None:
-            text = f"completed: final test accuracy {100 * final:.2f}% (best {100 * best:.2f}% at epoch {summary['best_epoch']})"
+            text = f"{result.status}: final test accuracy {100 * final:.2f}% (best {100 * best:.2f}% at epoch {summary['best_epoch']})"
             output.line(text, style="green")
     else:
         print(f"rdfia-tui: run {result.status}: {result.message}", file=sys.stderr)
@@ -200,6 +209,8 @@ def run_rows(runs: list[dict]) -> list[list[str]]:
     for s in runs:
         epochs = f"{s.get('epochs_completed', 0)}/{s.get('config', {}).get('train', {}).get('epochs', '?')}" if "config" in s else "-"
         status = str(s.get("status", "?"))
+        if s.get("lr_find"):  # an lr range test trains no epoch: say what it is instead
+            epochs = "lr-find"
         live = s.get("live")
         if live is not None:  # where a live run is now, and whether it is paused
             epochs = f"{live.epochs_done}/{live.epochs}"
@@ -222,19 +233,24 @@ def sweep_rows(sweeps: list[tuple[Path, dict]]) -> list[list[str]]:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
+    from rdfia_tui.cli.runs_selection import selection_of
     from rdfia_tui.engine.runs.listing import list_runs
     from rdfia_tui.engine.runs.record import check_runs_dir, resolve_runs_dir
     from rdfia_tui.engine.runs.resume import can_resume
     from rdfia_tui.engine.sweep.records import list_sweeps
 
+    selection = selection_of(args)  # a mistake in --where or --sort is said before anything is read
     runs_dir = resolve_runs_dir(args.runs_dir)
     check_runs_dir(runs_dir)
-    runs, sweeps = list(reversed(list_runs(runs_dir))), list_sweeps(runs_dir)
-    if not runs and not sweeps:
+    listed, sweeps = list(reversed(list_runs(runs_dir))), list_sweeps(runs_dir)
+    if not listed and not sweeps:
         print(f"no runs in {runs_dir} yet; start one with 'rdfia-tui run circles-mlp'")
         return 0
+    runs = selection.apply(listed)
+    if selection.query.clauses:
+        print(f"{len(runs)} of {len(listed)} runs match {selection.query.text!r}")
     if runs:
-        headers = ["run (newest first)", "preset", "status", "epochs", "final test", "best test", "started"]
+        headers = [selection.header(), "preset", "status", "epochs", "final test", "best test", "started"]
         print(format_table(headers, run_rows(runs), right={3, 4, 5}))
         for s in runs:
             if s.get("status") in (RunStatus.UNREADABLE, RunStatus.LOST):
@@ -244,6 +260,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
         if runs:
             print()
         print(format_table(["sweep (newest first)", "name", "status", "points done", "best test"], sweep_rows(sweeps), right={3, 4}))
+    this_sweep = next((doc for folder, doc in sweeps if folder == runs_dir and doc.get("points")), None)
+    if this_sweep is not None:  # --runs-dir is a sweep folder: its grid and what explains its accuracy
+        from rdfia_tui.cli.sweep_command import sweep_findings
+
+        print("\n" + sweep_findings(runs_dir, this_sweep))
     return 0
 
 
@@ -261,6 +282,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     # Validate the command line's preset and overrides before the screen opens (a mistake is said first).
     if args.preset or args.overrides:
         apply_overrides(load_preset(args.preset or "circles-mlp"), args.overrides)
+    take_notify_url(args)  # $RDFIA_TUI_NOTIFY: the console's runs inherit it and notify
     if not has_terminal():
         print("rdfia-tui: error: the console needs a terminal; for a headless run use 'rdfia-tui run PRESET'", file=sys.stderr)
         return 2
@@ -287,4 +309,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "attach": live.cmd_attach,
     "control": live.cmd_control,
     "serve": live.cmd_serve,
+    "lr-find": cmd_lr_find,
+    "summary": cmd_summary,
+    "memory": memory_command.cmd_memory,
 }

@@ -11,6 +11,7 @@ from typing import Any
 from rdfia_tui.cli import epoch_table
 from rdfia_tui.cli.output import Output
 from rdfia_tui.engine.events import BatchProgress, EpochEnded, EvaluationProgress, Event, Notice, RunFinished, RunStarted
+from rdfia_tui.engine.patience import patience_text
 
 SPLIT_WORDS = {"train": "evaluating the training set", "val": "evaluating val", "test": "evaluating test"}
 
@@ -68,6 +69,7 @@ class HeadlessView:
         self.columns: tuple[epoch_table.Column, ...] = ()
         self.header_printed = False
         self.bar: ProgressBar | None = None
+        self.patience = ""  # early stopping's counter after the last epoch, shown beside the progress bar
         self.handlers: dict[type, Callable[[Any], None]] = {
             RunStarted: self.started,
             Notice: self.notice,
@@ -97,7 +99,7 @@ class HeadlessView:
 
     def training(self, event: BatchProgress) -> None:
         if self.bar is not None:
-            rate, run_eta = f"{event.images_per_s:,.0f} img/s", f"(run {_clock(event.eta_s)})"
+            rate, run_eta = f"{event.images_per_s:,.0f} img/s", f"(run {_clock(event.eta_s)}){self.patience}"
             self.bar.show(("train", event.epoch), f"epoch {event.epoch}", event.step, event.steps, "steps", rate, run_eta)
 
     def evaluating(self, event: EvaluationProgress) -> None:
@@ -106,6 +108,8 @@ class HeadlessView:
             self.bar.show(("eval", event.epoch, event.split), SPLIT_WORDS[event.split], event.done, event.total, "images", rate)
 
     def epoch(self, event: EpochEnded) -> None:
+        if event.patience is not None:
+            self.patience = f"  {patience_text(event.patience)}"
         if self.bar is not None:
             self.bar.clear()
         if not self.header_printed:

@@ -9,6 +9,9 @@ from collections.abc import Callable, Sequence
 
 from rdfia_tui import __version__
 from rdfia_tui.cli import live_commands as live
+from rdfia_tui.cli import memory_command
+from rdfia_tui.cli.lr_find_command import lr_find_args
+from rdfia_tui.cli.summary_command import summary_args
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {}
@@ -36,6 +39,12 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", help="where datasets live (default: $RDFIA_TUI_DATA, then a per-user cache folder)")
     p.add_argument("--device", help="shorthand for --set train.device=DEVICE (auto, cpu, cuda, cuda:N, mps)")
     _detach_arg(p)
+    _notify_arg(p)
+
+
+def _notify_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--notify", metavar="URL", help="POST a JSON summary to URL when it ends (default: $RDFIA_TUI_NOTIFY); "
+                   "other schemes than http(s) go through apprise")  # fmt: skip
 
 
 def _detach_arg(p: argparse.ArgumentParser) -> None:
@@ -88,6 +97,7 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sweep-dir", help="the sweep folder to write, or to resume: finished points are skipped")
     p.add_argument("--data-root", help="where datasets live (default: $RDFIA_TUI_DATA, then a per-user cache folder)")
     p.add_argument("--device", help="shorthand for --set train.device=DEVICE (auto, cpu, cuda, cuda:N, mps)")
+    _notify_arg(p)
     ray = p.add_argument_group("on Ray (pip install \"rdfia-tui[ray]\")")
     ray.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                      help="run each point as a Ray Tune trial, on a new local Ray instance or the cluster at ADDRESS")  # fmt: skip
@@ -115,10 +125,14 @@ def _resume_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--data-root", help="where datasets live (default: $RDFIA_TUI_DATA, then a per-user cache folder)")
     _detach_arg(p)
+    _notify_arg(p)
 
 
 def _runs_args(p: argparse.ArgumentParser) -> None:
+    from rdfia_tui.cli.runs_selection import add_selection_args
+
     p.add_argument("--runs-dir", help="where run folders are (default: $RDFIA_TUI_RUNS, then ./runs)")
+    add_selection_args(p)
 
 
 COMMANDS["tui"] = ("open the console (the default when no command is given)", _tui_args)
@@ -133,6 +147,9 @@ COMMANDS["schedule"] = ("print the learning rate a preset's schedule gives each 
 COMMANDS["attach"] = ("open the console on a run that goes on in its own process (or a finished one): history, then live", live.attach_args)
 COMMANDS["control"] = ("pause, resume, stop or set the learning rate of a run in another process", live.control_args)
 COMMANDS["serve"] = ('serve the console to a browser on localhost (needs pip install "rdfia-tui[serve]")', live.serve_args)
+COMMANDS["lr-find"] = ("the learning-rate range test: a short sweep of growing lr, the loss curve and a suggested lr", lr_find_args)
+COMMANDS["summary"] = ("describe a run's curves in sentences: best epoch, trend, plateau, spikes, over-fitting", summary_args)
+COMMANDS["memory"] = (memory_command.HELP, memory_command.memory_args)
 
 
 TOP = "top_"  # the console's options given before any command are parsed under these dests
@@ -260,10 +277,12 @@ def _main(argv: Sequence[str] | None = None) -> int:
             return 0
         args.command = "tui"  # without a terminal, cmd_tui checks the preset, then says the console needs one
     from rdfia_tui.cli import commands
+    from rdfia_tui.cli.run_end import notify_url_kept
     from rdfia_tui.engine.errors import RdfiaError
 
     try:
-        return commands.HANDLERS[args.command](args)
+        with notify_url_kept():
+            return commands.HANDLERS[args.command](args)
     except RdfiaError as exc:
         print(f"rdfia-tui: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rdfia_tui.cli.output import Output, format_table
+from rdfia_tui.cli.run_end import announce, sweep_body, take_notify_url
 from rdfia_tui.cli.signals import signal_exit_code, stop_on_signals
 from rdfia_tui.engine.runs.status import RunStatus
 
@@ -23,7 +25,7 @@ def point_line(index: int, total: int, text: str, result: Any, skipped: bool = F
     head = f"[{index}/{total}] {text}: "
     if result.status == RunStatus.DIVERGED:
         body = f"diverged: {result.message.split(';')[0]}"
-    elif result.status in (RunStatus.COMPLETED, RunStatus.STOPPED):
+    elif result.status in (RunStatus.COMPLETED, RunStatus.EARLY_STOPPED, RunStatus.STOPPED):
         best = f", best {_pct(result.best_test_acc)} (epoch {result.best_epoch})" if result.best_test_acc is not None else ""
         seconds = f", {result.duration_s:.1f}s" if result.duration_s is not None else ""
         body = f"{result.status}, final test {_pct(result.final_test_acc)}{best}{seconds}"
@@ -71,8 +73,31 @@ def grid_table(doc: dict[str, Any]) -> str | None:
     rows = [
         [label, *(c.text + (" *" if c.kind == "best" else "") for c in row)] for label, row in zip(grid.row_labels, grid.cells, strict=True)
     ]
-    title = f"final test accuracy (%): {grid.row_title} down, {grid.col_title} across (* best)"
+    early = any(p.get("status") == RunStatus.EARLY_STOPPED for p in doc.get("points", []))
+    title = f"final test accuracy (%): {grid.row_title} down, {grid.col_title} across (* best{'; early: stopped early' if early else ''})"
     return title + "\n" + format_table([grid.row_title, *grid.col_labels], rows, right=set(range(1, len(grid.col_labels) + 1)))
+
+
+def importance_text(sweep_dir: Path, doc: dict[str, Any]) -> str:
+    """What explains the final test accuracy (engine.sweep.importance): the method, the table or why it cannot
+    tell, and how points without a final accuracy were treated."""
+    from rdfia_tui.engine.sweep.importance import METHOD, chance_of, importance, importance_rows, importance_title
+
+    result = importance(doc, chance_of(sweep_dir, doc))
+    lines = [importance_title(), f"method: {METHOD}"]
+    if result.verdict:
+        lines.append(result.verdict)
+    else:
+        headers, rows = importance_rows(result)
+        lines.append(format_table(headers, rows, right={1}))
+    lines.extend(f"note: {note}" for note in result.notes)
+    return "\n".join(lines)
+
+
+def sweep_findings(sweep_dir: Path, doc: dict[str, Any]) -> str:
+    """A finished sweep's accuracy grid (two axes or more) and its hyper-parameter importance, as printed text."""
+    grid = grid_table(doc)
+    return (grid + "\n\n" if grid else "") + importance_text(sweep_dir, doc)
 
 
 def sweep_runner(args: argparse.Namespace) -> Callable[..., Any]:
@@ -97,6 +122,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from rdfia_tui.engine.sweep.records import read_sweep
     from rdfia_tui.engine.sweep.runner import PointFinished, SweepEvent, new_sweep_dir
 
+    url = take_notify_url(args)
     plan = build_plan(args.source, grid=args.grid, seeds=args.seeds, overrides=args.overrides, device=args.device)
     run = sweep_runner(args)  # before a folder is made: without Ray installed, --ray says how to install it
     if args.sweep_dir:
@@ -114,7 +140,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             style = "dim" if event.skipped else RunStatus.of(event.result.status).colour
             printer.line(point_line(event.index, event.total, event.point.text, event.result, event.skipped), style=style)
 
-    resume = f"run the same command with --sweep-dir {sweep_dir} to resume"
+    resume, started = f"run the same command with --sweep-dir {sweep_dir} to resume", time.time()
     with stop_on_signals(control.stop) as received:
         try:
             outcome = run(plan, sweep_dir, on_event, control, data_root=args.data_root)
@@ -124,10 +150,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     doc = read_sweep(sweep_dir)
     printer.line("")
     printer.line(results_table(doc))
-    grid = grid_table(doc)
-    if grid:
-        printer.line("")
-        printer.line(grid)
+    printer.line("")
+    printer.line(sweep_findings(sweep_dir, doc))
     finished = sum(1 for r in outcome.results if r.finished)
     if outcome.status == RunStatus.STOPPED:
         print(f"rdfia-tui: sweep stopped: {finished} of {len(outcome.results)} points finished; {resume}", file=sys.stderr)
@@ -135,6 +159,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         failed = ", ".join(map(str, outcome.failed))
         print(f"rdfia-tui: {len(outcome.failed)} of {len(outcome.results)} points failed (point {failed}); {resume}", file=sys.stderr)
     printer.line(f"sweep folder: {sweep_dir}")
+    body = sweep_body(plan.name, outcome.status, doc.get("points", []), str(sweep_dir), started)
+    announce(body, url, lambda line: printer.line(f"note: {line}", style="yellow"))
     if outcome.status == RunStatus.STOPPED:
         return signal_exit_code(received)
     return 1 if outcome.failed else 0

@@ -258,6 +258,14 @@ class TrainConfig:
     )
     backend: str = option("auto", "process-group backend of a distributed run: auto (nccl on CUDA, gloo on CPU), gloo or nccl",
                           choices=("auto", "gloo", "nccl"))  # fmt: skip
+    early_stop_patience: int = option(
+        0, "early stopping: end the run once the watched validation metric has not improved for this many epochs; 0 = off (Q18)",
+        check=at_least(0),
+    )
+    early_stop_metric: str = option("val_loss", "early stopping: the metric watched, val_loss (lower is better) or val_acc (higher)",
+                                    choices=("val_loss", "val_acc"), applies=lambda c: c.train.early_stop_patience > 0)  # fmt: skip
+    restore_best: bool = option(True, "early stopping: end with the weights of the best epoch, not the last one's",
+                                applies=lambda c: c.train.early_stop_patience > 0)  # fmt: skip
 
 
 SECTIONS: dict[str, type] = {
@@ -504,6 +512,12 @@ def _cross_checks(cfg: RunConfig) -> None:
             f"train.batch_size: got {t.batch_size}; a run on {t.nproc} processes needs at least one example per process "
             f"in each step; use train.batch_size >= {t.nproc}",
             key="train.batch_size",
+        )
+    if t.early_stop_patience > 0 and d.val_split == 0:
+        raise ConfigError(
+            "train.early_stop_patience: early stopping watches the validation split, but data.val_split is 0; set "
+            "data.val_split=0.1 (choosing the epoch on the test set would overstate its accuracy) or train.early_stop_patience=0",
+            key="train.early_stop_patience",
         )
     if o.nesterov and (o.name != "sgd" or o.momentum <= 0):
         raise ConfigError(

@@ -66,9 +66,9 @@ def first_difference(a: Mapping[str, Any], b: Mapping[str, Any], *, ignore: Sequ
     return None
 
 
-def config_differences(configs: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """The keys whose values are not the same in every config, each with its value per config. A key that a run
-    recorded before it existed reads as its default (that run trained with it); an unknown key absent from a config is None."""
+def config_values(configs: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Every key of the configs, sorted, each with its value per config. A key that a run recorded before it existed
+    reads as its default (that run trained with it); an unknown key absent from a config is None."""
     from rdfia_tui.engine.config import field_specs
 
     defaults = {spec.key: spec.default for spec in field_specs()}
@@ -76,4 +76,14 @@ def config_differences(configs: Sequence[Mapping[str, Any]]) -> dict[str, list[A
     known = set().union(*flats) if flats else set()
     flats = [{**{k: defaults[k] for k in known if k in defaults and k not in f}, **f} for f in flats]
     keys = sorted(set().union(*flats)) if flats else []
-    return {k: [f.get(k) for f in flats] for k in keys if len({canonical(f.get(k)) for f in flats}) > 1}
+    return {k: [f.get(k) for f in flats] for k in keys}
+
+
+def differs(values: Sequence[Any]) -> bool:
+    """Whether the values of one key are not all the same (a tuple and the equal JSON list are the same)."""
+    return len({canonical(v) for v in values}) > 1
+
+
+def config_differences(configs: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The keys whose values are not the same in every config, each with its value per config (as config_values)."""
+    return {k: values for k, values in config_values(configs).items() if differs(values)}

@@ -60,6 +60,7 @@ class BatchProgress:
     images_per_s: float
     eta_s: float  # seconds to the end of the run (training.eta_seconds: this epoch at its pace, then the last epoch's wall time each)
     losses: tuple[float, ...] = ()  # every step's loss since the previous BatchProgress
+    gpu_peak_bytes: int = 0  # the run's peak of bytes allocated by torch on its CUDA device so far (memory.peak_allocated); 0 elsewhere
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,26 @@ class EvaluationProgress:
 
 
 @dataclass(frozen=True)
+class Patience:
+    """Early stopping after an epoch: ``waited`` epochs without improvement of ``metric`` ("val_loss" or "val_acc")
+    out of ``patience``, and the best epoch so far with its value (a loss, or an accuracy as a 0-1 fraction)."""
+
+    metric: str
+    waited: int
+    patience: int
+    best_epoch: int
+    best_value: float
+
+
+@dataclass(frozen=True)
 class EpochEnded:
-    """One epoch's metrics; ``confusion[i][j]`` counts test examples of class i predicted as j."""
+    """One epoch's metrics; ``confusion[i][j]`` counts test examples of class i predicted as j; ``patience`` is the
+    early-stopping counter after this epoch (None when early stopping is off)."""
 
     metrics: EpochMetrics
     epochs: int
     confusion: tuple[tuple[int, ...], ...] = ()
+    patience: Patience | None = None
 
 
 @dataclass(frozen=True)
@@ -139,8 +154,20 @@ class CommandTaken:
 
 
 @dataclass(frozen=True)
+class LrProbe:
+    """One step of an lr range test (rdfia-tui lr-find): its 1-based step of ``steps`` planned, the lr it used (per
+    step), the batch's mean loss and the smoothed loss (engine.lr_range.Smoother)."""
+
+    step: int
+    steps: int
+    lr: float
+    loss: float
+    smoothed_loss: float
+
+
+@dataclass(frozen=True)
 class RunFinished:
-    """The run ended; ``status`` is completed, stopped, diverged or failed."""
+    """The run ended; ``status`` is completed, early-stopped, stopped, diverged or failed."""
 
     run_dir: Path
     status: str
@@ -150,7 +177,7 @@ class RunFinished:
 
 Event = (
     RunStarted | BatchProgress | EvaluationProgress | EpochEnded | SamplePredictions | PlanePoints | BoundaryUpdated | Notice | CommandTaken
-    | RunFinished
+    | LrProbe | RunFinished
 )
 Emit = Callable[[Event], None]
 

@@ -60,6 +60,12 @@ def free_bytes(device: torch.device) -> float | None:
     return min(known) if known else None
 
 
+def peak_allocated(device: torch.device) -> int:
+    """The most bytes torch has held allocated on a CUDA ``device`` since the process began
+    (torch.cuda.max_memory_allocated: reading it does not synchronise); 0 on any other device."""
+    return int(torch.cuda.max_memory_allocated(device)) if device.type == "cuda" else 0
+
+
 def zca_bytes(n_examples: int, dims: int, chunk: int = 4096) -> float:
     """Peak bytes of fitting and applying ZCA to ``n_examples`` of ``dims`` values (float64 fit, float32 result).
 

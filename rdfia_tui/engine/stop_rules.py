@@ -1,5 +1,6 @@
 """When a run ends, decided in one place: diverged (a non-finite loss or weight), stopped (asked to),
-or completed (no rule fired by the last epoch). Each rule returns an Ending (status, one-line message, where it diverged) or None to go on.
+early-stopped (its validation metric stopped improving), or completed (no rule fired by the last epoch).
+Each rule returns an Ending (status, one-line message, where it diverged) or None to go on.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import torch
 from torch import nn
 
 from rdfia_tui.engine.data.splits import Splits
-from rdfia_tui.engine.events import EpochMetrics
+from rdfia_tui.engine.events import EpochMetrics, Patience
+from rdfia_tui.engine.patience import best_text
 from rdfia_tui.engine.runs.status import RunStatus
 
 
@@ -82,6 +84,21 @@ def recorded_rule(epoch: int, epochs: int, stop_requested: bool) -> Ending | Non
     if stop_requested and epoch < epochs:
         return Ending(RunStatus.STOPPED, f"stopped by request after epoch {epoch}")
     return None
+
+
+def early_stop_rule(patience: Patience | None, epoch: int, epochs: int) -> Ending | None:
+    """After an epoch is recorded (and no stop was asked for): ``patience`` epochs in a row without improvement, before
+    the last epoch (a run whose patience runs out at its last epoch has completed). In a distributed run every rank
+    measured the same all-reduced metrics; the caller still takes rank 0's decision (World.agreed)."""
+    if patience is None or patience.waited < patience.patience or epoch >= epochs:
+        return None
+    return Ending(RunStatus.EARLY_STOPPED, early_stop_reason(patience, epoch, epochs))
+
+
+def early_stop_reason(p: Patience, epoch: int, epochs: int) -> str:
+    """Why a run stopped early, in one line (summary.json's message and ``early_stop.reason``)."""
+    best = f"best {best_text(p, 2)} at epoch {p.best_epoch}"
+    return f"{p.metric} did not improve for {p.waited} epochs ({best}); stopped after epoch {epoch}/{epochs}"
 
 
 COMPLETED = Ending(RunStatus.COMPLETED)  # every epoch trained and recorded, no rule fired

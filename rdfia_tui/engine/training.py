@@ -23,6 +23,7 @@ from rdfia_tui.engine.data.pipeline import InputPipeline
 from rdfia_tui.engine.data.splits import Split, shuffled_indices, steps_per_epoch
 from rdfia_tui.engine.data.streaming import batches_of
 from rdfia_tui.engine.distributed import ONE_PROCESS, ShareWeightedLoss, Steering, World
+from rdfia_tui.engine.early_stop import EarlyStopping
 from rdfia_tui.engine.errors import RecordError, RecordWriteError
 from rdfia_tui.engine.evaluation import EpochEvaluator, per_class_accuracy, predict_samples, sample_indices
 from rdfia_tui.engine.events import (
@@ -32,6 +33,7 @@ from rdfia_tui.engine.events import (
     EpochEnded,
     EpochMetrics,
     Notice,
+    Patience,
     PlanePoints,
     RunFinished,
     RunStarted,
@@ -39,6 +41,7 @@ from rdfia_tui.engine.events import (
 )
 from rdfia_tui.engine.fingerprint import fingerprint_difference
 from rdfia_tui.engine.live.publish import published
+from rdfia_tui.engine.memory import peak_allocated
 from rdfia_tui.engine.models.manual import HandSGD
 from rdfia_tui.engine.optimisers import set_lr
 from rdfia_tui.engine.runs.checkpoint import TrainingState
@@ -48,7 +51,15 @@ from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.schedules import lr_at
 from rdfia_tui.engine.setup import RunSetup, set_up
 from rdfia_tui.engine.steps import Step
-from rdfia_tui.engine.stop_rules import COMPLETED, Ending, initial_loss_rule, metrics_rule, recorded_rule, training_rule
+from rdfia_tui.engine.stop_rules import (
+    COMPLETED,
+    Ending,
+    early_stop_rule,
+    initial_loss_rule,
+    metrics_rule,
+    recorded_rule,
+    training_rule,
+)
 
 Progress = Callable[[int, int, list[float], float], None]  # (step, steps, losses since the last call, seconds)
 
@@ -200,7 +211,7 @@ def fit(
     With ``resume`` (a run folder holding a checkpoint), the run continues in that folder from its
     last checkpointed epoch, with every state restored: the metrics equal an uninterrupted run's.
 
-    Returns a RunResult whose status is completed, stopped, diverged or failed (out of memory, or a record the
+    Returns a RunResult whose status is completed, early-stopped, stopped, diverged or failed (out of memory, or a record the
     disk refused, end the run as failed). Before training: ConfigError, DataError, DeviceError, ArchitectureError,
     ResourceError (set_up), RecordError (runs dir not writable; checkpoint missing or damaged, or other data;
     the run being resumed by another process).
@@ -231,6 +242,8 @@ def _fit(cfg: RunConfig, emit: Emit, control: RunControl | None, runs_dir: str |
         if state is not None:
             state.restore(setup, record)
             run.start_epoch, run.lr_scale = state.epoch, state.lr_scale
+            if run.early_stop is not None:
+                run.early_stop.load_state(state.early_stop, setup.device)
         run.announce()
         return run.train()
 
@@ -288,6 +301,7 @@ class TrainingRun:
         self.start_epoch, self.lr_scale = 0, 1.0  # lr_scale: a learning rate set by hand rescales the schedule
         self.checkpointed: list[int] = []  # the epochs whose checkpoint reached the disk
         self.epoch_wall_s = 0.0  # how long the last whole epoch took: steps, evaluation, records, panels
+        self.early_stop = EarlyStopping.of(setup.cfg.train)  # None when train.early_stop_patience is 0
 
     # ---- events and records ------------------------------------------------------------------
     def announce(self) -> None:
@@ -316,8 +330,11 @@ class TrainingRun:
         record, matrix = self.record, self.record.test_confusion[-1]
         record.epochs.append(metrics)
         record.per_class_test_acc = per_class_accuracy(matrix, self.setup.splits.class_names)
+        patience = self.early_stop.observe(metrics, self.setup.model) if self.early_stop is not None else None
+        if self.early_stop is not None:
+            record.early_stop = self.early_stop.record()
         record.write()
-        self.emit(EpochEnded(metrics, self.setup.cfg.train.epochs, tuple(map(tuple, matrix))))
+        self.emit(EpochEnded(metrics, self.setup.cfg.train.epochs, tuple(map(tuple, matrix)), patience))
         if not self.setup.world.main:
             return  # the panels and the checkpoint are rank 0's
         if self.samples is not None:
@@ -330,16 +347,39 @@ class TrainingRun:
     def save_state(self, epoch: int) -> None:
         """With ``train.checkpoint = "epoch"``, write checkpoint.pt after ``epoch`` (RecordWriteError when the disk refuses)."""
         if self.setup.cfg.train.checkpoint == "epoch":
-            TrainingState.capture(epoch, self.setup, self.record, self.lr_scale).save(self.record.run_dir)
+            counter = self.early_stop.to_state() if self.early_stop is not None else None
+            TrainingState.capture(epoch, self.setup, self.record, self.lr_scale, counter).save(self.record.run_dir)
             self.checkpointed.append(epoch)
 
     def end(self, ending: Ending) -> RunResult:
         """Finish the record with ``ending``'s status and message, emit RunFinished, and return the RunResult."""
         if ending.diverged_at is not None:
             self.record.diverged_at = ending.diverged_at.to_dict()
+        if ending.status == RunStatus.EARLY_STOPPED:
+            ending = self.stop_early(ending)
         summary = self.record.finish(ending.status, ending.message)
         self.emit(RunFinished(self.record.run_dir, ending.status, ending.message, summary))
         return RunResult(ending.status, self.record.run_dir, ending.message, summary)
+
+    def stop_early(self, ending: Ending) -> Ending:
+        """Record why the run stopped early; with ``train.restore_best``, put the best epoch's weights back, measure them on
+        the test split (summary.json's final_test_acc) and checkpoint them. Returns the ending with the restore said."""
+        stopper, record, last = self.early_stop, self.record, self.record.epochs[-1].epoch
+        if stopper is None:
+            return ending
+        record.early_stop = {**stopper.record(), "stopped_after": last, "reason": ending.message}
+        if not stopper.restore_best:
+            return ending
+        best = stopper.restore(self.setup.model)
+        if best is None:
+            self.notify("no weights were kept for the best epoch (train.restore_best was off before a resume); the last epoch's stay")
+            return ending
+        test_acc = self.evaluator.split(last, "test", self.setup.splits.test)[1]
+        record.restored_test_acc = test_acc
+        record.early_stop.update(restored_epoch=best, restored_test_acc=test_acc)
+        if self.setup.world.main:
+            self.save_state(last)  # the checkpoint's weights are the best epoch's
+        return Ending(ending.status, f"{ending.message}; restored the weights of epoch {best} (test accuracy {100 * test_acc:.2f}%)")
 
     def end_quietly(self, ending: Ending) -> RunResult:
         """end() when the disk may refuse the last write too: the previous summary.json then stays."""
@@ -383,9 +423,16 @@ class TrainingRun:
             return ending
         self.record.write()
         self.notify(f"resumed after epoch {self.start_epoch} from {self.record.run_dir / 'checkpoint.pt'}")
-        for metrics, matrix in zip(self.record.epochs, self.record.test_confusion, strict=False):
-            self.emit(EpochEnded(metrics, self.setup.cfg.train.epochs, tuple(map(tuple, matrix))))
+        history = list(zip(self.record.epochs, self.record.test_confusion, strict=False))
+        for i, (metrics, matrix) in enumerate(history, start=1):
+            patience = self.replayed_patience(i == len(history))
+            self.emit(EpochEnded(metrics, self.setup.cfg.train.epochs, tuple(map(tuple, matrix)), patience))
         return None
+
+    def replayed_patience(self, last: bool) -> Patience | None:
+        """The restored counter, on the last replayed epoch only (the earlier counts are not kept)."""
+        stopper = self.early_stop
+        return stopper.counter() if last and stopper is not None and stopper.best_epoch >= 0 else None
 
     def epoch(self, epoch: int) -> Ending | None:
         """Train, measure, record and checkpoint one epoch; the Ending when a stop rule fires."""
@@ -407,7 +454,16 @@ class TrainingRun:
             return ending
         self.add_epoch(metrics)
         self.epoch_wall_s = time.perf_counter() - began - paused_s
-        return recorded_rule(epoch, cfg.train.epochs, self.setup.world.agreed(self.control.stop.is_set()))
+        return recorded_rule(epoch, cfg.train.epochs, self.setup.world.agreed(self.control.stop.is_set())) or self.early_ending(epoch)
+
+    def early_ending(self, epoch: int) -> Ending | None:
+        """The early-stopping rule after ``epoch``; every rank of a distributed run follows rank 0's decision."""
+        if self.early_stop is None:
+            return None
+        ending = early_stop_rule(self.early_stop.counter(), epoch, self.setup.cfg.train.epochs)
+        if not self.setup.world.agreed(ending is not None):
+            return None
+        return ending or Ending(RunStatus.EARLY_STOPPED, f"stopped early after epoch {epoch}, as rank 0 decided")
 
     def take_lr_changes(self, epoch: int, outcome: EpochOutcome, planned: float) -> None:
         """Record the learning rates set by hand during the epoch; the last one rescales the schedule."""
@@ -425,7 +481,7 @@ class TrainingRun:
             rate = min(step * (t.batch_size or n), n) / elapsed if elapsed > 0 else 0.0
             remaining = eta_seconds(steps - step, elapsed / step, t.epochs - epoch, steps, self.evaluator.seconds, self.epoch_wall_s)
             loss = sum(losses) / len(losses) if losses else math.nan
-            self.emit(BatchProgress(epoch, step, steps, loss, rate, remaining, tuple(losses)))
+            self.emit(BatchProgress(epoch, step, steps, loss, rate, remaining, tuple(losses), peak_allocated(self.setup.device)))
 
         return on_progress
 

@@ -16,6 +16,7 @@ from textual.screen import Screen
 
 from rdfia_tui.engine.config import RunConfig, apply_overrides
 from rdfia_tui.engine.errors import ConfigError, RdfiaError
+from rdfia_tui.engine.memory_fit import estimate_in_child
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.record import resolve_runs_dir
 from rdfia_tui.tui.commands import binding_commands, system_commands
@@ -57,9 +58,11 @@ class RdfiaApp(RunLifecycle, App):
         Binding("escape", "leave_field", "Leave field", id="leave-field", show=False, tooltip="Leave a text field so single keys work"),
     ]
 
-    def __init__(self, options: AppOptions | None = None, engine: Engine | None = None) -> None:
-        """``engine`` stands in for torch in tests."""
+    def __init__(self, options: AppOptions | None = None, engine: Engine | None = None, estimator: Any = None) -> None:
+        """``engine`` stands in for torch in tests; ``estimator`` estimates the form's memory (engine.memory_fit's
+        estimate_in_child for the real engine; none for a test's engine unless given)."""
         super().__init__()
+        self.memory_estimator = estimator or (estimate_in_child if engine is None else None)
         self.options = options or AppOptions()
         self.runs_dir = resolve_runs_dir(self.options.runs_dir)
         self.start_now = self.options.start
@@ -279,7 +282,7 @@ class RdfiaApp(RunLifecycle, App):
         await self.push_screen(ConfirmQuit(detachable=self.session.remote), answer)
 
 
-def create_app(options: AppOptions | None = None, *, engine: Engine | None = None) -> RdfiaApp:
+def create_app(options: AppOptions | None = None, *, engine: Engine | None = None, estimator: Any = None) -> RdfiaApp:
     """The app factory of the command line and the tests: ``options`` (the defaults when None), and an
     ``engine`` that stands in for torch in tests."""
-    return RdfiaApp(options, engine)
+    return RdfiaApp(options, engine, estimator)

@@ -16,10 +16,11 @@ from textual import work
 from rdfia_tui.engine.config import RunConfig
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.errors import RdfiaError
-from rdfia_tui.engine.events import BatchProgress, CommandTaken, Event
+from rdfia_tui.engine.events import BatchProgress, CommandTaken, Event, RunFinished
 from rdfia_tui.engine.live.follow import check_followable
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.resume import resume_config
+from rdfia_tui.tui.alerts import alert_run_end
 from rdfia_tui.tui.messages import EngineEvent, ProgressEvent, RunRefused, TrainingDone, while_running
 from rdfia_tui.tui.runner import Engine, detachable
 from rdfia_tui.tui.screens.dialogs import Confirm
@@ -159,6 +160,8 @@ class RunLifecycle:
         self.main.show_event(event)
         if isinstance(event, CommandTaken):
             self.refresh_bindings()  # Pause or Resume in the footer, whoever sent the command
+        elif isinstance(event, RunFinished):
+            alert_run_end(self, event)
 
     def on_progress_event(self, message: ProgressEvent) -> None:
         self.on_engine_event(message)

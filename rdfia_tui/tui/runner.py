@@ -51,6 +51,12 @@ class TorchEngine:
 
         return layer_table(cfg, data_root=data_root)
 
+    def lr_find(self, cfg: RunConfig, sweep: Any, emit: Emit, control: RunControl, runs_dir: Path, data_root: str | None) -> Any:
+        """The lr range test (engine.lr_find.find_lr) in the calling thread: a few hundred steps, recorded as a run folder."""
+        from rdfia_tui.engine.lr_find import find_lr
+
+        return find_lr(cfg, sweep, emit, control, runs_dir=runs_dir, data_root=data_root)
+
 
 Command = Callable[[list[str]], list[str]]  # the rdfia-tui arguments -> the command line that runs them
 

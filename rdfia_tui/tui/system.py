@@ -1,4 +1,4 @@
-"""What the console asks of the system: termination signals, whether the terminal is still there, GPU memory."""
+"""What the console asks of the system: termination signals, whether the terminal is still there, the run's GPU memory as text."""
 
 from __future__ import annotations
 
@@ -30,9 +30,6 @@ def terminal_alive() -> bool:
     return True
 
 
-def gpu_memory() -> str:
-    """GPU memory in use, when torch is loaded and a GPU exists; never imports torch itself."""
-    torch = sys.modules.get("torch")
-    if torch is None or not torch.cuda.is_available():
-        return ""
-    return f"GPU {torch.cuda.memory_allocated() / 2**20:,.0f} MiB"
+def gpu_memory(peak_bytes: int) -> str:
+    """The run's peak GPU memory (bytes allocated by torch in the run's process, sent with its progress), or "" on CPU."""
+    return f"GPU peak {peak_bytes / 2**20:,.0f} MiB" if peak_bytes > 0 else ""

@@ -24,7 +24,7 @@ from rdfia_tui.engine import events as ev
 SCHEMA = 1
 EVENTS_FILE = "events.jsonl"
 _TYPES = (ev.RunStarted, ev.BatchProgress, ev.EvaluationProgress, ev.EpochEnded, ev.SamplePredictions, ev.PlanePoints,
-          ev.BoundaryUpdated, ev.Notice, ev.CommandTaken, ev.RunFinished)  # fmt: skip
+          ev.BoundaryUpdated, ev.Notice, ev.CommandTaken, ev.LrProbe, ev.RunFinished)  # fmt: skip
 EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in _TYPES}
 
 

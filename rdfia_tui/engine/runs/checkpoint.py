@@ -112,10 +112,13 @@ class TrainingState:
     resumed: list[dict[str, float]] = field(default_factory=list)
     data_fingerprint: dict[str, Any] | None = None  # None in checkpoints written before fingerprints
     world_size: int = 1  # processes that trained it (engine.distributed); a resume needs as many
+    early_stop: dict[str, Any] | None = None  # early stopping's counter and best weights (EarlyStopping.to_state); None when off
 
     @classmethod
-    def capture(cls, epoch: int, setup: Trained, record: RunRecord, lr_scale: float) -> TrainingState:
-        """The state after ``epoch``: weights, optimiser, every RNG, ``lr_scale`` and the record's history."""
+    def capture(
+        cls, epoch: int, setup: Trained, record: RunRecord, lr_scale: float, early_stop: dict[str, Any] | None = None
+    ) -> TrainingState:
+        """The state after ``epoch``: weights, optimiser, every RNG, ``lr_scale``, the record's history and ``early_stop``."""
         return cls(
             epoch=epoch,
             model=setup.model.state_dict(),
@@ -129,6 +132,7 @@ class TrainingState:
             resumed=record.resumed or [],
             data_fingerprint=record.data_fingerprint,
             world_size=int(record.world.get("world_size", 1)),
+            early_stop=early_stop,
         )
 
     def restore(self, setup: Trained, record: RunRecord) -> None:

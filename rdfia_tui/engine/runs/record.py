@@ -153,6 +153,9 @@ class RunRecord:
     resumed: list[dict[str, float]] | None = None
     per_class_test_acc: dict[str, float | None] | None = None
     diverged_at: dict[str, Any] | None = None
+    lr_find: dict[str, Any] | None = None
+    early_stop: dict[str, Any] | None = None  # early stopping's counter, best epoch and why it stopped (engine.early_stop)
+    restored_test_acc: float | None = None  # the test accuracy of the best epoch's weights put back at the end (restore_best)
 
     @classmethod
     def create(cls, runs_dir: Path, config: RunConfig, **kwargs: Any) -> RunRecord:
@@ -191,7 +194,7 @@ class RunRecord:
             layers=self.layers,
             epochs=[asdict(m) for m in self.epochs],
             epochs_completed=max((m.epoch for m in self.epochs), default=0),
-            final_test_acc=self.epochs[-1].test_acc if self.epochs else None,
+            final_test_acc=self.final_test_acc(),
             best_test_acc=best_acc,
             best_epoch=best_epoch,
             duration_s=round(end - self.started, 3),
@@ -206,6 +209,12 @@ class RunRecord:
             host=socket.gethostname(),
             **{name: getattr(self, name) for name in RECORDED},
         )
+
+    def final_test_acc(self) -> float | None:
+        """The test accuracy (0-1) of the weights the run ends with: the last epoch's, or the restored best epoch's."""
+        if self.restored_test_acc is not None:
+            return self.restored_test_acc
+        return self.epochs[-1].test_acc if self.epochs else None
 
     def write(self) -> dict[str, Any]:
         """metrics.csv first, then summary.json: each replaced whole, never half-written."""
@@ -225,6 +234,7 @@ class RunRecord:
 # what the training loop records beside the epochs, under the same names in RunRecord and RunSummary
 RECORDED = (
     "speed", "world", "data", "data_fingerprint", "notes", "test_confusion", "lr_changes", "resumed", "per_class_test_acc", "diverged_at",
+    "early_stop", "lr_find",
 )
 
 

@@ -12,7 +12,8 @@ from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.runs.summary import read_summary
 
 CHECKPOINT = "checkpoint.pt"
-RESUMABLE_KEYS = ("train.epochs", "train.nproc")  # nproc: a run started by torchrun itself records 1
+# nproc: a run started by torchrun itself records 1; early stopping decides when to stop, never what a step computes
+RESUMABLE_KEYS = ("train.epochs", "train.nproc", "train.early_stop_patience", "train.early_stop_metric", "train.restore_best")
 
 
 def checkpoint_path(run_dir: str | Path) -> Path:
@@ -29,7 +30,7 @@ def no_checkpoint(run_dir: str | Path) -> RecordError:
 
 
 def resume_config(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
-    """The config to continue ``run_dir`` with: its own, with at most ``train.epochs`` raised.
+    """The config to continue ``run_dir`` with: its own, with at most RESUMABLE_KEYS changed (``train.epochs`` raised).
 
     Raises RecordError or ConfigError (one line, what to do) when there is nothing to resume: RecordError for a
     folder without config.toml or checkpoint.pt, or a run that completed its epochs; ConfigError for an invalid
@@ -61,14 +62,20 @@ def resume_config(run_dir: str | Path, overrides: list[str] | tuple[str, ...] = 
             f"train.epochs: got {cfg.train.epochs} but {folder} has already trained {done} epochs; give more epochs, not fewer",
             key="train.epochs",
         )
+    if summary.get("status") == RunStatus.EARLY_STOPPED:
+        raise RecordError(
+            f"{folder} stopped early after epoch {done} (best epoch {(summary.get('early_stop') or {}).get('best_epoch')}); "
+            "it is a result: "
+            "start a new run with a larger train.early_stop_patience to train longer"
+        )
     if summary.get("status") == RunStatus.COMPLETED and done >= cfg.train.epochs:
         raise RecordError(f"{folder} already completed its {done} epochs; train further with --set train.epochs={done + 10} (for example)")
     return cfg
 
 
 def can_resume(summary: dict) -> bool:
-    """A recorded run that has a checkpoint and did not complete (stopped, failed, or lost: killed while running).
+    """A recorded run that has a checkpoint and did not complete or stop early (stopped, failed, or lost: killed while running).
     A live run (the listing's "running") is not: its own process still trains it."""
     run_dir = summary.get("run_dir")
-    ended = summary.get("status") not in (RunStatus.COMPLETED, RunStatus.RUNNING)
+    ended = summary.get("status") not in (RunStatus.COMPLETED, RunStatus.EARLY_STOPPED, RunStatus.RUNNING)
     return bool(run_dir) and ended and checkpoint_path(run_dir).is_file()

@@ -14,6 +14,7 @@ class RunStatus(StrEnum):
 
     RUNNING = "running"
     COMPLETED = "completed"
+    EARLY_STOPPED = "early-stopped"  # early stopping ended it: its validation metric stopped improving (a result)
     STOPPED = "stopped"
     DIVERGED = "diverged"
     FAILED = "failed"
@@ -32,17 +33,25 @@ class RunStatus(StrEnum):
     @property
     def ended(self) -> bool:
         """The run will not change any more (what a sweep or the runs screen may read as final)."""
-        return self in (RunStatus.COMPLETED, RunStatus.STOPPED, RunStatus.DIVERGED, RunStatus.FAILED, RunStatus.PRUNED)
+        return self in (
+            RunStatus.COMPLETED, RunStatus.EARLY_STOPPED, RunStatus.STOPPED, RunStatus.DIVERGED, RunStatus.FAILED, RunStatus.PRUNED
+        )
 
     @property
     def is_result(self) -> bool:
-        """A sweep point that needs no rerun: completed, diverged (that setting is too unstable, a result), or pruned
-        (a scheduler judged it worse than the others: also a result)."""
-        return self in (RunStatus.COMPLETED, RunStatus.DIVERGED, RunStatus.PRUNED)
+        """A sweep point that needs no rerun: completed, early-stopped, diverged (that setting is too unstable, a result),
+        or pruned (a scheduler judged it worse than the others: also a result)."""
+        return self in (RunStatus.COMPLETED, RunStatus.EARLY_STOPPED, RunStatus.DIVERGED, RunStatus.PRUNED)
+
+    @property
+    def succeeded(self) -> bool:
+        """The run trained to its own end, completed or early-stopped: its final accuracy is a final result."""
+        return self in (RunStatus.COMPLETED, RunStatus.EARLY_STOPPED)
 
     @property
     def exit_code(self) -> int:
-        """The command line's exit status: 0 completed, 3 diverged, 130 stopped, 1 otherwise (143 for SIGTERM is the CLI's)."""
+        """The command line's exit status: 0 completed or early-stopped, 3 diverged, 130 stopped, 1 otherwise
+        (143 for SIGTERM is the CLI's)."""
         return _EXIT_CODES.get(self, 1)
 
     @property
@@ -52,14 +61,16 @@ class RunStatus(StrEnum):
 
     @property
     def word(self) -> str:
-        """How the end of a run is said in a sentence: "finished", "stopped", "diverged"…"""
-        return "finished" if self is RunStatus.COMPLETED else self.value
+        """How the end of a run is said in a sentence: "finished", "stopped early", "stopped", "diverged"…"""
+        return _WORDS.get(self, self.value)
 
 
-_EXIT_CODES = {RunStatus.COMPLETED: 0, RunStatus.DIVERGED: 3, RunStatus.STOPPED: 130}
+_EXIT_CODES = {RunStatus.COMPLETED: 0, RunStatus.EARLY_STOPPED: 0, RunStatus.DIVERGED: 3, RunStatus.STOPPED: 130}
+_WORDS = {RunStatus.COMPLETED: "finished", RunStatus.EARLY_STOPPED: "stopped early"}
 _COLOURS = {
     RunStatus.RUNNING: "cyan",
     RunStatus.COMPLETED: "green",
+    RunStatus.EARLY_STOPPED: "green",
     RunStatus.STOPPED: "yellow",
     RunStatus.DIVERGED: "bold red",
     RunStatus.FAILED: "red",

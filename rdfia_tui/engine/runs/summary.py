@@ -17,7 +17,7 @@ from rdfia_tui.engine.runs.files import json_safe
 from rdfia_tui.engine.runs.status import RunStatus
 
 SUMMARY = "summary.json"
-OPTIONAL = frozenset({"resumed", "per_class_test_acc", "diverged_at"})
+OPTIONAL = frozenset({"resumed", "per_class_test_acc", "diverged_at", "lr_find", "early_stop"})
 
 
 @dataclass
@@ -56,6 +56,8 @@ class RunSummary:
     resumed: list[dict[str, float]] | None = None
     per_class_test_acc: dict[str, float | None] | None = None
     diverged_at: dict[str, Any] | None = None
+    lr_find: dict[str, Any] | None = None  # an lr range test's range and suggestion (engine.lr_find); such a run trains no epoch
+    early_stop: dict[str, Any] | None = None  # with train.early_stop_patience: metric, best epoch and value, why it stopped
 
     def to_json(self) -> dict[str, Any]:
         """The summary.json mapping: NaN as null, the optional keys only when set."""

@@ -91,7 +91,7 @@ def result_from_summary(summary: Mapping[str, Any], run_dir: str) -> PointResult
         epochs_completed=int(summary.get("epochs_completed") or 0),
         duration_s=summary.get("duration_s"),
         # a diverged run's last accuracy is from before it blew up: it says nothing about chance
-        at_chance=status in (RunStatus.COMPLETED, RunStatus.STOPPED) and at_chance(final, n_classes),
+        at_chance=(status.succeeded or status == RunStatus.STOPPED) and at_chance(final, n_classes),
     )
 
 

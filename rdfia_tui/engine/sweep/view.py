@@ -35,8 +35,8 @@ class AccuracyGrid:
 
 
 def completed_accuracies(points: Sequence[Mapping[str, Any]]) -> list[float]:
-    """The final test accuracies (0-1) of the completed points of a sweep.json."""
-    return [p["final_test_acc"] for p in points if p.get("status") == RunStatus.COMPLETED and p.get("final_test_acc") is not None]
+    """The final test accuracies (0-1) of the completed (or early-stopped: their best epoch's) points of a sweep.json."""
+    return [p["final_test_acc"] for p in points if RunStatus.of(p.get("status")).succeeded and p.get("final_test_acc") is not None]
 
 
 def finished_points(doc: Mapping[str, Any]) -> int:
@@ -50,8 +50,9 @@ def _cell(points: list[Mapping[str, Any]]) -> Cell:
     diverged = sum(1 for p in points if p.get("status") == RunStatus.DIVERGED)
     if done:
         mean = 100 * sum(done) / len(done)
-        chance = all(p.get("at_chance") for p in points if p.get("status") == RunStatus.COMPLETED)
-        text = f"{mean:.1f}" + (" chance" if chance else "") + (f" +{diverged} div" if diverged else "")
+        chance = all(p.get("at_chance") for p in points if RunStatus.of(p.get("status")).succeeded)
+        early = any(p.get("status") == RunStatus.EARLY_STOPPED for p in points)
+        text = f"{mean:.1f}" + (" early" if early else "") + (" chance" if chance else "") + (f" +{diverged} div" if diverged else "")
         return Cell(text, "chance" if chance else "value", mean)
     if diverged:
         return Cell("diverged", "diverged")

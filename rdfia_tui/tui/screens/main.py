@@ -29,8 +29,10 @@ from rdfia_tui.engine.events import (
     SamplePredictions,
 )
 from rdfia_tui.engine.layers import LayerTable
+from rdfia_tui.engine.patience import patience_text
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.status import RunStatus
+from rdfia_tui.tui.chart_controls import CHART_BINDINGS, SERIES_BINDINGS, ChartControls
 from rdfia_tui.tui.messages import ConfigChanged
 from rdfia_tui.tui.session import RunSession
 from rdfia_tui.tui.system import gpu_memory
@@ -39,7 +41,9 @@ from rdfia_tui.tui.widgets.charts import SeriesChart
 from rdfia_tui.tui.widgets.config_form import ConfigForm
 from rdfia_tui.tui.widgets.confusion import ConfusionPanel
 from rdfia_tui.tui.widgets.event_log import EventLog
+from rdfia_tui.tui.widgets.gpu_panel import GpuPanel
 from rdfia_tui.tui.widgets.layers_view import LayerTableView
+from rdfia_tui.tui.widgets.memory_fit import MemoryFit
 from rdfia_tui.tui.widgets.preset_picker import PresetPicker
 from rdfia_tui.tui.widgets.run_curves import RunCurves
 from rdfia_tui.tui.widgets.samples import SamplePanel
@@ -49,10 +53,10 @@ from rdfia_tui.tui.widgets.status import StatusLine
 CLASS_TABS = ("tab-confusion", "tab-samples")  # shown only once a run on image classes sends them
 
 
-class MainScreen(Screen):
+class MainScreen(ChartControls, Screen):
     AUTO_FOCUS = "#preset-list"
     BINDINGS = [
-        Binding("v", "next_panel", "Panels", id="next-panel", tooltip="Show the next panel: layers, confusion, samples"),
+        Binding("v", "next_panel", "Panels", id="next-panel", tooltip="Show the next panel: layers, confusion, samples, GPU"),
         Binding(
             "f",
             "toggle_form",
@@ -60,6 +64,10 @@ class MainScreen(Screen):
             id="toggle-form",
             tooltip="Show or hide the presets and the form (a narrow screen hides them during a run)",
         ),
+        *CHART_BINDINGS,
+        *SERIES_BINDINGS,
+        Binding("L", "lr_find", "Find lr", id="lr-find", show=False, tooltip="LR range test of the form's config: loss vs a growing lr"),
+        Binding("i", "describe_run", "In words", id="describe-run", show=False, tooltip="The current (or newest) run's curves in words"),
     ]
     # Below these sizes the layout changes (classes on the screen, rules in app.tcss)
     SHORT_ROWS = 36  # during a run the charts take the panels' rows
@@ -96,6 +104,7 @@ class MainScreen(Screen):
                 yield PresetPicker(self.preset, id="presets")
                 yield Static("Hyper-parameters", classes="panel-title", id="form-title")
                 yield ConfigForm(id="form")
+                yield MemoryFit(id="memory-fit")
             with Vertical(id="main-area"):
                 with TabbedContent(id="panels", initial="tab-layers"):
                     with TabPane("Layers", id="tab-layers"), Horizontal(id="top-row"):
@@ -106,6 +115,8 @@ class MainScreen(Screen):
                         yield ConfusionPanel(id="confusion")
                     with TabPane("Samples", id="tab-samples"):
                         yield SamplePanel(id="samples")
+                    with TabPane("GPU", id="tab-gpu"):
+                        yield GpuPanel(id="gpu")
                 with Horizontal(id="charts"):
                     yield SeriesChart("loss", id="loss-chart")
                     yield SeriesChart("accuracy (%)", id="acc-chart")
@@ -120,6 +131,10 @@ class MainScreen(Screen):
     @property
     def acc_chart(self) -> SeriesChart:
         return self.query_one("#acc-chart", SeriesChart)
+
+    def chart_widgets(self) -> list[SeriesChart]:
+        """The charts the chart keys act on (chart_controls.py)."""
+        return [self.loss_chart, self.acc_chart]
 
     @property
     def status_line(self) -> StatusLine:
@@ -156,6 +171,8 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.curves = RunCurves(self.loss_chart, self.acc_chart)
         self._hide_class_tabs()
+        if not self.query_one(GpuPanel).offer():  # the GPU tab only where a GPU is visible
+            self.panels.hide_tab("tab-gpu")
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.height < self.SHORT_ROWS, "-short")
@@ -179,6 +196,16 @@ class MainScreen(Screen):
         if focused is not None and not self.query_one("#sidebar").display and self.query_one("#sidebar") in focused.ancestors:
             self.set_focus(None)
             self.refresh_bindings()
+
+    def action_lr_find(self) -> None:
+        from rdfia_tui.tui.screens.lr_find import open_lr_find
+
+        open_lr_find(self)
+
+    def action_describe_run(self) -> None:
+        from rdfia_tui.tui.screens.described import describe_newest
+
+        describe_newest(self)
 
     def action_toggle_form(self) -> None:
         self.toggle_class("-show-form")
@@ -206,13 +233,18 @@ class MainScreen(Screen):
         """The class tabs whose headers are visible now."""
         return {pane for pane in CLASS_TABS if not self.panels.get_tab(pane).has_class("-hidden")}
 
+    def gpu_offered(self) -> bool:
+        """Whether the GPU tab is offered (a GPU is visible)."""
+        return any(panel.offered for panel in self.query(GpuPanel))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The form key only where the form can be hidden; the panel key greyed while the layer tab is alone."""
         if action == "toggle_form":
             return self.has_class("-running") and self.has_class("-narrow")
-        if action == "next_panel" and not self._revealed and not (self.has_class("-running") and self.has_class("-short")):
-            return None
-        return True
+        panels_in_place = self.has_class("-running") and self.has_class("-short")
+        if action == "next_panel" and not panels_in_place and not self._revealed and not self.gpu_offered():
+            return None  # the layer tab is the only one
+        return super().check_action(action, parameters)  # the chart keys: ChartControls
 
     def action_next_panel(self) -> None:
         """Next panel; on a short screen during a run, first show the panels in place of the charts."""
@@ -220,6 +252,7 @@ class MainScreen(Screen):
             self.add_class("-show-panels")
             return
         visible = ["tab-layers", *(pane for pane in CLASS_TABS if pane in self.class_tabs_shown())]
+        visible += ["tab-gpu"] if self.gpu_offered() else []
         if self.has_class("-show-panels") and self.panels.active == visible[-1]:
             self.remove_class("-show-panels")  # after the last panel: back to the charts,
             self.panels.active = visible[0]  # and the next v starts from the first
@@ -268,6 +301,7 @@ class MainScreen(Screen):
         if message.config is None:
             return
         self.app.post_message(ConfigChanged(message.config))
+        self.query_one(MemoryFit).follow(message.config)
         if self.schedule_preview.show(message.config) and not self.session.running:
             self.boundary.display = False
             self.query_one("#top-row").remove_class("-plane")
@@ -339,6 +373,8 @@ class MainScreen(Screen):
         with self.app.batch_update():
             self.curves.add_epoch(m)
             self.status_line.epoch_done(m.epoch, event.epochs)
+            if event.patience is not None:
+                self.status_line.set_patience(patience_text(event.patience))
             if self.session.paused:  # asked during the evaluation: the run pauses before its next step
                 self.status_line.pause()
             self.schedule_preview.used(m.epoch, m.lr)
@@ -387,8 +423,10 @@ class MainScreen(Screen):
     def show_progress(self, event: BatchProgress) -> None:
         """Per-batch losses (with those of the progress events it replaced) on the loss chart, and the status line."""
         self.curves.add_steps(event, event.losses)
+        self.query_one(GpuPanel).follow_peak(event.gpu_peak_bytes)
+        gpu = gpu_memory(event.gpu_peak_bytes)
         self.status_line.show_progress(
-            event.epoch, self.epochs, event.step, event.steps, event.images_per_s, event.eta_s, self.device, gpu_memory(), self.session.lr
+            event.epoch, self.epochs, event.step, event.steps, event.images_per_s, event.eta_s, self.device, gpu, self.session.lr
         )
         if self.session.paused:
             self.status_line.pause()

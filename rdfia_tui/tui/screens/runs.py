@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,15 +15,18 @@ from textual.widgets import DataTable, Footer, Static
 
 from rdfia_tui.engine import config as config_mod
 from rdfia_tui.engine import presets
-from rdfia_tui.engine.config_compare import config_differences
+from rdfia_tui.engine.config_compare import config_values, differs
 from rdfia_tui.engine.errors import ConfigError
+from rdfia_tui.engine.runs.fields import Kind, find_field, sort_runs
 from rdfia_tui.engine.runs.listing import list_runs, live_runs
 from rdfia_tui.engine.runs.liveness import LiveState, is_alive, read_live
+from rdfia_tui.engine.runs.query import Query
 from rdfia_tui.engine.runs.resume import can_resume
 from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.tui.screens.choices import RunsChoice
 from rdfia_tui.tui.screens.closing import ClosesOnce
 from rdfia_tui.tui.widgets.charts import SeriesChart
+from rdfia_tui.tui.widgets.runs_filter import FilterBar
 
 
 def _pct(v: float | None) -> str:
@@ -47,6 +51,15 @@ def compared(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 LIVE_REFRESH_S = 2.0  # seconds between updates of the live runs' progress
+COLUMNS = (" ", "run", "preset", "status", "resume", "epochs", "final test", "best test", "date")
+# the columns `s` sorts by, in its order, with the field (engine.runs.fields) each shows
+SORTABLE = {"run": "run", "preset": "preset", "status": "status", "epochs": "epochs", "final test": "test_acc",
+            "best test": "best_test_acc", "date": "started"}  # fmt: skip
+
+
+def first_direction(column: str) -> bool:
+    """Whether ``s`` first sorts a column highest first: numbers, accuracies and dates are; text is A to Z."""
+    return find_field(SORTABLE[column]).kind in (Kind.NUMBER, Kind.FRACTION, Kind.DATE)
 
 
 def live_position(state: LiveState) -> str:
@@ -65,6 +78,10 @@ class RunsScreen(ClosesOnce, Screen[RunsChoice | None]):
         Binding("o", "open", "Open in form (enter)", id="runs-open"),
         Binding("u", "resume", "Resume", id="runs-resume", tooltip="Continue a stopped run from its last checkpoint"),
         Binding("a", "attach", "Attach", id="runs-attach", tooltip="Follow a live run (p, x, l steer it); show a finished one"),
+        Binding("slash", "filter", "Filter", id="runs-filter", tooltip="Show only the runs that match, e.g. optim.name=adam test_acc>0.7"),
+        Binding("s", "sort", "Sort", id="runs-sort", tooltip="Sort by the next column (live runs first, newest first, after the last)"),
+        Binding("S", "reverse_sort", "Reverse", id="runs-sort-reverse", tooltip="Reverse the order of the sort column"),
+        Binding("d", "all_keys", "All keys", id="runs-all-keys", tooltip="Compare every config key, or only those that differ"),
         Binding("escape,r", "back", "Back", id="runs-back"),
     ]
     DEFAULT_CSS = """
@@ -81,20 +98,22 @@ class RunsScreen(ClosesOnce, Screen[RunsChoice | None]):
     def __init__(self, runs_dir: Path) -> None:
         super().__init__(id="runs")
         self.runs_dir = runs_dir
-        self.runs: list[dict[str, Any]] = []
+        self.runs: list[dict[str, Any]] = []  # as shown: filtered and sorted
+        self.listed: list[dict[str, Any]] = []  # every run, live first then newest first
         self.selected: list[str] = []
+        self.filter = Query()
+        self.sort: tuple[str, bool] | None = None  # (column, highest first)
+        self.all_keys = False
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="runs-area"):  # on a short screen the config differences are a scroll away, never out of reach
-            yield Static(
-                f"Runs in {self.runs_dir} · live first · enter: attach to a live run, open another · space: overlay · u: resume",
-                classes="panel-title",
-            )
+            yield Static(self.title_text(), id="runs-title", classes="panel-title")
+            yield FilterBar(id="runs-filter")
             yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="runs-charts"):
                 yield SeriesChart("test accuracy (%)", id="runs-acc")
                 yield SeriesChart("test loss", id="runs-loss")
-            yield Static("Config differences between the selected runs", classes="panel-title")
+            yield Static("Config differences between the selected runs", id="diff-title", classes="panel-title")
             yield DataTable(id="diff-table", cursor_type="none")
         yield Footer()
 
@@ -117,12 +136,26 @@ class RunsScreen(ClosesOnce, Screen[RunsChoice | None]):
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.height < 36, "-short")
 
+    def title_text(self) -> str:
+        """The title line: where the runs are, the order, the filter in force and how many runs it keeps."""
+        order = "live first, newest first"
+        if self.sort is not None:
+            order = f"by {self.sort[0]}, {'highest' if self.sort[1] else 'lowest'} first"
+        shown = f" · filter {self.filter.text} ({len(self.runs)} of {len(self.listed)})" if self.filter.clauses else ""
+        return f"Runs in {self.runs_dir} · {order}{shown} · enter: attach or open · space: overlay · /: filter · s: sort"
+
     def reload(self) -> None:
         live = live_runs(self.runs_dir)  # sweep points included
-        self.runs = live + [s for s in reversed(list_runs(self.runs_dir)) if s.get("status") != RunStatus.RUNNING]
+        self.listed = live + [s for s in reversed(list_runs(self.runs_dir)) if s.get("status") != RunStatus.RUNNING]
+        shown = [s for s in self.listed if self.filter.matches(s)]
+        if self.sort is not None:
+            shown = sort_runs(shown, SORTABLE[self.sort[0]], descending=self.sort[1])
+        self.runs = shown
+        self.query_one("#runs-title", Static).update(self.title_text())
         table = self.query_one("#runs-table", DataTable)
         table.clear(columns=True)
-        table.add_columns(" ", "run", "preset", "status", "resume", "epochs", "final test", "best test", "date")
+        arrow = {True: " ▼", False: " ▲"}
+        table.add_columns(*(c + arrow[self.sort[1]] if self.sort and c == self.sort[0] else c for c in COLUMNS))
         for s in self.runs:
             name = self.name_of(s)
             epochs = "-" if unusable(s) else f"{s.get('epochs_completed', 0)}/{s.get('config', {}).get('train', {}).get('epochs', '?')}"
@@ -141,7 +174,7 @@ class RunsScreen(ClosesOnce, Screen[RunsChoice | None]):
                 date,
                 key=name,
             )
-        if not self.runs:
+        if not self.listed:
             self.notify(f"no runs in {self.runs_dir} yet")
         self.refresh_comparison()
 
@@ -173,7 +206,8 @@ class RunsScreen(ClosesOnce, Screen[RunsChoice | None]):
         self.refresh_comparison()
 
     def selected_runs(self) -> list[dict[str, Any]]:
-        by_name = {self.name_of(s): s for s in self.runs if "run_dir" in s}
+        """The runs selected with space, in the order they were, filtered out of the table or not."""
+        by_name = {self.name_of(s): s for s in self.listed if "run_dir" in s}
         return [by_name[n] for n in self.selected if n in by_name]
 
     def refresh_comparison(self) -> None:
@@ -188,21 +222,27 @@ class RunsScreen(ClosesOnce, Screen[RunsChoice | None]):
             xs = [r["epoch"] for r in rows]
             acc.set_series(label, xs, [100 * r["test_acc"] if r.get("test_acc") is not None else float("nan") for r in rows])
             loss.set_series(label, xs, [r["test_loss"] if r.get("test_loss") is not None else float("nan") for r in rows])
+        self._draw_config(chosen)
+
+    def _draw_config(self, chosen: list[dict[str, Any]]) -> None:
+        """The selected runs' config: only the keys that differ, or (``d``) every key with those that differ in bold."""
         diff = self.query_one("#diff-table", DataTable)
         diff.clear(columns=True)
-        if len(chosen) < 2:
-            diff.add_column("select two or more runs to see the keys that differ")
+        title = "every config key of the selected runs (differing in bold; d: only those)" if self.all_keys else (
+            "Config differences between the selected runs (d: every key)")  # fmt: skip
+        self.query_one("#diff-title", Static).update(title)
+        if len(chosen) < (1 if self.all_keys else 2):
+            diff.add_column("select a run to see its config" if self.all_keys else "select two or more runs to see the keys that differ")
             return
         diff.add_column("key")
         for s in chosen:
             diff.add_column(self.name_of(s))
-        differences = config_differences([compared(s) for s in chosen])
-        for key, values in differences.items():
-            diff.add_row(
-                key,
-                *(v if key.endswith("by hand") else config_mod.toml_value(v) if v is not None else "-" for v in values),
-            )
-        if not differences:
+        values = config_values([compared(s) for s in chosen])
+        shown = values if self.all_keys else {k: v for k, v in values.items() if differs(v)}
+        for key, row in shown.items():
+            texts = [v if key.endswith("by hand") else config_mod.toml_value(v) if v is not None else "-" for v in row]
+            diff.add_row(Text(key, style="bold") if self.all_keys and differs(row) else key, *texts)
+        if not shown:
             diff.add_row("(identical configs)", *("" for _ in chosen))
 
     def _refused(self, run: dict[str, Any], what: str) -> bool:
@@ -232,7 +272,7 @@ class RunsScreen(ClosesOnce, Screen[RunsChoice | None]):
             self.notify("a run is in progress: go back (Esc) and stop it (x) before resuming another", severity="warning")
             return
         if not can_resume(run):
-            reason = "it completed" if run.get("status") == RunStatus.COMPLETED else "it has no checkpoint (train.checkpoint=epoch)"
+            reason = f"it {run['status']}" if RunStatus.of(run.get("status")).succeeded else "it has no checkpoint (train.checkpoint=epoch)"
             self.notify(f"{Path(run['run_dir']).name} cannot be resumed: {reason}", severity="warning")
             return
         self.dismiss(RunsChoice.resume(Path(run["run_dir"])))
@@ -252,6 +292,35 @@ class RunsScreen(ClosesOnce, Screen[RunsChoice | None]):
                 self.action_attach()
             else:
                 self.action_open()
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
+        self.filter = event.query
+        self.reload()
+        self.query_one("#runs-table", DataTable).focus()
+
+    def on_filter_bar_closed(self, event: FilterBar.Closed) -> None:
+        self.query_one("#runs-table", DataTable).focus()
+
+    def action_sort(self) -> None:
+        """The next column of SORTABLE, in its natural order; after the last, the listing's own order again."""
+        columns = list(SORTABLE)
+        following = columns.index(self.sort[0]) + 1 if self.sort else 0
+        self.sort = (columns[following], first_direction(columns[following])) if following < len(columns) else None
+        self.reload()
+
+    def action_reverse_sort(self) -> None:
+        if self.sort is None:
+            self.notify("nothing to reverse: press s to sort by a column first", severity="warning")
+            return
+        self.sort = (self.sort[0], not self.sort[1])
+        self.reload()
+
+    def action_all_keys(self) -> None:
+        self.all_keys = not self.all_keys
+        self._draw_config(self.selected_runs())
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -15,8 +15,10 @@ from textual.widgets import DataTable, Footer, Static
 
 from rdfia_tui.engine.errors import RecordError
 from rdfia_tui.engine.runs.status import RunStatus
+from rdfia_tui.engine.sweep.importance import chance_of, importance, importance_rows, importance_title
 from rdfia_tui.engine.sweep.records import CHANCE_MARGIN, SWEEP_JSON, list_sweeps, read_sweep
 from rdfia_tui.engine.sweep.view import accuracy_curves, accuracy_grid, completed_accuracies, finished_points
+from rdfia_tui.tui.chart_controls import CHART_BINDINGS, ChartControls
 from rdfia_tui.tui.screens.choices import RunsChoice, RunsChosen
 from rdfia_tui.tui.screens.closing import ClosesOnce
 from rdfia_tui.tui.widgets.charts import SeriesChart
@@ -44,7 +46,7 @@ def _best(doc: dict[str, Any]) -> str:
     return f"{100 * max(values):.2f}%" if values else "-"
 
 
-class SweepScreen(ClosesOnce, Screen):
+class SweepScreen(ChartControls, ClosesOnce, Screen):
     """Pick a sweep; see final test accuracy over its grid (diverged points marked) and all its test curves overlaid."""
 
     BINDINGS = [
@@ -52,6 +54,7 @@ class SweepScreen(ClosesOnce, Screen):
         Binding("o", "open_runs", "Runs of this sweep", id="sweep-open-runs"),
         Binding("a", "attach", "Follow the point training", id="sweep-attach", tooltip="Attach to the point in training"),
         Binding("escape,w", "back", "Back", id="sweep-back"),
+        *CHART_BINDINGS,
     ]
     DEFAULT_CSS = """
     SweepScreen #sweep-list { height: auto; max-height: 6; }
@@ -59,6 +62,9 @@ class SweepScreen(ClosesOnce, Screen):
     SweepScreen #sweep-grid-panel { width: auto; max-width: 60%; height: 1fr; }
     SweepScreen #sweep-heatmap { width: auto; }
     SweepScreen #sweep-legend { color: $text-muted; padding: 0 1; }
+    SweepScreen #sweep-importance { width: auto; height: auto; }
+    SweepScreen #sweep-importance-title { height: auto; }
+    SweepScreen #sweep-importance-notes { color: $text-muted; padding: 0 1; }
     SweepScreen #sweep-acc { width: 1fr; min-height: 8; }
     SweepScreen #sweep-body.-one-axis { layout: vertical; }
     SweepScreen #sweep-body.-one-axis #sweep-grid-panel { width: 1fr; max-width: 100%; height: auto; }
@@ -84,8 +90,15 @@ class SweepScreen(ClosesOnce, Screen):
                     yield Static("final test accuracy (%)", id="sweep-grid-title", classes="panel-title")
                     yield DataTable(id="sweep-heatmap", cursor_type="none")
                     yield Static("", id="sweep-legend")
+                    yield Static(importance_title(short=True), id="sweep-importance-title", classes="panel-title")
+                    yield DataTable(id="sweep-importance", cursor_type="none")
+                    yield Static("", id="sweep-importance-notes")
                 yield SeriesChart("test accuracy (%)", id="sweep-acc")
         yield Footer()
+
+    def chart_widgets(self) -> list[SeriesChart]:
+        """The chart the chart keys act on (chart_controls.py)."""
+        return [self.query_one("#sweep-acc", SeriesChart)]
 
     def on_mount(self) -> None:
         self.reload()
@@ -132,6 +145,7 @@ class SweepScreen(ClosesOnce, Screen):
                 self.notify(str(exc), severity="error")
         with self.app.batch_update():
             self._draw_grid()
+            self._draw_importance()
             self._draw_curves()
 
     def _draw_grid(self) -> None:
@@ -159,13 +173,33 @@ class SweepScreen(ClosesOnce, Screen):
         done = finished_points(self.doc)
         seeds = int(self.doc.get("seeds", 1))
         pruned = any(p.get("status") == RunStatus.PRUNED for p in self.doc["points"])
+        early = any(p.get("status") == RunStatus.EARLY_STOPPED for p in self.doc["points"])
         legend.update(
             f"{done}/{len(self.doc['points'])} points finished ({self.doc.get('status', '?')}); "
             + (f"mean of {seeds} seeds; " if seeds > 1 else "")
             + f"best in bold; 'chance' = within {100 * CHANCE_MARGIN:g} points of 1/classes; "
             "'diverged' = the loss became non-finite"
             + ("; 'pruned' = stopped early by the ASHA scheduler" if pruned else "")
+            + ("; 'early' = early stopping ended a point (its best epoch's weights)" if early else "")
         )
+
+    def _draw_importance(self) -> None:
+        """Under the grid: each swept key's share of the variance of final test accuracy (engine.sweep.importance),
+        or the one line saying why it cannot tell, and how the points without a final accuracy were counted."""
+        table = self.query_one("#sweep-importance", DataTable)
+        notes = self.query_one("#sweep-importance-notes", Static)
+        table.clear(columns=True)
+        if self.doc is None or self.sweep_dir is None:
+            notes.update("")
+            return
+        result = importance(self.doc, chance_of(self.sweep_dir, self.doc))
+        table.display = result.verdict is None
+        if result.verdict is None:
+            headers, rows = importance_rows(result)
+            table.add_columns(*headers)
+            for row in rows:
+                table.add_row(row[0], Text(row[1], justify="right"), row[2])
+        notes.update("\n".join([*([result.verdict] if result.verdict else []), *result.notes]))
 
     def _draw_curves(self) -> None:
         chart = self.query_one("#sweep-acc", SeriesChart)

@@ -1,8 +1,10 @@
 """Live line charts; each owns its plotext figure and redraws at most a few times a second.
 
-The key (title, latest values, and a coloured mark per series) is written on its own line(s) above
-the plot, never over the data. Epoch axes have whole-number ticks from epoch 0; y labels use the
-fewest digits that tell the ticks apart.
+The key (title, each series' colour, marker and value at the cursor epoch) is written on its own
+line(s) above the plot, never over the data. Epoch axes have whole-number ticks from epoch 0; y labels
+use the fewest digits that tell the ticks apart. How a chart is smoothed and coloured is its
+``settings`` (kept across sessions, chart_settings.py); how it is viewed (log axes, y range, hidden
+series, cursor) is its ``view`` (chart_view.py).
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import math
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
+from rdfia_tui.engine.smoothing import band
+from rdfia_tui.tui.chart_settings import ChartSettings
+from rdfia_tui.tui.widgets.chart_palettes import FAINT, PlotColour, series_style
+from rdfia_tui.tui.widgets.chart_view import ChartView, keep_positive, log_ticks, value_at
+
 REDRAW_SECONDS = 0.25
 POINTS_PER_COLUMN = 2  # braille marks are two dots wide: more points than this cannot show
-# plotext colour names and the rich style that looks the same on a 16-colour terminal
-PALETTE = (("blue", "blue"), ("red", "red"), ("green", "green"), ("magenta", "magenta"), ("cyan", "cyan"), ("yellow", "yellow"))
-FAINT = ("gray", "bright_black")  # series drawn faint behind the others (the raw per-batch loss)
+MARKER_COLUMNS = 6  # a dense series gets a marker about every this many columns
 Y_TICKS = 5
 
 
@@ -76,6 +81,23 @@ def y_ticks(low: float, high: float, count: int = Y_TICKS) -> list[float]:
     return [round(k * step, 12) for k in range(first, last + 1)]
 
 
+Series = tuple[str, list[float], list[float]]
+
+
+def marker_points(xs: list[float], ys: list[float], width: int) -> tuple[list[float], list[float]]:
+    """Where a series' markers go: every point when they are few, else one about every MARKER_COLUMNS columns."""
+    most = max(width // MARKER_COLUMNS, 2)
+    if len(xs) <= most:
+        return xs, ys
+    picks = [round(i * (len(xs) - 1) / (most - 1)) for i in range(most)]
+    return [xs[i] for i in picks], [ys[i] for i in picks]
+
+
+def axis(values: list[float], log: bool) -> list[float]:
+    """Values in axis units: log10 on a log axis (the values are > 0 there)."""
+    return [math.log10(v) for v in values] if log else values
+
+
 class SeriesChart(PlotextPlot):
     """Named (x, y) series against epochs, with the key above the plot."""
 
@@ -92,12 +114,19 @@ class SeriesChart(PlotextPlot):
         self.ylabel = ylabel
         self.series: dict[str, tuple[list[float], list[float]]] = {}
         self.ylim: tuple[float, float] | None = None
-        self.caption = ""  # latest values, shown after the title
+        self.caption = ""  # shown after the title
         self.legend = True  # off for a single series, whose name the title already says
-        self.faint: set[str] = set()  # series drawn in grey behind the others
+        self.faint: set[str] = set()  # raw series drawn in grey behind the others, never smoothed themselves
+        self.stand_ins: dict[str, str] = {}  # while smoothing is on, series k is drawn as the smoothing of series v
+        self.per_step: set[str] = set()  # series with points between epochs: the cursor does not stop on them
         self.integer_x = True  # x is epochs: whole-number ticks
         self.x_last: float | None = None  # the last epoch to show (set alike on charts drawn side by side)
+        self.settings = ChartSettings()
+        self.view = ChartView()
+        self.note = ""  # what the plot leaves out (non-positive values on a log axis), said in the key
+        self.shown_y: tuple[float, float] = (0.0, 1.0)  # the y range drawn last, in axis units
         self.draws = 0
+        self._shown: dict[str, tuple[list[float], list[float]]] = {}  # what the key reads values from
         self._dirty = True
 
     def on_mount(self) -> None:
@@ -108,6 +137,7 @@ class SeriesChart(PlotextPlot):
     def clear(self) -> None:
         self.series.clear()
         self.caption = ""
+        self.view.cursor = None
         self._dirty = True
 
     def append(self, name: str, x: float, y: float) -> None:
@@ -131,21 +161,64 @@ class SeriesChart(PlotextPlot):
         xs, ys = self.series.get(name, ([], []))
         return list(zip(xs, ys, strict=True))
 
-    def colour(self, name: str) -> tuple[str, str]:
-        """(plotext colour, rich style) of a series: its place among the series, or faint."""
-        if name in self.faint:
-            return FAINT
-        bright = [n for n in self.series if n not in self.faint]
-        return PALETTE[bright.index(name) % len(PALETTE)] if name in bright else PALETTE[0]
+    def changed(self) -> None:
+        """Redraw at once (an option changed: the person is waiting for it)."""
+        self._draw()
 
-    def key_items(self) -> list[Text]:
-        """Title and caption, then one coloured mark and name per series: the pieces of the key."""
+    # ---- colours, the cursor and the key --------------------------------------------------------------
+    def style(self, name: str) -> tuple[PlotColour, str, str]:
+        """(plotext colour, rich style, marker) of a series: by its place among the bright series, or faint (no marker)."""
+        if name in self.faint:
+            return (*FAINT, "")
+        bright = [n for n in self.series if n not in self.faint]
+        return series_style(self.settings.palette, bright.index(name) if name in bright else 0)
+
+    def colour(self, name: str) -> tuple[PlotColour, str]:
+        """(plotext colour, rich style) of a series."""
+        return self.style(name)[:2]
+
+    def cursor_positions(self) -> list[float]:
+        """The x values the cursor stops at: those of the shown per-epoch series (of all shown series if none)."""
+        shown = {n: xy for n, xy in self._shown.items() if n not in self.view.hidden}
+        epochs = [n for n in shown if n not in self.per_step and n not in self.faint] or list(shown)
+        return sorted({x for n in epochs for x in shown[n][0]})
+
+    def cursor_x(self) -> float | None:
+        """The x the key's values are read at: the cursor, or the last position."""
+        if self.view.cursor is not None:
+            return self.view.cursor
+        positions = self.cursor_positions()
+        return positions[-1] if positions else None
+
+    def value(self, name: str, x: float) -> float | None:
+        """Series ``name``'s value at ``x``: exact for a per-epoch series, the last one at or before ``x`` for a per-step one."""
+        xs, ys = self._shown.get(name, ([], []))
+        return value_at(xs, ys, x, exact=name not in self.per_step and name not in self.faint) if xs else None
+
+    def key_head(self) -> Text:
         head = Text(self.title, style="bold")
         if self.caption:
             head.append("  " + self.caption)
-        items = [head]
-        if self.legend and len(self.series) > 1:
-            items += [Text.assemble(("━━", self.colour(name)[1]), " " + name) for name in self.series]
+        where = self.cursor_x()
+        if self.view.cursor is not None and where is not None:
+            head.append(f"  @ {'epoch ' if self.integer_x else 'x='}{where:g}", style="reverse")
+        if self.settings.smoothing.on and any(n not in self.faint for n in self.series):
+            head.append(f"  {self.settings.smoothing.label}", style="italic")
+        return head
+
+    def key_items(self) -> list[Text]:
+        """Title, caption and notes, then per series its mark, name and value at the cursor: the pieces of the key."""
+        items = [self.key_head(), *([Text(self.note, style="bold yellow")] if self.note else [])]
+        if not (self.legend and len(self.series) > 1):
+            return items
+        where = self.cursor_x()
+        for name in self.series:
+            if name in self.view.hidden:
+                items.append(Text(f"{name} off", style="dim strike"))
+                continue
+            _, rich, marker = self.style(name)
+            found = self.value(name, where) if where is not None and name not in self.faint else None  # a faint one is noise
+            items.append(Text.assemble((f"━{marker or '━'}", rich), f" {name}" + (f" {found:.4g}" if found is not None else "")))
         return items
 
     def key_lines(self, width: int) -> list[Text]:
@@ -176,17 +249,60 @@ class SeriesChart(PlotextPlot):
         self._plot.theme(self._get_plotext_theme_name(self.app.theme))
         return Text("\n").join([*key, Text.from_ansi(self._plot.build())])
 
+    # ---- drawing ----------------------------------------------------------------------------------
     def _redraw_if_dirty(self) -> None:
         if self._dirty:
             self._draw()
 
-    def _visible(self) -> list[tuple[str, list[float], list[float]]]:
+    def _visible(self) -> list[Series]:
+        """The series to draw, finite points only, smoothed where the settings say: also fills ``_shown``."""
+        self._shown = {}
         out = []
+        smoothing = self.settings.smoothing
         for name, (xs, ys) in self.series.items():
+            if smoothing.on and name in self.stand_ins:
+                xs, ys = self.series.get(self.stand_ins[name], ([], []))
+                ys = smoothing.apply(ys)
             finite = [(x, y) for x, y in zip(xs, ys, strict=True) if math.isfinite(y)]
             if finite:
-                out.append((name, [p[0] for p in finite], [p[1] for p in finite]))
+                self._shown[name] = ([p[0] for p in finite], [p[1] for p in finite])
+                if name not in self.view.hidden:
+                    out.append((name, *self._shown[name]))
         return out
+
+    def _smoothed(self, name: str) -> bool:
+        """Whether ``name`` is drawn smoothed over its own faint raw copy."""
+        return self.settings.smoothing.on and name not in self.faint and name not in self.stand_ins
+
+    def _layers(self, visible: list[Series]) -> tuple[list[Series], list[Series]]:
+        """(faint layers, bright layers) in axis units: raw curves under smoothed ones, bands, the bright curves;
+        non-positive values on a log axis are left out and counted in ``note``."""
+        faint, bright, dropped = [], [], 0
+        smoothing = self.settings.smoothing
+        for name, xs, ys in visible:
+            xs, ys, lost = keep_positive(xs, ys, self.view.log_x, self.view.log_y)
+            dropped += lost
+            if not xs:
+                continue
+            if name in self.faint or self._smoothed(name):
+                faint.append((name, xs, ys))
+            if name in self.faint:
+                continue
+            drawn = smoothing.apply(ys) if self._smoothed(name) else ys
+            if self.settings.band and smoothing.on:
+                low, high = band(ys if self._smoothed(name) else self._raw_of(name, xs), smoothing.band_window())
+                bright += [(f"{name}\0low", xs, low), (f"{name}\0high", xs, high)]
+            bright.append((name, xs, drawn))
+        axis_x = self.view.log_x
+        self.note = f"{dropped} point{'s' if dropped != 1 else ''} ≤ 0 not drawn" if dropped else ""
+        to_axis = [(n, axis(xs, axis_x), axis(ys, self.view.log_y)) for n, xs, ys in faint]
+        return to_axis, [(n, axis(xs, axis_x), axis(ys, self.view.log_y)) for n, xs, ys in bright]
+
+    def _raw_of(self, name: str, xs: list[float]) -> list[float]:
+        """The raw values behind a stand-in (the band of the per-step average is that of the raw steps)."""
+        sx, sy = self._shown.get(self.stand_ins.get(name, name), ([], []))
+        by_x = dict(zip(sx, sy, strict=True))
+        return [by_x.get(x, math.nan) for x in xs]
 
     def _draw(self) -> None:
         self._dirty = False
@@ -197,26 +313,64 @@ class SeriesChart(PlotextPlot):
         if self.ylabel:
             plt.ylabel(self.ylabel)
         if self.size.height >= 14:  # a short chart keeps the row for the data
-            plt.xlabel("epoch")
+            plt.xlabel("log epoch" if self.view.log_x and self.integer_x else "epoch")
         buckets = max(self.size.width, 40) * POINTS_PER_COLUMN
-        visible = self._visible()
-        for name, xs, ys in sorted(visible, key=lambda s: s[0] not in self.faint):  # faint ones first, underneath
-            px, py = decimate(xs, ys, buckets)
-            plt.plot(px, py, marker="braille", color=self.colour(name)[0])
-        self._axes(visible)
+        faint, bright = self._layers(self._visible())
+        for _, xs, ys in faint:
+            plt.plot(*decimate(xs, ys, buckets), marker="braille", color=FAINT[0])
+        for name, xs, ys in bright:
+            colour, _, marker = self.style(name.split("\0")[0])
+            plt.plot(*decimate(xs, ys, buckets), marker="·" if "\0" in name else "braille", color=colour)
+            if marker and "\0" not in name:
+                plt.scatter(*marker_points(xs, ys, self.size.width), marker=marker, color=colour)
+        if self.view.cursor is not None and (self.view.cursor > 0 or not self.view.log_x):
+            plt.vline(axis([self.view.cursor], self.view.log_x)[0], "gray")
+        self._axes(faint, bright)
         self.refresh()
 
-    def _axes(self, visible: list[tuple[str, list[float], list[float]]]) -> None:
+    def _axes(self, faint: list[Series], bright: list[Series]) -> None:
+        self._x_axis(faint + bright)
+        # the faint series (noisy per-step losses, raw curves under smoothed ones) may leave the range; the others set it
+        ys = [y for _, _, series in (bright or faint) for y in series]
+        low, high = self._y_range(ys)
+        if self.view.log_y:
+            ticks = log_ticks(10**low, 10**high) or [t for t in y_ticks(10**low, 10**high) if t > 0] or [10**low, 10**high]
+            positions = axis(ticks, True)
+            low, high = min(low, positions[0]), max(high, positions[-1])
+        else:
+            ticks = y_ticks(low, high) if self.view.y_range is None else [t for t in y_ticks(low, high) if low <= t <= high] or [low, high]
+            positions = ticks
+            low, high = min(low, ticks[0]), max(high, ticks[-1])
+        self.shown_y = (low, high)
+        self.plt.ylim(low, high)
+        self.plt.yticks(positions, [f"{t:g}" for t in ticks] if self.view.log_y else tick_labels(ticks))
+
+    def _y_range(self, ys: list[float]) -> tuple[float, float]:
+        """The y range in axis units: the zoomed one, the chart's own (``ylim``), or the data's."""
+        if self.view.y_range is not None:
+            return self.view.y_range
+        fixed = self.ylim if not self.view.fit_y else None
+        if fixed is not None and self.view.log_y:
+            fixed = (math.log10(fixed[0]), math.log10(fixed[1])) if fixed[0] > 0 else None
+        if fixed is not None:
+            return fixed
+        if not ys:
+            return (0.0, 1.0)
+        low, high = min(ys), max(ys)
+        return (low, high) if high > low else (low - 0.5, high + 0.5) if not self.view.log_y else (low - 0.3, high + 0.3)
+
+    def _x_axis(self, layers: list[Series]) -> None:
         plt = self.plt
-        if self.integer_x:
-            last = max([*(max(xs) for _, xs, _ in visible), self.x_last or 0.0], default=1.0)
+        extent = [self.x_last] if self.x_last and self.x_last > 0 else []
+        last = max([*(max(xs) for _, xs, _ in layers), *axis(extent, self.view.log_x)], default=1.0)
+        if self.view.log_x:
+            first = min((min(xs) for _, xs, _ in layers), default=0.0)
+            high = max(last, first + 0.1)
+            ticks = log_ticks(10**first, 10**high) or [t for t in y_ticks(10**first, 10**high) if t > 0] or [10**first, 10**high]
+            positions = axis(ticks, True)
+            plt.xlim(min(first, positions[0]), max(high, positions[-1]))
+            plt.xticks(positions, [f"{t:g}" for t in ticks])
+        elif self.integer_x:
             ticks = epoch_ticks(last)
             plt.xlim(0, ticks[-1])
             plt.xticks(ticks, [str(t) for t in ticks])
-        # the faint series (noisy per-step losses) may leave the range; the others set it
-        bright = [s for s in visible if s[0] not in self.faint] or visible
-        ys = [y for _, _, series in bright for y in series]
-        low, high = self.ylim if self.ylim else (min(ys, default=0.0), max(ys, default=1.0))
-        ticks = y_ticks(low, high)
-        plt.ylim(ticks[0], ticks[-1])
-        plt.yticks(ticks, tick_labels(ticks))

@@ -6,10 +6,12 @@ import math
 from collections.abc import Sequence
 
 from rdfia_tui.engine.events import BatchProgress, EpochMetrics
+from rdfia_tui.engine.smoothing import RunningEma
 from rdfia_tui.tui.widgets.charts import SeriesChart
 
-SMOOTHING = 0.9  # per-step weight of the past in the batch loss's moving average
+SMOOTHING = 0.9  # per-step weight of the past in the batch loss's moving average (while the chart's smoothing is off)
 MAX_BATCH_POINTS = 4000  # the raw per-batch series is thinned beyond this
+STEP_SERIES = ("steps", "steps (avg)")
 
 
 class RunCurves:
@@ -17,48 +19,50 @@ class RunCurves:
 
     def __init__(self, loss: SeriesChart, acc: SeriesChart) -> None:
         self.loss, self.acc = loss, acc
-        self._smoothed: float | None = None
+        self._average = RunningEma(SMOOTHING)
+
+    @property
+    def charts(self) -> tuple[SeriesChart, SeriesChart]:
+        return self.loss, self.acc
 
     def reset(self) -> None:
-        """A new run: empty charts, the raw step losses faint, accuracy on 0-100%."""
-        self._smoothed = None
+        """A new run: empty charts, the raw step losses faint, accuracy on 0-100%. The key shows each
+        split's value at the cursor epoch; with the chart's smoothing on, the step average is that smoothing."""
+        self._average = RunningEma(SMOOTHING)
         self.loss.clear()
         self.loss.faint = {"steps"}
+        self.loss.stand_ins = {"steps (avg)": "steps"}
+        self.loss.per_step = set(STEP_SERIES)
         self.acc.clear()
         self.acc.ylim = (0, 100)
 
     def add_epoch(self, m: EpochMetrics) -> None:
-        """One epoch's loss and accuracy per split (non-finite values left out); the test values as captions."""
+        """One epoch's loss and accuracy (a 0-1 fraction, drawn as %) per split; non-finite values left out."""
         for split in ("train", "val", "test"):
             loss, acc = getattr(m, f"{split}_loss"), getattr(m, f"{split}_acc")
             if math.isfinite(loss):
                 self.loss.append(split, m.epoch, loss)
             if math.isfinite(acc):
                 self.acc.append(split, m.epoch, 100 * acc)
-        if math.isfinite(m.test_loss):
-            self.loss.caption = f"test {m.test_loss:.4f}"
-        if math.isfinite(m.test_acc):
-            self.acc.caption = f"test {100 * m.test_acc:.1f}%"
         self.set_x_extent(m.epoch)
 
     def add_steps(self, event: BatchProgress, losses: Sequence[float]) -> None:
-        """Per-batch losses (raw, and an exponential moving average per step), the last ending at ``event.step``."""
+        """Per-batch losses (raw, and their debiased moving average per step), the last ending at ``event.step``."""
         steps = max(event.steps, 1)
         first = event.step - len(losses) + 1
         for i, loss in enumerate(losses):
             if not math.isfinite(loss):
                 continue
             x = event.epoch - 1 + (first + i) / steps
-            self._smoothed = loss if self._smoothed is None else SMOOTHING * self._smoothed + (1 - SMOOTHING) * loss
             self.loss.append("steps", x, loss)
-            self.loss.append("steps (avg)", x, self._smoothed)
-        for name in ("steps", "steps (avg)"):
+            self.loss.append("steps (avg)", x, self._average.add(loss))
+        for name in STEP_SERIES:
             self.loss.thin(name, MAX_BATCH_POINTS)
         self.set_x_extent(event.epoch - 1 + event.step / steps)
 
     def set_x_extent(self, epochs: float) -> None:
         """Both charts span the same epochs, so their ticks line up."""
-        for chart in (self.loss, self.acc):
+        for chart in self.charts:
             if math.ceil(epochs) != math.ceil(chart.x_last or 0):
                 chart._dirty = True  # a new whole epoch on the axis: both charts redraw together
             chart.x_last = epochs

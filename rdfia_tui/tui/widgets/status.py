@@ -48,6 +48,7 @@ class StatusLine(Widget):
         self._state = "idle"
         self._fraction: tuple[int, int] | None = None  # (done, total) for the bar
         self._details: list[str] = []  # most important first: rate, ETA, device, memory
+        self._patience = ""  # early stopping's counter (engine.patience), kept until the next state word
 
     def render(self) -> Text:
         return self.fit(self.size.width or 120)
@@ -71,7 +72,7 @@ class StatusLine(Widget):
 
     def set_state(self, text: str) -> None:
         """Only a word (idle, starting…, finished, stopped, refused): no bar, no rate, no countdown."""
-        self._state, self._fraction, self._details = text, None, []
+        self._state, self._fraction, self._details, self._patience = text, None, [], ""
         self.refresh()
 
     def show_progress(
@@ -89,7 +90,15 @@ class StatusLine(Widget):
         self._state = f"epoch {epoch}/{epochs}"
         self._fraction = (step, max(steps, 1))
         learning = [f"lr {lr:.3g}"] if lr is not None else []
-        self._details = [f"{rate:,.0f} img/s", f"ETA {format_eta(eta)}", *learning, device, *([memory] if memory else [])]
+        patience = [self._patience] if self._patience else []
+        self._details = [f"{rate:,.0f} img/s", f"ETA {format_eta(eta)}", *learning, *patience, device, *([memory] if memory else [])]
+        self.refresh()
+
+    def set_patience(self, text: str) -> None:
+        """Early stopping's counter after an epoch ("patience 2/5, best 71.2% at epoch 12"): it replaces the one shown
+        now, and the next progress report shows it after the learning rate."""
+        old, self._patience = self._patience, text
+        self._details = [text if old and d == old else d for d in self._details]
         self.refresh()
 
     def show_evaluation(self, epoch: int, epochs: int, split: str, done: int, total: int, rate: float, device: str) -> None:

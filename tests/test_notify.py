@@ -1,0 +1,137 @@
+"""When a run ends: the web hook (--notify, a JSON POST to a local server) and the terminal's bell and OSC notification."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from rdfia_tui.cli.main import main
+from rdfia_tui.engine import notify
+from rdfia_tui.engine.runs.summary import read_summary
+
+SHORT = ["--set", "train.epochs=1", "--device", "cpu"]
+
+
+class Hook(BaseHTTPRequestHandler):
+    received: list[tuple[str, dict]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        Hook.received.append((self.headers["Content-Type"], body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:  # keep the test output clean
+        pass
+
+
+@pytest.fixture
+def hook_url():
+    Hook.received = []
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+    server.server_close()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_finished_run_posts_one_json_summary(
+    runs_dir: Path, hook_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(notify.NOTIFY_ENV, raising=False)
+    assert main(["run", "circles-mlp", *SHORT, "--notify", hook_url]) == 0
+    assert notify.NOTIFY_ENV not in os.environ  # the URL was the command's: the next command in this process has none
+    assert len(Hook.received) == 1
+    kind, body = Hook.received[0]
+    run_dir = Path(body["run_dir"])
+    summary = read_summary(run_dir)
+    assert kind == "application/json"
+    assert body == {
+        "preset": "circles-mlp",
+        "status": "completed",
+        "best_test_acc": summary["best_test_acc"],
+        "final_test_acc": summary["final_test_acc"],
+        "duration_s": summary["duration_s"],
+        "run_dir": str(run_dir),
+        "message": "",
+    }
+    assert 0 <= body["final_test_acc"] <= 1 and body["duration_s"] > 0
+
+
+def test_a_dead_hook_is_a_note_and_the_run_stays_completed(
+    runs_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(notify.NOTIFY_ENV, f"http://127.0.0.1:{closed_port()}/hook")
+    assert main(["run", "circles-mlp", *SHORT]) == 0
+    out = capsys.readouterr().out
+    note = [line for line in out.splitlines() if line.startswith("note: could not notify http://127.0.0.1:")]
+    assert len(note) == 1 and "refused" in note[0].lower()
+    run_dir = next(line.removeprefix("run folder: ") for line in out.splitlines() if line.startswith("run folder: "))
+    assert read_summary(Path(run_dir))["status"] == "completed"
+
+
+@pytest.mark.parametrize("url", ["not a url", "http://", "hook.example.org/x"])
+def test_a_malformed_url_is_one_line_before_anything_starts(url: str, runs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "circles-mlp", "--notify", url]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "--notify: got" in captured.err and "https://" in captured.err
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
+def test_another_scheme_without_apprise_says_which_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_apprise(name, *args, **kwargs):
+        if name == "apprise":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_apprise)
+    problem = notify.post("ntfy://topic", notify.payload({"preset": "p"}, "completed"))
+    assert problem is not None and "pip install 'rdfia-tui[notify]'" in problem
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_terminal_gets_the_bell_and_both_osc_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(notify.NO_ALERT_ENV, raising=False)
+    terminal = FakeTerminal()
+    assert notify.alert_terminal("run\x1b]0;evil\a; done", terminal)
+    text = "run ]0,evil , done"  # no escape of the preset's can end the sequence early; ';' is OSC 777's separator
+    assert terminal.getvalue() == f"\a\x1b]9;{text}\a\x1b]777;notify;rdfia-tui;{text}\a"
+    log = io.StringIO()
+    assert not notify.alert_terminal("done", log) and log.getvalue() == ""  # a log file gets no escapes
+    monkeypatch.setenv(notify.NO_ALERT_ENV, "1")
+    quiet = FakeTerminal()
+    assert not notify.alert_terminal("done", quiet) and quiet.getvalue() == ""
+
+
+def test_the_one_line_names_the_reason_of_a_failure() -> None:
+    body = notify.payload({"preset": "p", "final_test_acc": 0.5}, "diverged", "the loss became non-finite")
+    assert notify.one_line(body) == "p diverged: 50.0% test (the loss became non-finite)"
+
+
+def test_another_scheme_goes_through_apprise(hook_url: str) -> None:
+    pytest.importorskip("apprise", reason="the notify extra is not installed")
+    body = notify.payload({"preset": "circles-mlp", "final_test_acc": 0.99}, "completed")
+    assert notify.post(hook_url.replace("http://", "json://"), body) is None
+    assert [sent["message"] for _, sent in Hook.received] == ["circles-mlp completed: 99.0% test"]

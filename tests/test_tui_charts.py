@@ -1,0 +1,158 @@
+"""The chart keys on the main screen (and the sweep screen): what each does to the charts, and what is kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_sweep_tui import SweepHost, handmade_sweep, hosted
+from tui_fakes import make_app, scripted_metrics, wait_for
+
+from rdfia_tui.engine.events import BatchProgress
+from rdfia_tui.tui.chart_settings import settings_path
+from rdfia_tui.tui.screens.chart_options import ChartOptions
+from rdfia_tui.tui.widgets.charts import SeriesChart
+
+EPOCHS, STEPS = 4, 3
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    return tmp_path / "config"
+
+
+def kept() -> dict:
+    return json.loads(settings_path().read_text())
+
+
+def key_text(chart: SeriesChart) -> str:
+    return " ".join(line.plain for line in chart.key_lines(chart.size.width))
+
+
+def plot_text(chart: SeriesChart) -> str:
+    return "\n".join(chart.render().plain.splitlines()[len(chart.key_lines(chart.size.width)) :])
+
+
+async def filled_charts(pilot, app) -> tuple[SeriesChart, SeriesChart]:
+    """The main screen's charts as a run fills them (epochs 0..EPOCHS, STEPS losses per epoch), without running one."""
+    await wait_for(pilot, lambda: app.main.form.config is not None)
+    curves = app.main.curves
+    curves.reset()
+    for epoch in range(EPOCHS + 1):
+        if epoch:
+            losses = tuple(1.0 / (epoch + step / STEPS) for step in range(1, STEPS + 1))
+            curves.add_steps(BatchProgress(epoch, STEPS, STEPS, losses[-1], 1000.0, 1.0, losses), losses)
+        curves.add_epoch(scripted_metrics(epoch, EPOCHS, 0.1))
+    await pilot.pause()
+    return curves.loss, curves.acc
+
+
+async def test_chart_keys_change_smoothing_scales_range_series_palette_and_cursor(config_dir: Path) -> None:
+    """Every chart key in turn on charts filled as by a run (one app: each start costs seconds). The kept
+    settings of a previous session are used from the start."""
+    settings_path().parent.mkdir(parents=True)
+    settings_path().write_text(json.dumps({"palette": "okabe-ito", "smoothing": {"mode": "off", "weight": 0.9}}))
+    app = make_app(config_dir.parent)
+    async with app.run_test(size=(100, 30)) as pilot:
+        loss, acc = await filled_charts(pilot, app)
+        assert loss.settings.palette == acc.settings.palette == "okabe-ito"
+        before = plot_text(loss)
+
+        # smoothing: e cycles off -> EMA -> mean -> off; ] and [ step the weight or window; all kept in the file
+        await pilot.press("e")
+        assert loss.settings.smoothing.mode == acc.settings.smoothing.mode == "ema"
+        assert kept()["smoothing"]["mode"] == "ema" and "EMA 0.9" in key_text(loss)
+        assert plot_text(loss) != before  # the plot is redrawn smoothed, the raw curves faint beneath
+        avg_y = loss._shown["steps (avg)"][1]
+        assert avg_y[-1] == pytest.approx(loss.settings.smoothing.apply(loss._shown["steps"][1])[-1])  # the average is the chosen one
+        await pilot.press("right_square_bracket")
+        assert loss.settings.smoothing.weight == 0.95
+        await pilot.press("left_square_bracket")
+        assert loss.settings.smoothing.weight == 0.9 and kept()["smoothing"]["weight"] == 0.9
+        await pilot.press("e", "right_square_bracket")
+        assert loss.settings.smoothing.mode == "mean" and loss.settings.smoothing.window == 9
+        await pilot.press("b")
+        assert loss.settings.band and kept()["band"] is True
+        await pilot.press("e")
+        assert not loss.settings.smoothing.on
+
+        # palette, kept: okabe-ito -> Paul Tol's bright
+        await pilot.press("t")
+        assert loss.settings.palette == "tol-bright" and kept()["palette"] == "tol-bright"
+        assert loss.style("train")[1] == "#4477AA" and loss.style("val")[2] != loss.style("train")[2]  # colour and marker
+
+        # log y: labels change; log x leaves epoch 0 out and says so in the key
+        linear = plot_text(loss)
+        await pilot.press("y")
+        assert loss.view.log_y and acc.view.log_y and plot_text(loss) != linear
+        await pilot.press("h")
+        assert loss.view.log_x and "3 points ≤ 0 not drawn" in key_text(loss)  # train, val and test at epoch 0
+        await pilot.press("h", "y")
+        assert not (loss.view.log_x or loss.view.log_y) and not loss.note
+
+        # y range: fit to data, zoom, reset
+        assert acc.shown_y == (0, 100)
+        await pilot.press("z")
+        low, high = acc.shown_y
+        assert acc.view.fit_y and 40 <= low <= 45 and high >= 90 and high - low <= 60  # round ticks about the accuracies (45-90%)
+        await pilot.press("plus")
+        assert acc.view.y_range is not None and acc.view.y_range[1] - acc.view.y_range[0] == pytest.approx((high - low) / 1.5)
+        await pilot.press("minus")
+        assert acc.view.y_range[1] - acc.view.y_range[0] == pytest.approx(high - low)
+        await pilot.press("0")
+        assert acc.view.y_range is None and not acc.view.fit_y and acc.shown_y == (0, 100)
+
+        # the cursor: the key gives every series' exact value at that epoch
+        await pilot.press("comma")
+        assert loss.view.cursor == acc.view.cursor == EPOCHS - 1
+        train_loss = dict(loss.points("train"))[EPOCHS - 1]
+        assert f"train {train_loss:.4g}" in key_text(loss) and f"@ epoch {EPOCHS - 1}" in key_text(loss)
+        await pilot.press("full_stop")
+        assert loss.view.cursor is None and f"train {dict(loss.points('train'))[EPOCHS]:.4g}" in key_text(loss)
+
+        # series on and off: 1-4 are train, val, test, the per-step loss (and its average)
+        await pilot.press("2", "4")
+        assert loss.view.hidden == {"val", "steps", "steps (avg)"} and acc.view.hidden == {"val", "steps"}
+        assert "val off" in key_text(loss)
+        await pilot.press("1", "3", "4")
+        assert loss.view.hidden == {"train", "val", "test"}
+
+        # g: the options, whose keys act while it is open
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChartOptions))
+        table = lambda: str(app.screen.query_one("#chart-options-table").render())  # noqa: E731
+        assert "smoothing" in table() and "Paul Tol bright" in table() and "train off  val off  test off  steps on" in table()
+        await pilot.press("e", "z")
+        assert loss.settings.smoothing.mode == "ema" and loss.view.fit_y
+        assert "EMA 0.9 (debiased" in table() and "fit to data" in table()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+
+
+async def test_a_bad_settings_file_is_one_note_not_a_crash(tmp_path: Path, config_dir: Path) -> None:
+    settings_path().parent.mkdir(parents=True)
+    settings_path().write_text("{broken")
+    app = SweepHost(tmp_path / "runs")  # any screen with charts reads the file; this one starts fastest
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: any("unreadable" in str(n.message) for n in app._notifications))
+        assert app.screen.query_one("#sweep-acc", SeriesChart).settings.palette == "default"
+        assert sum("chart settings" in str(n.message) for n in app._notifications) == 1
+
+
+async def test_the_sweep_curves_take_the_chart_keys(tmp_path: Path, config_dir: Path) -> None:
+    points = [
+        {"choice": [i], "seed": 0, "labels": {"lr": lr}, "status": "completed", "final_test_acc": acc}
+        for i, (lr, acc) in enumerate([("0.1", 0.6), ("0.01", 0.7)])
+    ]
+    handmade_sweep(tmp_path / "runs" / "lr", "lr sweep", points, {"lr": ["0.1", "0.01"]})
+    app = SweepHost(tmp_path / "runs")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await hosted(pilot, app)
+        chart = screen.query_one("#sweep-acc", SeriesChart)
+        await pilot.press("z", "comma")
+        assert chart.view.fit_y and chart.view.cursor == 0
+        assert all(f"{name} 10 " in key_text(chart) + " " for name in chart.series)  # both runs at 10% at epoch 0
+        await pilot.press("full_stop")
+        assert chart.view.cursor is None and f"{next(iter(chart.series))} 60 " in key_text(chart) + " "
