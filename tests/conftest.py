@@ -19,12 +19,11 @@ REAL_DATA_FOLDERS = [Path(p).expanduser() for p in (USER_DATA,) if p] + [REPO.pa
 SHARED_DATA = next((p for p in REAL_DATA_FOLDERS if (p / "cifar10.npz").is_file()), REAL_DATA_FOLDERS[-1])
 
 
-@pytest.fixture(autouse=True, scope="session")
-def own_config_dir(tmp_path_factory: pytest.TempPathFactory):
-    """The console keeps chart options under $XDG_CONFIG_HOME/rdfia-tui: no test reads or writes the user's."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
-        yield
+@pytest.fixture(autouse=True)
+def own_config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The console keeps chart options under $XDG_CONFIG_HOME/rdfia-tui: no test reads or writes the user's, nor
+    sees the options another test chose (a palette kept by one test would recolour the next one's snapshot)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
 
 
 @pytest.fixture

@@ -85,6 +85,18 @@ def test_two_gloo_ranks_give_the_metrics_of_one_process(tmp_path: Path, preset: 
     assert len(list((tmp_path / "ddp").iterdir())) == 1  # rank 0 alone made a folder
 
 
+def finished(nodes: list[subprocess.Popen], timeout: float) -> list[tuple[str, str]]:
+    """Each launcher's (stdout, stderr) once all have exited; past ``timeout`` all are killed and the test fails with
+    every launcher's last output (a launcher whose peer failed waits for it: its own output alone says nothing)."""
+    try:
+        return [node.communicate(timeout=timeout) for node in nodes]
+    except subprocess.TimeoutExpired:
+        for node in nodes:
+            node.kill()
+        tails = [f"launcher {i} (exit {node.wait()}): {(node.communicate()[1] or '')[-1500:]}" for i, node in enumerate(nodes)]
+        pytest.fail("the launchers did not finish in time:\n" + "\n".join(tails))
+
+
 def test_two_launchers_on_one_machine_act_as_two_nodes(tmp_path: Path) -> None:
     port = free_port()
     run = ["-m", "rdfia_tui", "run", "circles-mlp", "--runs-dir", "runs", *sets("train.epochs=2", "train.device=cpu")]
@@ -94,7 +106,7 @@ def test_two_launchers_on_one_machine_act_as_two_nodes(tmp_path: Path) -> None:
         command = [sys.executable, "-m", "torch.distributed.run", *node, *run]
         pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
         nodes.append(subprocess.Popen(command, cwd=tmp_path, env=isolated_env(tmp_path), **pipes))
-    outputs = [node.communicate(timeout=120) for node in nodes]
+    outputs = finished(nodes, timeout=120)
     assert [node.returncode for node in nodes] == [0, 0], [err[-1500:] for _, err in outputs]
     (folder,) = (tmp_path / "runs").iterdir()
     summary = summary_of(folder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -186,6 +187,28 @@ async def test_the_status_line_shows_the_counter_and_the_console_rings_once(tmp_
     assert "patience 1/5, best 71.2% at epoch 1" in seen[0]
     assert seen[1] == "stopped early (3/3 epochs)"
     assert rings == [1]
+
+
+async def test_the_counter_stays_on_the_status_line_of_a_narrow_console(tmp_path: Path) -> None:
+    """At 120 columns and below the counter outranks the bar's width and the rate; narrow, it takes a short form."""
+    engine = PatientEngine(steps=3, plane=False)
+    app = make_app(tmp_path, engine, overrides=["train.epochs=3"])
+    seen: dict[int, str] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main.form.config is not None)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "patience 1/5" in app.main.status_line.text)
+        seen[120] = app.main.status_line.text
+        for columns in (100, 80):  # the status line is 75, 62 and 78 columns wide (the form hides at 80 during a run)
+            width = app.main.status_line.size.width
+            await pilot.resize_terminal(columns, 40)
+            await wait_for(pilot, lambda w=width: app.main.status_line.size.width != w)
+            seen[columns] = app.main.status_line.text
+        engine.go.set()
+        await wait_for(pilot, lambda: not app.running)
+    assert "patience 1/5, best 71.2%" in seen[120]
+    assert all(re.search(r"\bpat(ience)? 1/5\b", text) for text in seen.values()), seen
+    assert all("img/s" not in text for text in seen.values() if "at epoch 1" not in text), seen
 
 
 def test_every_status_has_a_colour_a_word_and_an_exit_code() -> None:

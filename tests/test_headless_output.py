@@ -3,6 +3,7 @@ transient progress bar (steps, images/s, ETA) that is gone once the epoch's line
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import pty
@@ -17,7 +18,9 @@ import pyte
 import pytest
 
 from rdfia_tui.cli import epoch_table
-from rdfia_tui.engine.events import EpochMetrics
+from rdfia_tui.cli.headless import HeadlessView, ProgressBar
+from rdfia_tui.cli.output import Output
+from rdfia_tui.engine.events import BatchProgress, EpochEnded, EpochMetrics, Patience
 
 
 def bars(line: str) -> list[int]:
@@ -78,6 +81,40 @@ def test_the_readme_sample_is_what_the_run_prints(tmp_path: Path) -> None:
     assert comparable(sample)[-1].startswith("completed:") and comparable(sample)[-1] == printed[-1]
 
 
+def drawn_progress(width: int, patience: Patience | None) -> str:
+    """The headless progress line as a terminal of ``width`` columns draws it, late in a long epoch of a run
+    with early stopping on (its counter from the last EpochEnded)."""
+    from rich.console import Console
+
+    output = Output(io.StringIO())
+    output.console = Console(file=output.stream, width=width, force_terminal=True, color_system=None)
+    view = HeadlessView(output)
+    view.bar = ProgressBar(output)
+    view(EpochEnded(EpochMetrics(10, 0.1, 0.97, 0.09, 0.97, 0.09, 0.97, 0.1, 20.0, 3000), 30, (), patience))
+    view(BatchProgress(11, 49832, 50000, 0.1, 1234.0, 22.0))
+    progress = view.bar.progress
+    lines = output.console.render_lines(progress.make_tasks_table(progress.tasks), output.console.options, pad=False)
+    view.close()
+    assert len(lines) == 1
+    return "".join(segment.text for segment in lines[0])
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 100, 120, 160])
+def test_the_progress_line_fits_the_terminal_keeping_the_counter_first(width: int) -> None:
+    text = drawn_progress(width, Patience("val_loss", 0, 2, 10, 0.09432))
+    assert len(text) <= width and "…" not in text  # fields are whole or gone, never cut
+    assert text.startswith("epoch 11  ") and re.search(r"\bpat(ience)? 0/2\b", text), text
+    if width >= 80:
+        assert "patience 0/2, best 0.09432" in text and "ETA " in text and "(run 0:22)" in text
+    if "img/s" in text or "steps" in text:  # the rate and the step count give way before the counter's best epoch
+        assert "patience 0/2, best 0.09432 at epoch 10" in text
+
+
+def test_without_early_stopping_the_progress_line_keeps_its_figures() -> None:
+    text = drawn_progress(80, None)
+    assert "pat" not in text and "49,832/50,000 steps" in text and "1,234 img/s" in text and "(run 0:22)" in text
+
+
 def test_a_terminal_sees_a_progress_bar_that_goes_away(tmp_path: Path) -> None:
     screen = pyte.Screen(100, 30)
     stream = pyte.ByteStream(screen)
@@ -104,7 +141,7 @@ def test_a_terminal_sees_a_progress_bar_that_goes_away(tmp_path: Path) -> None:
     proc.wait(timeout=60)
     os.close(master)
     assert proc.returncode == 0
-    assert any(re.search(r"epoch [123] .* \d+/800 steps .* img/s ETA", line) for line in bar_seen), bar_seen[:3]
+    assert any(re.search(r"epoch [123] .* \d+/800 steps +[\d,]+ img/s +ETA", line) for line in bar_seen), bar_seen[:3]
     final = "\n".join(screen.display)
     assert "steps" not in final and "ETA" not in final  # transient: gone when the lines are printed
     assert re.search(r"^ +3/3 \|", final, re.M) and "completed: final test accuracy" in final

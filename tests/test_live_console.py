@@ -110,7 +110,7 @@ async def test_quit_can_leave_the_run_training_and_attach_shows_it_again(tmp_pat
     async with again.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: again.last_status == "stopped" and not again.running)
         assert epoch_series(again) == pytest.approx(csv_series(run_dir))
-        assert len(again.main.curves.loss.series["steps"][0]) == steps > 20  # every step's loss, replayed
+        assert len(again.main.curves.steps) == steps > 20  # every step's loss, replayed
         assert not again.available("pause", again.main)  # a finished run is shown read-only
 
 
@@ -131,11 +131,11 @@ async def test_attach_to_a_headless_run_pauses_sets_lr_and_stops_it(tmp_path: Pa
         await wait_for(pilot, lambda: len(epoch_series(app)) >= 2)
         await pilot.press("p")
         await wait_for(pilot, lambda: "paused" in app.main.status_line.epoch_text and read_live(run_dir).paused, timeout=10)
-        steps = len(app.main.curves.loss.series["steps"][0])
+        steps = len(app.main.curves.steps)
         await pilot.pause(0.5)
-        assert len(app.main.curves.loss.series["steps"][0]) <= steps + 1  # no new step while paused
+        assert len(app.main.curves.steps) <= steps + 1  # no new step while paused
         await pilot.press("p")
-        await wait_for(pilot, lambda: len(app.main.curves.loss.series["steps"][0]) > steps + 3)
+        await wait_for(pilot, lambda: len(app.main.curves.steps) > steps + 3)
         await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(app.screen, LearningRateDialog))
         await pilot.press(*"0.0123", "enter")

@@ -4,6 +4,7 @@ console's dialog with a scripted finder."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -108,8 +109,8 @@ def test_the_sweep_grows_the_lr_geometrically_from_start_to_end() -> None:
 
 
 def test_the_text_plot_marks_lrs_and_labels_decades() -> None:
-    lines = log_plot([1e-3, 1e-2, 1e-1, 1.0], [2.0, 1.0, 0.5, 4.0], {"suggested": 1e-2}, width=31, height=5)
-    assert lines[0].strip().startswith("4") and lines[-3].strip().startswith("0.5")
+    lines = log_plot([1e-3, 1e-2, 1e-1, 1.0], [2.0, 1.0, 0.5, 3.0], {"suggested": 1e-2}, width=31, height=5)
+    assert lines[0].strip().startswith("3") and lines[-3].strip().startswith("0.5")
     assert all(line.split("|")[1][10] in "s*" for line in lines[:5])  # the mark's column, under the point
     assert "1e-03" in lines[-1] and "1e+00" in lines[-1]
     assert log_plot([1.0], [math.nan]) == []
@@ -151,3 +152,75 @@ async def test_the_console_draws_the_sweep_and_a_puts_the_suggestion_in_the_form
         assert app.main.form.config.optim.lr == pytest.approx(float(f"{suggested:.3g}"))
         titles = [c.title for c in app.get_system_commands(app.main)]
         assert sum(t.startswith("Find lr") for t in titles) == 1 and sum(t.startswith("In words") for t in titles) == 1
+
+
+def test_marks_at_one_lr_share_a_label_and_labels_get_their_own_rows() -> None:
+    from rdfia_tui.tui.screens.lr_find import mark_labels, right_half
+
+    labels = mark_labels({"suggested": 0.3, "diverged": 5.0, "form lr": 0.3}, [1e-5, 10.0])
+    assert labels == [("suggested = form lr", 0.3, 0), ("diverged", 5.0, 1), ("", 0.3, 0)]
+    assert right_half(5.0, [1e-5, 10.0]) and not right_half(1e-4, [1e-5, 10.0])  # "diverged" ends at its line, not cut
+
+
+async def test_at_80x24_the_dialog_scrolls_to_its_last_line(tmp_path: Path) -> None:
+    from textual.containers import VerticalScroll
+
+    from rdfia_tui.tui.screens.lr_find import LrFindScreen
+
+    app = make_app(tmp_path, engine=FindingEngine())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("L")
+        await wait_for(pilot, lambda: isinstance(app.screen, LrFindScreen) and app.screen.done)
+        body = app.screen.query_one("#lr-find-body", VerticalScroll)
+        body.scroll_end(animate=False)
+        await wait_for(pilot, lambda: body.scroll_y == body.max_scroll_y > 0)
+        report = app.screen.report
+        assert "run folder" in str(report.render()) and report.region.bottom <= body.region.bottom
+
+
+def test_a_blow_up_at_the_end_does_not_flatten_the_text_plot() -> None:
+    lrs = [10 ** (-5 + 6 * i / 99) for i in range(100)]
+    losses = [2.3 - 2.0 * i / 90 if i < 90 else 0.3 * 3 ** (i - 89) for i in range(99)] + [1.35e4]
+    lines = log_plot(lrs, losses, width=60, height=14)
+    rows_used = {r for r, line in enumerate(lines[:14]) if "*" in line.split("|", 1)[1]}
+    assert len(rows_used) >= 6  # the fall from 2.3 to 0.3 spreads over most rows, not one flat row
+    assert "^" in lines[0] and lines[-1].startswith("^: ") and "1.35e+04" in lines[-1]
+    assert max(len(line) for line in lines[:-1]) <= 10 + 60
+
+
+def test_lr_find_text_fits_80_columns_and_an_lr_without_suggestion_is_inconclusive(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["lr-find", "circles-mlp", "--steps", "60", "--runs-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert all(len(line) <= 80 or " " not in line.strip() for line in out.splitlines())  # a path longer than a line: whole
+    assert "divergence," in out.split()  # not cut in the middle of the word
+    found = read_summary(next(tmp_path.iterdir()))["lr_find"]
+    assert found["suggested_lr"] is None and found["rule"] == NO_FALL  # the seeded tanh 2-4-2 network barely moves in 60 steps
+    flat = " ".join(out.split())
+    assert "inconclusive for optim.lr 0.3" in flat and "× the lr of the lowest loss" not in flat and "--start-lr" in flat
+
+
+def _curve(losses_by_lr: list[tuple[float, float]]) -> list:
+    from rdfia_tui.engine.lr_range import Probe
+
+    return [Probe(i + 1, lr, loss, loss) for i, (lr, loss) in enumerate(losses_by_lr)]
+
+
+def test_outputs_collapsed_to_chance_at_the_config_lr_are_named_not_called_inconclusive() -> None:
+    """The course's lr 2 at batch 512: the loss dips below ln 10, jumps, then sits at ln 10 exactly (a uniform guess)."""
+    from rdfia_tui.engine.lr_range import collapse_note, suggest, where_lr_sits
+
+    chance = math.log(10)
+    lrs = [10 ** (-3 + 4 * i / 99) for i in range(100)]  # 1e-3 .. 10
+    loss = [chance if lr < 0.3 else 2.26 if lr < 0.7 else 2.6 if lr < 0.9 else chance + 0.001 for lr in lrs]
+    probes = _curve(list(zip(lrs, loss, strict=True)))
+    note = collapse_note(probes, 2.0, 10)
+    assert note is not None and "ln 10 = 2.303" in note and "2.260" in note and "collapse to chance (about 10% accuracy)" in note
+    found = replace(suggest(probes), collapse=note)
+    assert where_lr_sits(2.0, found).startswith("at optim.lr 2 the loss sits at ln 10") and "inconclusive" not in where_lr_sits(2.0, found)
+    assert collapse_note(probes, 0.5, 10) is None  # below chance there: learning, not collapsed
+    assert collapse_note(probes, 2.0, 3) is None  # ln 3 is not where this curve sits
+    flat = _curve([(lr, chance) for lr in lrs])
+    assert collapse_note(flat, 2.0, 10) is None  # at chance all along: the test was too short, which is not a collapse
+    assert collapse_note(probes, 50.0, 10) is None  # outside the swept range

@@ -21,7 +21,7 @@ from rdfia_tui.engine.config import apply_overrides
 from rdfia_tui.engine.errors import RdfiaError
 from rdfia_tui.engine.memory import zca_bytes
 from rdfia_tui.engine.memory_estimate import cpu_step_bytes, estimate
-from rdfia_tui.engine.memory_fit import SAFE, TIGHT, UNKNOWN, WONT_FIT, MemoryEstimate, estimate_in_child, verdict
+from rdfia_tui.engine.memory_fit import SAFE, TIGHT, UNKNOWN, WONT_FIT, MemoryEstimate, describe, estimate_in_child, verdict
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.tui.app import create_app
 from rdfia_tui.tui.options import AppOptions
@@ -40,6 +40,29 @@ def test_the_verdict_thresholds() -> None:
     e = MemoryEstimate("cpu", 32, 100.0, 200.0, 0.0, 100.0, 50.0, 1000.0, "m", 0.5)
     assert e.peak_bytes == 200.0 and e.verdict == SAFE  # loading the data is the peak here
     assert MemoryEstimate.from_json(e.to_json()) == e
+    extrapolated = replace(e, measured_batches=(2, 16))
+    assert MemoryEstimate.from_json(extrapolated.to_json()) == extrapolated and extrapolated.extrapolated and not e.extrapolated
+
+
+def test_a_large_batch_is_extrapolated_from_two_small_steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asking about a batch of a million measures steps of 2 and 16 examples only (a step at the asked batch would
+    itself need the memory asked about); on a CPU the line through them is the count at the batch itself."""
+    measured: list[int] = []
+
+    def spy(cfg, shape, n_classes, batch, device):
+        measured.append(batch)
+        return cpu_step_bytes(cfg, shape, n_classes, batch, device)
+
+    monkeypatch.setitem(memory_estimate.STEP_MEASURES, "cpu", (spy, "spied"))
+    cfg = tiny_cfg(make_npz(tmp_path / "tiny.npz", [40, 40], [10, 10], size=16), "train.batch_size=1000000", "data.val_split=0")
+    found = estimate(cfg)
+    assert measured == [2, 16] and found.batch_size == 80 and found.measured_batches == (2, 16)  # capped at the train split
+    at_batch = cpu_step_bytes(cfg, (3, 16, 16), 2, 80, CPU)
+    assert abs(found.step_bytes / at_batch - 1) < 0.01, (found.step_bytes, at_batch)
+    assert "step at batch 80" in describe(found) and "(extrapolated from batches 2 and 16)" in describe(found)
+    measured.clear()
+    small = estimate(apply_overrides(cfg, ["train.batch_size=8"]))
+    assert measured == [8] and small.measured_batches == (8,) and "extrapolated" not in describe(small)
 
 
 def test_the_estimate_grows_with_the_batch_size(tmp_path: Path) -> None:
@@ -148,6 +171,15 @@ async def test_the_form_shows_the_memory_verdict(tmp_path: Path, monkeypatch: py
         await type_into(pilot, app, "train.batch_size", "7")
         await wait_for(pilot, lambda: "not estimated" in str(line.render()))
         assert "data.path: no such file" in str(line.render())
+        await type_into(pilot, app, "train.batch_size", "50")
+        await wait_for(pilot, lambda: line.estimate is not None and line.estimate.batch_size == 50)
+        await type_into(pilot, app, "train.batch_size", "")  # an invalid form: no stale verdict of the last valid config
+        await wait_for(pilot, lambda: "fix the form first" in str(line.render()))
+        assert line.estimate is None and not line.has_class("-safe")
+        asked = len(fake.batches)
+        await type_into(pilot, app, "train.batch_size", "50")  # the same config as before the error is estimated again
+        await wait_for(pilot, lambda: line.estimate is not None and line.estimate.batch_size == 50)
+        assert len(fake.batches) == asked + 1 and "memory safe: ~500 MiB" in str(line.render())
         # without a GPU the GPU tab is not offered, and v stays greyed while the layer tab is alone
         assert app.main.panels.get_tab("tab-gpu").has_class("-hidden") and not app.main.gpu_offered()
         assert app.main.check_action("next_panel", ()) is None

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from rdfia_tui.cli.main import main
+from rdfia_tui.cli.run_end import sweep_body
 from rdfia_tui.engine import notify
+from rdfia_tui.engine.errors import ConfigError
 from rdfia_tui.engine.runs.summary import read_summary
 
 SHORT = ["--set", "train.epochs=1", "--device", "cpu"]
@@ -53,13 +55,15 @@ def test_a_finished_run_posts_one_json_summary(
     runs_dir: Path, hook_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(notify.NOTIFY_ENV, raising=False)
+    monkeypatch.chdir(runs_dir.parent)
+    monkeypatch.setenv("RDFIA_TUI_RUNS", runs_dir.name)  # a relative runs folder: the hook still gets an absolute path
     assert main(["run", "circles-mlp", *SHORT, "--notify", hook_url]) == 0
     assert notify.NOTIFY_ENV not in os.environ  # the URL was the command's: the next command in this process has none
     assert len(Hook.received) == 1
     kind, body = Hook.received[0]
     run_dir = Path(body["run_dir"])
     summary = read_summary(run_dir)
-    assert kind == "application/json"
+    assert kind == "application/json" and run_dir.is_absolute() and run_dir.parent == runs_dir.resolve()
     assert body == {
         "preset": "circles-mlp",
         "status": "completed",
@@ -84,11 +88,36 @@ def test_a_dead_hook_is_a_note_and_the_run_stays_completed(
     assert read_summary(Path(run_dir))["status"] == "completed"
 
 
-@pytest.mark.parametrize("url", ["not a url", "http://", "hook.example.org/x"])
-def test_a_malformed_url_is_one_line_before_anything_starts(url: str, runs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+MALFORMED = ["not a url", "http://", "hook.example.org/x", "http://[::1", "http://[zz]/x", "http://h:99999/", "http://h:abc/",
+             "http://h:-1/", "https://exa mple.org/", "http://example.org/\x07x", "http://example.org/a\tb", "http://:80/"]  # fmt: skip
+
+
+@pytest.mark.parametrize("url", MALFORMED)
+def test_a_malformed_url_is_one_line_before_anything_starts(
+    url: str, runs_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(notify.NOTIFY_ENV, raising=False)
     assert main(["run", "circles-mlp", "--notify", url]) == 2
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1 and "--notify: got" in captured.err and "https://" in captured.err
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+    monkeypatch.setenv(notify.NOTIFY_ENV, url)  # the same from the environment
+    assert main(["run", "circles-mlp"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{notify.NOTIFY_ENV}: got" in err
+
+
+@pytest.mark.parametrize("url", ["http://[::1]:8080/hook", "https://hook.example.org:443/x?a=1", "HTTP://Example.org/"])
+def test_a_well_formed_url_is_taken(url: str) -> None:
+    assert notify.check_notify_url(f" {url} ") == url
+
+
+def test_a_scheme_apprise_does_not_know_is_refused_at_start(runs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("apprise", reason="the notify extra is not installed")
+    assert notify.check_notify_url("ntfy://topic") == "ntfy://topic"
+    assert main(["run", "circles-mlp", "--notify", "ftp://example.org/x"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "apprise does not know 'ftp://example.org/x'" in err
     assert not runs_dir.exists() or not any(runs_dir.iterdir())
 
 
@@ -105,6 +134,8 @@ def test_another_scheme_without_apprise_says_which_extra(monkeypatch: pytest.Mon
     monkeypatch.setattr(builtins, "__import__", no_apprise)
     problem = notify.post("ntfy://topic", notify.payload({"preset": "p"}, "completed"))
     assert problem is not None and "pip install 'rdfia-tui[notify]'" in problem
+    with pytest.raises(ConfigError, match=r"other schemes need apprise: pip install 'rdfia-tui\[notify\]'"):
+        notify.check_notify_url("ntfy://topic")  # said at start, not after the run
 
 
 class FakeTerminal(io.StringIO):
@@ -123,6 +154,14 @@ def test_the_terminal_gets_the_bell_and_both_osc_notifications(monkeypatch: pyte
     monkeypatch.setenv(notify.NO_ALERT_ENV, "1")
     quiet = FakeTerminal()
     assert not notify.alert_terminal("done", quiet) and quiet.getvalue() == ""
+
+
+def test_a_sweep_sends_its_folder_as_an_absolute_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    points = [{"final_test_acc": 0.5, "best_test_acc": 0.75}, {"final_test_acc": 0.625, "best_test_acc": None}]
+    body = sweep_body("grid", "completed", points, "runs/sweep-1", started=0.0)
+    assert body["run_dir"] == str(tmp_path.resolve() / "runs" / "sweep-1")
+    assert (body["final_test_acc"], body["best_test_acc"]) == (0.625, 0.75)
 
 
 def test_the_one_line_names_the_reason_of_a_failure() -> None:

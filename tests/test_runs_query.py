@@ -53,6 +53,8 @@ def names(expr: str) -> list[str]:
         ("run~2", ["run-20", "run-21", "run-22", "run-23"]),
         ("started>2026-11-21", ["run-22", "run-23"]),  # a day means the whole day
         ("started=2026-11-21", ["run-21"]),
+        ("started>=2024-02-29", ["run-20", "run-21", "run-22", "run-23"]),  # a leap day is a real date
+        ("status~stop", ["run-22"]),
         ('preset="circles-mlp"', ["run-20", "run-21", "run-22", "run-23"]),
         ("optim.momentum=0", ["run-20", "run-21", "run-22", "run-23"]),  # a key a run did not record reads as its default
         ("", ["run-20", "run-21", "run-22", "run-23"]),
@@ -78,7 +80,14 @@ def test_filters_keep_the_runs_that_match_every_clause(expr: str, expected: list
         ("status=complete", "no status 'complete'; did you mean 'completed'?"),
         ("optim.name=adma", "did you mean 'adam'?"),
         ("train.compile=maybe", "train.compile is true or false"),
-        ("started>yesterday", "started is a date; write it as 2026-11-27"),
+        ("started>yesterday", "started is a date; write it as 2026, 2026-11, 2026-11-27"),
+        # the pattern of a date is not enough: every part must be one a calendar and a clock have
+        ("started>=2026-13-45", "started>=2026-13-45: '2026-13-45' is not a real date or time; write it as 2026, 2026-11"),
+        ("started<2026-13", "'2026-13' is not a real date"),
+        ("started=2026-02-30", "'2026-02-30' is not a real date"),
+        ("started>=2026-11-27T24:00", "'2026-11-27T24:00' is not a real date or time"),
+        ("started>=2026-11-27T10:61", "is not a real date or time"),
+        ("status~banana", "status~banana: no status contains 'banana'; one of running, completed"),
         ("optim.name adam", "cannot read 'optim.name'; write KEY OP VALUE"),
         ("test_acc>0.5 and", "cannot read 'and'"),
     ],
@@ -133,6 +142,7 @@ def test_cli_runs_where_and_sort(tmp_path: Path, capsys: pytest.CaptureFixture) 
     [
         (["--where", "optim.nam=adam"], "rdfia-tui: error: --where: unknown key 'optim.nam'; did you mean 'optim.name'?"),
         (["--where", "test_acc>70"], "rdfia-tui: error: --where: test_acc>70: accuracies are 0-1 fractions; write test_acc>0.7 or"),
+        (["--where", "started>=2026-13-45"], "rdfia-tui: error: --where: started>=2026-13-45: '2026-13-45' is not a real date"),
         (["--sort", "acc"], "rdfia-tui: error: --sort: unknown key 'acc'"),
         (["--desc"], "rdfia-tui: error: --desc reverses --sort; give the column too"),
     ],

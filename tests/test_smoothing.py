@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rdfia_tui.engine.smoothing import RunningEma, Smoothing, band, ema, window_mean
+from rdfia_tui.engine.smoothing import RunningEma, Smoothing, band, ema, running, window_mean
 from rdfia_tui.tui.chart_settings import ChartSettings, load_settings, save_settings, settings_path
 from rdfia_tui.tui.widgets.chart_view import keep_positive, log_ticks, step_cursor, value_at
 
@@ -61,28 +61,59 @@ def test_smoothing_modes_by_name() -> None:
     assert Smoothing("ema", weight=0.6).apply(SERIES) == ema(SERIES, 0.6)
     assert Smoothing("mean", window=5).apply(SERIES) == window_mean(SERIES, 5)
     assert Smoothing("ema", weight=0.9).label == "EMA 0.9" and Smoothing("mean", window=5).band_window() == 5
+    assert Smoothing("ema", weight=0.8).band_window() == 5  # the EMA's time constant, 1 / (1 - w)
+
+
+@pytest.mark.parametrize("smoothing", [Smoothing("off"), Smoothing("ema", weight=0.9), Smoothing("mean", window=3)])
+def test_running_smoothing_agrees_with_apply(smoothing: Smoothing) -> None:
+    add = running(smoothing)
+    assert [add(v) for v in SERIES] == pytest.approx(smoothing.apply(SERIES))
+
+
+def test_the_band_of_a_rising_series_leaves_its_first_value_after_the_window() -> None:
+    """An EMA's band is taken over its span, not its whole memory: on accuracy rising 8% -> 97% the low edge
+    leaves the epoch-0 value once the window has passed."""
+    accuracy = [8.0, 90.0, 93.0, 94.5, 95.5, 96.0, 96.4, 96.7, 96.9, 97.0, 97.1]
+    window = Smoothing("ema", weight=0.8).band_window()
+    low, high = band(accuracy, window)
+    assert low[: window] == [8.0] * window and low[window] > 8.0
+    assert low[-1] == min(accuracy[-window:]) and high == pytest.approx([max(accuracy[: i + 1]) for i in range(len(accuracy))])
 
 
 def test_settings_file_round_trips_under_xdg_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert settings_path() == tmp_path / "rdfia-tui" / "charts.json"
-    assert load_settings() == (ChartSettings(), None)  # none yet: the defaults, nothing to say
+    assert load_settings() == (ChartSettings(), [])  # none yet: the defaults, nothing to say
     chosen = ChartSettings(palette="okabe-ito", smoothing=Smoothing("mean", window=9), band=True)
     assert save_settings(chosen) is None
-    assert load_settings() == (chosen, None)
+    assert load_settings() == (chosen, [])
     assert not [p for p in (tmp_path / "rdfia-tui").iterdir() if p.name != "charts.json"]  # no temporary file left
 
 
 @pytest.mark.parametrize(
     ("text", "said"),
-    [("{not json", "unreadable"), (json.dumps({"palette": "rainbow"}), "unknown palette 'rainbow'"), ("[1]", "not a JSON object")],
+    [("{not json", "unreadable"), ("[1]", "not a JSON object")],
 )
-def test_a_bad_settings_file_is_one_note_and_the_defaults(tmp_path: Path, text: str, said: str) -> None:
+def test_an_unreadable_settings_file_is_one_note_and_the_defaults(tmp_path: Path, text: str, said: str) -> None:
     path = tmp_path / "charts.json"
     path.write_text(text)
-    settings, note = load_settings(path)
+    settings, notes = load_settings(path)
     assert settings == ChartSettings()
-    assert said in note and str(path) in note and "defaults" in note
+    assert len(notes) == 1 and said in notes[0] and str(path) in notes[0] and "defaults" in notes[0]
+
+
+def test_each_wrong_value_in_the_settings_is_one_note_naming_it_and_the_value_used(tmp_path: Path) -> None:
+    path = tmp_path / "charts.json"
+    doc = {"palette": "neon", "smoothing": {"mode": "fancy", "weight": 7, "window": 9, "span": 2}, "band": "yes", "colour": 1}
+    path.write_text(json.dumps(doc))
+    settings, notes = load_settings(path)
+    assert settings == ChartSettings(smoothing=Smoothing(window=9))  # the one valid value is kept
+    expected = ["palette 'neon'", "smoothing.mode 'fancy'", "smoothing.weight 7", "band 'yes'", "'colour'", "'smoothing.span'"]
+    assert len(notes) == len(expected)
+    for said in expected:
+        (note,) = [n for n in notes if said in n]
+        assert str(path) in note
+    assert "using 'default'" in str(notes) and "using 'off'" in str(notes) and "using 0.6" in str(notes) and "using False" in str(notes)
 
 
 def test_log_ticks_are_round_and_cover_the_range() -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
+import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,9 +13,12 @@ from test_sweep_tui import SweepHost, handmade_sweep, hosted
 from tui_fakes import make_app, scripted_metrics, wait_for
 
 from rdfia_tui.engine.events import BatchProgress
+from rdfia_tui.engine.smoothing import Smoothing
 from rdfia_tui.tui.chart_settings import settings_path
 from rdfia_tui.tui.screens.chart_options import ChartOptions
-from rdfia_tui.tui.widgets.charts import SeriesChart
+from rdfia_tui.tui.widgets.chart_view import zoomed
+from rdfia_tui.tui.widgets.charts import MAX_STEP_POINTS, SeriesChart
+from rdfia_tui.tui.widgets.run_curves import SMOOTHING, RunCurves
 
 EPOCHS, STEPS = 4, 3
 
@@ -96,7 +102,7 @@ async def test_chart_keys_change_smoothing_scales_range_series_palette_and_curso
         assert acc.shown_y == (0, 100)
         await pilot.press("z")
         low, high = acc.shown_y
-        assert acc.view.fit_y and 40 <= low <= 45 and high >= 90 and high - low <= 60  # round ticks about the accuracies (45-90%)
+        assert acc.view.fit_y and 60 <= low <= 65 and high >= 90 and high - low <= 35  # epochs 2-4 (the second half): 65-90%
         await pilot.press("plus")
         assert acc.view.y_range is not None and acc.view.y_range[1] - acc.view.y_range[0] == pytest.approx((high - low) / 1.5)
         await pilot.press("minus")
@@ -139,6 +145,15 @@ async def test_a_bad_settings_file_is_one_note_not_a_crash(tmp_path: Path, confi
         await wait_for(pilot, lambda: any("unreadable" in str(n.message) for n in app._notifications))
         assert app.screen.query_one("#sweep-acc", SeriesChart).settings.palette == "default"
         assert sum("chart settings" in str(n.message) for n in app._notifications) == 1
+        # before any curve, the dialog lists every key it takes (1-4 too) and says when the keys act without it
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChartOptions))
+        table = str(app.screen.query_one("#chart-options-table").render())
+        assert "1-4" in table and "series" in table and "once a run drew curves" in table
+        inner = app.screen.query_one("#chart-options-table").size.width
+        assert max(len(line.rstrip()) for line in table.splitlines()) <= inner  # nothing wraps at 80x24
+        await pilot.press("1")
+        assert "train off" in str(app.screen.query_one("#chart-options-table").render())
 
 
 async def test_the_sweep_curves_take_the_chart_keys(tmp_path: Path, config_dir: Path) -> None:
@@ -156,3 +171,66 @@ async def test_the_sweep_curves_take_the_chart_keys(tmp_path: Path, config_dir: 
         assert all(f"{name} 10 " in key_text(chart) + " " for name in chart.series)  # both runs at 10% at epoch 0
         await pilot.press("full_stop")
         assert chart.view.cursor is None and f"{next(iter(chart.series))} 60 " in key_text(chart) + " "
+
+
+def long_run(epochs: int, steps: int) -> tuple[RunCurves, list[float]]:
+    """Curves fed as a long run feeds them (progress events of 1-150 losses, across epoch ends), and every loss."""
+    curves = RunCurves(SeriesChart("loss"), SeriesChart("accuracy"))
+    curves.reset()
+    rng, losses, pending = random.Random(0), [], []
+    for epoch in range(1, epochs + 1):
+        for step in range(1, steps + 1):
+            t = (epoch - 1) * steps + step
+            pending.append((2.3 * math.exp(-t / 300) + 0.02) * rng.uniform(0.5, 1.5))
+            if len(pending) >= rng.randint(1, 150) or (step == steps and epoch == epochs):
+                losses += pending
+                curves.add_steps(BatchProgress(epoch, step, steps, pending[-1], 1000.0, 1.0, tuple(pending)), pending)
+                pending = []
+        curves.add_epoch(scripted_metrics(epoch, epochs, 0.1))
+    return curves, losses
+
+
+@pytest.mark.parametrize("smoothing", [Smoothing("off"), Smoothing("ema", weight=0.8), Smoothing("mean", window=25)])
+def test_the_step_average_at_an_epoch_is_that_of_every_step_to_its_end_on_a_long_run(smoothing: Smoothing) -> None:
+    """40 epochs of 469 steps: far more steps than are drawn. The key's "steps (avg)" at epoch k is the chosen
+    smoothing (EMA 0.9 while off) of every step loss up to the last step of epoch k, and does not move as the run goes on."""
+    epochs, steps = 40, 469
+    curves, losses = long_run(epochs, steps)
+    loss = curves.loss
+    loss.settings = replace(loss.settings, smoothing=smoothing)
+    loss._visible()
+    assert len(loss._shown["steps"][0]) <= MAX_STEP_POINTS < len(losses)
+    expected = (smoothing if smoothing.on else Smoothing("ema", weight=SMOOTHING)).apply(losses)
+    for k in (1, 2, 5, 20, 39, 40):
+        assert loss.value("steps (avg)", k) == pytest.approx(expected[k * steps - 1], rel=1e-9)
+        assert loss.value("steps", k) == losses[k * steps - 1]
+    early, _ = long_run(5, steps)  # the same losses (same seed), fewer epochs: epoch 2 reads the same
+    early.loss.settings = loss.settings
+    early.loss._visible()
+    assert early.loss.value("steps (avg)", 2) == pytest.approx(loss.value("steps (avg)", 2), rel=1e-12)
+
+
+def test_fit_y_shows_the_last_epochs_and_zoom_keeps_the_latest_points() -> None:
+    """Accuracy climbing 10% -> 90% -> 97%: z leaves the untrained epoch 0 and the first jump out of the range,
+    and + narrows the range about the latest values, which stay inside."""
+    chart = SeriesChart("accuracy")
+    chart.ylim = (0, 100)
+    for epoch, acc in enumerate([10, 90, 93, 94.5, 95.5, 96.2, 96.6, 96.9, 97.0]):
+        chart.append("train", epoch, acc + 0.5)
+        chart.append("test", epoch, acc)
+    chart._draw()
+    assert chart.shown_y == (0, 100)
+    chart.view.fit_y = True
+    chart._draw()
+    low, high = chart.shown_y
+    assert 90 <= low <= 95.5 and 97.5 <= high <= 100
+    for _ in range(3):  # + three times, as the key does
+        chart.view.y_range = zoomed(*(chart.view.y_range or chart.shown_y), 1 / 1.5, chart.latest_y)
+        chart._draw()
+        low, high = chart.shown_y
+        assert low <= 97.0 and high >= 97.5
+    chart.view.reset_y()
+    chart.view.cursor = 1
+    chart._draw()
+    chart.view.y_range = zoomed(*chart.shown_y, 1 / 1.5, chart.latest_y)  # about the cursor's values (epoch 1)
+    assert chart.view.y_range[0] <= 90 <= 90.5 <= chart.view.y_range[1]

@@ -82,7 +82,7 @@ async def test_the_lr_dialog_keeps_every_character_typed_right_after_l(tmp_path:
         await wait_for(pilot, lambda: engine.progress_sent >= 2)
         for ch in "l" + text:
             app.post_message(events.Key("minus" if ch == "-" else ch, ch))
-        await wait_for(pilot, lambda: isinstance(app.screen, LearningRateDialog) and app.screen.query_one(Input).value == text)
+        await wait_for(pilot, lambda: isinstance(app.screen, LearningRateDialog) and [f.value for f in app.screen.query(Input)] == [text])
         await pilot.press("enter")
         await wait_for(pilot, lambda: float(text) in engine.lr_requests)
         await pilot.press("x")

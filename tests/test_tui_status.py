@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from tui_fakes import ScriptedEngine, wait_for
 
 from rdfia_tui.engine.config import apply_overrides
-from rdfia_tui.engine.events import BatchProgress, EvaluationProgress
+from rdfia_tui.engine.events import BatchProgress, EvaluationProgress, Patience
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.training import fit
 from rdfia_tui.tui.app import create_app
@@ -32,6 +33,34 @@ def test_the_line_fits_any_width_keeping_the_most_important_parts(width: int) ->
     for part in ("ETA", "img/s"):
         if part in text:
             assert ("ETA 01:15" if part == "ETA" else "3,326 img/s") in text
+
+
+def early_stopping() -> StatusLine:
+    """A long run with early stopping, as a console attached to it shows it."""
+    line = StatusLine()
+    line.set_patience(Patience("val_acc", 2, 5, 12, 0.712))
+    line.show_progress(24, 150, 530, 1000, 454.0, 2176, "cpu (Intel(R) Xeon(R) Processor)", "GPU 1,234 MiB", 0.1)
+    return line
+
+
+# 50, 62 and 75 are the status line's width in an 80, 100 and 120 column console with the form shown
+@pytest.mark.parametrize("width", [160, 114, 100, 80, 75, 62, 50, 40, 30])
+def test_the_early_stopping_counter_outranks_the_bar_and_the_rate(width: int) -> None:
+    text = early_stopping().fit(width).plain
+    assert len(text) <= width and text.startswith("epoch 24/150") and "…" not in text
+    assert re.search(r"\bpat(ience)? 2/5\b", text), text  # a short form on a narrow screen, never gone
+    if width >= 62:
+        assert "patience 2/5, best 71.2%" in text and "ETA 36:16" in text
+    if "img/s" in text:  # the rate gives way before any of the counter
+        assert "patience 2/5, best 71.2% at epoch 12" in text
+
+
+def test_the_counter_takes_its_place_on_an_already_shown_line() -> None:
+    line = early_stopping()
+    line.set_patience(Patience("val_acc", 3, 5, 12, 0.712))
+    assert "patience 3/5, best 71.2% at epoch 12" in line.fit(160).plain and "2/5" not in line.fit(160).plain
+    line.pause()
+    assert "img/s" not in line.fit(160).plain and "patience 3/5" in line.fit(160).plain
 
 
 def test_a_finished_or_refused_run_keeps_no_figures() -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from rdfia_tui.cli import live_commands as live
 from rdfia_tui.cli import memory_command
+from rdfia_tui.cli.config_args import resolve_config
 from rdfia_tui.cli.lr_find_command import cmd_lr_find
 from rdfia_tui.cli.output import format_table, has_terminal
 from rdfia_tui.cli.run_end import announced, take_notify_url
@@ -25,14 +26,6 @@ from rdfia_tui.engine.runs.status import RunStatus
 
 if TYPE_CHECKING:
     from rdfia_tui.engine.distributed import World
-
-
-def resolve_config(args: argparse.Namespace) -> RunConfig:
-    cfg = load_preset(args.preset)
-    overrides = list(args.overrides)
-    if getattr(args, "device", None):
-        overrides.append(f"train.device={args.device}")
-    return apply_overrides(cfg, overrides)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -205,13 +198,15 @@ def _pct(v: float | None) -> str:
 
 
 def run_rows(runs: list[dict]) -> list[list[str]]:
+    from rdfia_tui.engine.runs.listing import is_lr_find, lr_find_position
+
     rows = []
     for s in runs:
         epochs = f"{s.get('epochs_completed', 0)}/{s.get('config', {}).get('train', {}).get('epochs', '?')}" if "config" in s else "-"
         status = str(s.get("status", "?"))
-        if s.get("lr_find"):  # an lr range test trains no epoch: say what it is instead
-            epochs = "lr-find"
         live = s.get("live")
+        if is_lr_find(s):  # an lr range test trains no epoch: say what it is instead
+            epochs, live = lr_find_position(s), None
         if live is not None:  # where a live run is now, and whether it is paused
             epochs = f"{live.epochs_done}/{live.epochs}"
             status += " (paused)" if live.paused else ""

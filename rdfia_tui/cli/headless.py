@@ -1,6 +1,10 @@
 """The headless run's subscriber: one line per epoch, notices before the table, and on a terminal a
 transient progress bar for the epoch's steps and for evaluation (images/s, ETA) that disappears when
 the epoch's line is printed. Logs (not a terminal) get the plain lines only.
+
+The progress line fits the terminal's width as the console's status line does (engine.progress_line): the bar
+shrinks first, then the rate, the step count and the run's ETA give way before the early-stopping counter, which
+takes shorter forms ("pat 2/5") rather than going.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from typing import Any
 from rdfia_tui.cli import epoch_table
 from rdfia_tui.cli.output import Output
 from rdfia_tui.engine.events import BatchProgress, EpochEnded, EvaluationProgress, Event, Notice, RunFinished, RunStarted
-from rdfia_tui.engine.patience import patience_text
+from rdfia_tui.engine.patience import patience_forms
+from rdfia_tui.engine.progress_line import LineField, fit_line
 
 SPLIT_WORDS = {"train": "evaluating the training set", "val": "evaluating val", "test": "evaluating test"}
 
@@ -22,34 +27,71 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
+def progress_fields(task: Any) -> list[LineField]:
+    """A progress task's fields after its bar, in the order shown: the count, the rate, the ETA (rich's estimate
+    for the task, seconds), the run's ETA and the early-stopping counter, each with the kind it gives way as."""
+    left = task.time_remaining
+    fields = [LineField("count", (f"{int(task.completed):,}/{int(task.total or 0):,} {task.fields['unit']}",))]
+    fields += [LineField("rate", (task.fields["rate"],))] if task.fields["rate"] else []
+    fields += [LineField("eta", (f"ETA {_clock(left)}" if left is not None else "ETA -:--",))]
+    fields += [LineField("run_eta", (task.fields["run_eta"],))] if task.fields["run_eta"] else []
+    return fields + ([LineField("patience", task.fields["patience"])] if task.fields["patience"] else [])
+
+
+def progress_line(task: Any, width: int) -> Any:
+    """The task's line as rich Text, fitted to ``width`` columns (engine.progress_line.fit_line)."""
+    from rich.text import Text
+
+    head = str(task.description)
+    fitted = fit_line(width, head, progress_fields(task), bar=True)
+    line = Text(head)
+    if fitted.bar_width:
+        total = task.total or 0
+        filled = round(fitted.bar_width * min(max(task.completed / total, 0.0), 1.0)) if total > 0 else 0
+        line.append("  ")
+        line.append("━" * filled, style="bar.complete")
+        line.append("━" * (fitted.bar_width - filled), style="bar.back")
+    for text in fitted.fields:
+        line.append("  " + text)
+    line.truncate(width, overflow="ellipsis")
+    return line
+
+
 class ProgressBar:
-    """rich's Progress, transient: one task at a time (an epoch's steps, or a split's evaluation)."""
+    """rich's Progress, transient: one task at a time (an epoch's steps, or a split's evaluation), drawn as one
+    line that fits the terminal's width whenever it is redrawn (progress_line)."""
 
     def __init__(self, output: Output) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import Progress, ProgressColumn
 
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(bar_width=24),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[unit]}"),
-            TextColumn("{task.fields[rate]}"),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[extra]}"),
-            console=output.console,
-            transient=True,
-            refresh_per_second=4,
-        )
+        console = output.console
+
+        class FittedLine(ProgressColumn):
+            def render(self, task: Any) -> Any:
+                return progress_line(task, console.width)
+
+        self.progress = Progress(FittedLine(), console=console, transient=True, refresh_per_second=4)
         self.key: tuple[Any, ...] | None = None
         self.task: Any = None
         self.progress.start()
 
-    def show(self, key: tuple[Any, ...], description: str, done: int, total: int, unit: str, rate: str, extra: str = "") -> None:
+    def show(
+        self,
+        key: tuple[Any, ...],
+        description: str,
+        done: int,
+        total: int,
+        unit: str,
+        rate: str,
+        run_eta: str = "",
+        patience: tuple[str, ...] = (),
+    ) -> None:
+        """Start the task ``key`` (ending the one shown) or move it on; ``patience``: the counter's forms, longest first."""
         if key != self.key:
             self.clear()
-            self.key, self.task = key, self.progress.add_task(description, total=total, unit=unit, rate=rate, extra=extra)
-        self.progress.update(self.task, completed=done, rate=rate, extra=extra)
+            fields = {"unit": unit, "rate": rate, "run_eta": run_eta, "patience": patience}
+            self.key, self.task = key, self.progress.add_task(description, total=total, **fields)
+        self.progress.update(self.task, completed=done, rate=rate, run_eta=run_eta, patience=patience)
 
     def clear(self) -> None:
         if self.task is not None:
@@ -69,7 +111,7 @@ class HeadlessView:
         self.columns: tuple[epoch_table.Column, ...] = ()
         self.header_printed = False
         self.bar: ProgressBar | None = None
-        self.patience = ""  # early stopping's counter after the last epoch, shown beside the progress bar
+        self.patience: tuple[str, ...] = ()  # early stopping's counter after the last epoch, its forms longest first
         self.handlers: dict[type, Callable[[Any], None]] = {
             RunStarted: self.started,
             Notice: self.notice,
@@ -99,8 +141,8 @@ class HeadlessView:
 
     def training(self, event: BatchProgress) -> None:
         if self.bar is not None:
-            rate, run_eta = f"{event.images_per_s:,.0f} img/s", f"(run {_clock(event.eta_s)}){self.patience}"
-            self.bar.show(("train", event.epoch), f"epoch {event.epoch}", event.step, event.steps, "steps", rate, run_eta)
+            rate, run_eta = f"{event.images_per_s:,.0f} img/s", f"(run {_clock(event.eta_s)})"
+            self.bar.show(("train", event.epoch), f"epoch {event.epoch}", event.step, event.steps, "steps", rate, run_eta, self.patience)
 
     def evaluating(self, event: EvaluationProgress) -> None:
         if self.bar is not None:
@@ -109,7 +151,7 @@ class HeadlessView:
 
     def epoch(self, event: EpochEnded) -> None:
         if event.patience is not None:
-            self.patience = f"  {patience_text(event.patience)}"
+            self.patience = patience_forms(event.patience)
         if self.bar is not None:
             self.bar.clear()
         if not self.header_printed:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
 import sys
+import textwrap
 import time
 
-from rdfia_tui.cli.text_plot import log_plot
+from rdfia_tui.cli.config_args import resolve_config
+from rdfia_tui.cli.text_plot import LABEL, log_plot
 from rdfia_tui.engine.events import Event, LrProbe, Notice
 from rdfia_tui.engine.lr_range import LrRange, LrSuggestion, report_lines
 
@@ -51,13 +54,11 @@ class ProbeView:
 
 
 def cmd_lr_find(args: argparse.Namespace) -> int:
-    from rdfia_tui.cli.commands import resolve_config
-
     cfg = resolve_config(args)
     sweep = LrRange(args.start_lr, args.end_lr, args.steps)  # ConfigError (exit 2) before any data is loaded
     t = cfg.train
     what = f"lr {sweep.start_lr:g} to {sweep.end_lr:g} over {sweep.steps} steps"
-    print(f"{cfg.name}: lr range test, {cfg.optim.name}, batch {t.batch_size}, {what}")
+    say(f"{cfg.name}: lr range test, {cfg.optim.name}, batch {t.batch_size}, {what}")
     from rdfia_tui.engine.lr_find import find_lr
 
     view = ProbeView()
@@ -69,15 +70,26 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
         return 130
     view.clear()
     probes = result.probes
-    for line in log_plot([p.lr for p in probes], [p.smoothed for p in probes], marks(result.found, cfg.optim.lr)):
-        print(line)
-    print("x: lr per step (log scale); y: smoothed training loss; s: suggested lr, d: divergence, c: the config's optim.lr")
+    plot_width = max(20, min(64, columns() - LABEL - 1))
+    for line in log_plot([p.lr for p in probes], [p.smoothed for p in probes], marks(result.found, cfg.optim.lr), width=plot_width):
+        print(line)  # within the width already
+    say("x: lr per step (log scale); y: smoothed training loss; s: suggested lr, d: divergence, c: the config's optim.lr")
     for line in report_lines(result.found, cfg.optim.lr, len(probes), result.seconds):
-        print(line)
-    print(f"run folder: {result.run_dir}")
+        say(line)
+    say(f"run folder: {result.run_dir}")
     if result.status != "completed":
         print(f"rdfia-tui: lr-find {result.status}: {result.message}", file=sys.stderr)
     return {"completed": 0, "stopped": 130}.get(str(result.status), 1)
+
+
+def columns() -> int:
+    """The terminal's width in characters (COLUMNS, else the terminal's, else 80), at least 40."""
+    return max(40, shutil.get_terminal_size().columns)
+
+
+def say(text: str) -> None:
+    """Print ``text`` wrapped at spaces to the terminal's width (a word longer than a line, such as a path, whole)."""
+    print(textwrap.fill(text, columns(), break_on_hyphens=False, break_long_words=False, subsequent_indent="  "))
 
 
 def marks(found: LrSuggestion | None, config_lr: float) -> dict[str, float]:

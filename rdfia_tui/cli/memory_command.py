@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from rdfia_tui.cli.config_args import resolve_config
 from rdfia_tui.engine.memory_fit import WONT_FIT, describe, size
 
 
@@ -20,7 +21,6 @@ HELP = "estimate the memory a config needs (data, ZCA, one training step) agains
 
 def cmd_memory(args: argparse.Namespace) -> int:
     """Print the estimate; exit status 1 when it will not fit, 0 otherwise."""
-    from rdfia_tui.cli.commands import resolve_config
     from rdfia_tui.engine.memory_estimate import estimate
 
     cfg = resolve_config(args)

@@ -9,7 +9,8 @@ import textwrap
 
 def summary_args(p: argparse.ArgumentParser) -> None:
     """The arguments of ``summary``."""
-    p.add_argument("run", metavar="RUN", help="a run folder that 'rdfia-tui runs' lists, or 'latest'")
+    p.add_argument("run", metavar="RUN", help="a run folder that 'rdfia-tui runs' lists, or 'latest' (the newest training run; "
+                   "an lr range test only when there is no other run)")
     p.add_argument("--runs-dir", help="where 'latest' looks (default: $RDFIA_TUI_RUNS, then ./runs)")
 
 
@@ -18,7 +19,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from rdfia_tui.engine.runs.listing import find_run
     from rdfia_tui.engine.runs.record import resolve_runs_dir
 
-    description = describe_run(find_run(resolve_runs_dir(args.runs_dir), args.run))
+    description = describe_run(find_run(resolve_runs_dir(args.runs_dir), args.run, training_first=True))
     width = max(40, min(100, shutil.get_terminal_size().columns))
     for sentence in description.sentences:
         print(textwrap.fill(sentence, width, break_on_hyphens=False, break_long_words=False))

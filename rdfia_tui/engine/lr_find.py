@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -22,7 +22,7 @@ from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.data.splits import shuffled_indices
 from rdfia_tui.engine.events import Emit, LrProbe, RunFinished, ignore
 from rdfia_tui.engine.live.publish import published
-from rdfia_tui.engine.lr_range import CURVE_FILE, LrRange, LrSuggestion, Probe, Smoother, curve_csv, divergence, suggest
+from rdfia_tui.engine.lr_range import CURVE_FILE, LrRange, LrSuggestion, Probe, Smoother, collapse_note, curve_csv, divergence, suggest
 from rdfia_tui.engine.optimisers import set_lr
 from rdfia_tui.engine.runs.files import atomic_write
 from rdfia_tui.engine.runs.record import RunRecord, create_run_dir, resolve_runs_dir
@@ -56,17 +56,19 @@ def find_lr(
     (engine.setup.set_up's, RecordError for the runs folder); ``control.stop`` ends the sweep early (stopped)."""
     cfg, control = with_absolute_paths(cfg), control or RunControl()
     setup = set_up(cfg, data_root)
-    record = open_lr_record(setup, runs_dir)
+    record = open_lr_record(setup, runs_dir, sweep)
     with published(record.run_dir, emit, control) as emit:
         return LrSweep(setup, record, sweep, emit, control).run()
 
 
-def open_lr_record(setup: RunSetup, runs_dir: str | Path | None) -> RunRecord:
-    """A new folder ``<stamp>-<preset>-lr-find`` with config.toml and a first summary.json (status running)."""
+def open_lr_record(setup: RunSetup, runs_dir: str | Path | None, sweep: LrRange) -> RunRecord:
+    """A new folder ``<stamp>-<preset>-lr-find`` with config.toml and a first summary.json (status running, ``lr_find``
+    with the range, no step done yet)."""
     run_dir = create_run_dir(resolve_runs_dir(runs_dir), f"{setup.cfg.name}-lr-find")
     record = RunRecord(run_dir=run_dir, config=setup.cfg, **record_fields(setup))
     atomic_write(run_dir / "config.toml", config_mod.dumps(setup.cfg))
-    record.lr_find = {}
+    s = sweep
+    record.lr_find = {"start_lr": s.start_lr, "end_lr": s.end_lr, "steps": s.steps, "steps_done": 0, "config_lr": setup.cfg.optim.lr}
     record.write()
     return record
 
@@ -119,9 +121,16 @@ class LrSweep:
         while True:
             yield from shuffled_indices(s.splits.train, s.cfg.train.batch_size, s.generator, s.min_last)
 
+    def collapse(self) -> str | None:
+        """collapse_note for the config's lr, with cross-entropy (the loss whose chance level is ln(classes))."""
+        cfg = self.setup.cfg
+        if cfg.train.loss != "cross_entropy":
+            return None
+        return collapse_note(self.probes, cfg.optim.lr, len(self.setup.splits.class_names))
+
     def finish(self, status: RunStatus, reason: str | None, seconds: float, message: str | None = None) -> LrFindResult:
         """Write lr_find.csv and summary.json (with the suggestion), emit RunFinished, return the result."""
-        found = suggest(self.probes, reason)
+        found = replace(suggest(self.probes, reason), collapse=self.collapse())
         s = self.sweep
         self.record.lr_find = {"start_lr": s.start_lr, "end_lr": s.end_lr, "steps": s.steps, "steps_done": len(self.probes),
                                "seconds": round(seconds, 3), "config_lr": self.setup.cfg.optim.lr, **found.to_dict()}  # fmt: skip

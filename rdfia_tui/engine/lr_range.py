@@ -102,6 +102,7 @@ class LrSuggestion:
     min_over_10_lr: float | None
     diverged_lr: float | None
     diverged_reason: str | None
+    collapse: str | None = None  # collapse_note's sentence for the config's lr, when its outputs sat at chance there
 
     def to_dict(self) -> dict:
         """The fields as a mapping (summary.json's ``lr_find``)."""
@@ -148,9 +149,46 @@ def steepest_lr(falling: list[Probe], half: int) -> float | None:
     return lr if slope < 0 else None
 
 
+COLLAPSE_BAND = 0.005  # losses within 0.5% of ln(classes) are a uniform guess; a loss 0.5% below it had begun to learn
+
+
+def collapse_note(probes: list[Probe], lr: float, classes: int) -> str | None:
+    """With cross-entropy over ``classes`` classes, ln(classes) is the loss of a uniform guess (every class 1/classes).
+    When the raw losses of the steps nearest ``lr`` (log distance; ``lr`` inside the swept range) all sit within
+    COLLAPSE_BAND of it, although a lower lr had already taken the loss clearly below it, the network's outputs have
+    collapsed to chance at ``lr``: it stops learning there rather than blowing up. One sentence saying so, else None.
+    This is the course's lr 2 at batch 512 (Q16-18): the loss does not diverge, it sits at ln 10 = 2.303."""
+    finite = [p for p in probes if math.isfinite(p.loss)]
+    if classes < 2 or len(finite) < 5 or not finite[0].lr <= lr <= finite[-1].lr:
+        return None
+    chance = math.log(classes)
+    here = sorted(range(len(finite)), key=lambda i: abs(math.log(finite[i].lr / lr)))[:5]
+    if any(abs(finite[i].loss - chance) > COLLAPSE_BAND * chance for i in here):
+        return None
+    before = [p for p in finite[: min(here)] if p.loss < (1 - COLLAPSE_BAND) * chance]
+    if not before:
+        return None
+    low = min(before, key=lambda p: p.loss)
+    return (f"at optim.lr {lr:g} the loss sits at ln {classes} = {chance:.3f}, the loss of a uniform guess over {classes} classes, "
+            f"although at lr {low.lr:.3g} it had fallen to {low.loss:.3f}: at this lr the network's outputs collapse to "
+            f"chance (about {100 / classes:.0f}% accuracy) and it stops learning, without the loss blowing up")  # fmt: skip
+
+
 def where_lr_sits(lr: float, found: LrSuggestion) -> str:
     """One sentence placing ``lr`` (the config's optim.lr) on the curve: against the lr of the lowest loss (above it
-    the loss no longer falls), the lr where the loss diverged, and the suggestion."""
+    the loss no longer falls), the lr where the loss diverged, and the suggestion. With no suggestion (NO_FALL) the
+    lowest loss is noise, so the sentence says the test was inconclusive for ``lr``, why, and what to try; unless the
+    outputs collapsed to chance at ``lr`` (``found.collapse``), which the curve does tell."""
+    if found.collapse:
+        d = found.diverged_lr
+        return found.collapse + (f"; the loss diverges only at lr {d:.3g}, {d / lr:.3g}× higher" if d else "")
+    if found.suggested_lr is None and found.rule == NO_FALL:
+        d = found.diverged_lr
+        diverged = f"; it is {lr / d:.3g}× the lr where the loss diverged ({d:.3g})" if d else ""
+        return (f"the test is inconclusive for optim.lr {lr:g}: the smoothed loss never fell {MIN_FALL:.0%} below its first "
+                "losses, so the curve cannot tell whether this lr is too high or too low (a network whose loss needs "
+                "thousands of steps to start falling looks like this); try more steps (--steps) or a higher start lr "
+                f"(--start-lr){diverged}")  # fmt: skip
     parts = []
     if found.min_loss_lr is not None:
         ratio = lr / found.min_loss_lr
@@ -175,7 +213,10 @@ def report_lines(found: LrSuggestion | None, config_lr: float, steps: int, secon
         lines.append(f"suggested lr: {found.suggested_lr:.3g} ({found.rule})")
     else:
         lines.append(f"no suggested lr ({found.rule}); try more --steps, a larger batch or another range")
-    lines.append(f"lowest smoothed loss at lr {found.min_loss_lr:.3g} (minimum / 10: {found.min_over_10_lr:.3g})")
+    if found.suggested_lr is None:
+        lines.append(f"lowest smoothed loss at lr {found.min_loss_lr:.3g}, within the noise of the first losses")
+    else:
+        lines.append(f"lowest smoothed loss at lr {found.min_loss_lr:.3g} (minimum / 10: {found.min_over_10_lr:.3g})")
     if found.diverged_lr is not None:
         lines.append(f"diverged at lr {found.diverged_lr:.3g}: {found.diverged_reason}")
     else:

@@ -1,5 +1,5 @@
 """The memory a config will need before it trains: its data (sized from file headers, never loaded), ZCA's
-matrices, and one training step measured on a random batch of the real shape.
+matrices, and one training step measured on random batches of the real shape (two small ones, extrapolated).
 
 How the step is measured:
 
@@ -13,6 +13,16 @@ How the step is measured:
   (each storage counted once, weights left out), plus twice the largest of them (the gradient flowing back
   and the one it produces, alive together). A hand-written step (model.impl manual) caches the same tensors
   as autograd does, so its activations are counted the same way.
+
+**At two small batches, extrapolated**: measuring the step at the asked batch would itself need that memory (and, on
+a CPU, minutes for a batch of 45,000 images), so the step is measured at ``PROBE_BATCHES`` (2 and 16 examples) and
+extended along the line through them: ``step(B) = step(2) + (B - 2) * (step(16) - step(2)) / 14``. The model is
+affine in the batch size because of what a step holds: the weights, their gradients and the optimiser's state do not
+depend on it (the fixed part), while the batch, the logits and every activation saved for the backward pass are
+tensors whose first dimension is the batch (the per-example part). On a CPU, where the parts are counted from the
+tensors, the line is exact; on CUDA the allocator rounds each block (to 512 bytes) and cuDNN may pick another
+workspace for a larger batch, so it is close, not exact. A batch of at most 16 is measured as it is. Batch 2, not 1:
+batch normalisation in training refuses a single value per channel.
 
 The step runs eagerly in the config's dtype: bf16 autocast and torch.compile (train.precision, train.compile)
 would lower the real figure, so the estimate errs high on a GPU.
@@ -222,6 +232,21 @@ def cpu_step_bytes(cfg: RunConfig, shape: tuple[int, ...], n_classes: int, batch
     return float(weights + grads + state + batch_bytes + saved.total + 2 * saved.largest)
 
 
+PROBE_BATCHES = (2, 16)  # the two batches the step is measured at (see the module's docstring)
+
+
+def step_bytes(cfg: RunConfig, shape: tuple[int, ...], n_classes: int, batch: int, device: torch.device) -> tuple[float, tuple[int, ...]]:
+    """One training step at ``batch`` on ``device``, in bytes, and the batches it was measured at: ``batch`` itself when
+    it is at most 16, else 2 and 16, extrapolated linearly to ``batch`` (the module's docstring gives the model)."""
+    measure = STEP_MEASURES[device.type][0]
+    small, large = PROBE_BATCHES
+    if batch <= large:
+        return measure(cfg, shape, n_classes, batch, device), (batch,)
+    at_small, at_large = (measure(cfg, shape, n_classes, b, device) for b in PROBE_BATCHES)
+    per_example = max(at_large - at_small, 0.0) / (large - small)  # bytes per example of the batch
+    return at_small + per_example * (batch - small), PROBE_BATCHES
+
+
 STEP_MEASURES = {"cuda": (cuda_step_bytes, "torch.cuda.max_memory_allocated of a dry-run step"),
                  "cpu": (cpu_step_bytes, "weights, gradients, optimiser state and saved activations of one step")}  # fmt: skip
 
@@ -250,7 +275,7 @@ def estimate(cfg: RunConfig, data_root: str | Path | None = None) -> MemoryEstim
     batch = min(cfg.train.batch_size or n_train, n_train)
     shape = cropped_shape(input_shape, trained_crop(cfg.data.crop_size, cfg.data.augment))
     free = free_bytes(device)  # before the step: what a run would find
-    measure, method = STEP_MEASURES[device.type]
-    step = measure(cfg, shape, n_classes, max(batch, 1), device)
+    step, measured_at = step_bytes(cfg, shape, n_classes, max(batch, 1), device)
     loading = data * LOADING_COPIES.get(device.type, 1)
-    return MemoryEstimate(str(device), batch, data, loading, zca, trained, step, free, method, time.perf_counter() - began)
+    seconds = time.perf_counter() - began
+    return MemoryEstimate(str(device), batch, data, loading, zca, trained, step, free, STEP_MEASURES[device.type][1], seconds, measured_at)

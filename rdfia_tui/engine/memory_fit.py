@@ -40,8 +40,10 @@ class MemoryEstimate:
     ``zca_bytes``: fitting and applying ZCA (memory.zca_bytes; 0 without data.zca).
     ``trained_data_bytes``: the splits while training (the whitened float32 copy with ZCA, else ``data_bytes``).
     ``step_bytes``: one training step: weights, gradients, optimiser state, the batch and what it keeps for
-    the backward pass; ``method`` says how it was measured. ``free_bytes`` is the device's free memory when it
-    was taken (None when it cannot be told); ``seconds`` how long the estimate took, in its own process.
+    the backward pass; ``method`` says how it was measured, ``measured_batches`` at which batch sizes (two small
+    ones, extrapolated linearly to ``batch_size``: engine.memory_estimate; or ``batch_size`` alone). ``free_bytes``
+    is the device's free memory when it was taken (None when it cannot be told); ``seconds`` how long the estimate
+    took, in its own process.
     """
 
     device: str
@@ -54,6 +56,7 @@ class MemoryEstimate:
     free_bytes: float | None
     method: str
     seconds: float = 0.0
+    measured_batches: tuple[int, ...] = ()
 
     @property
     def peak_bytes(self) -> float:
@@ -73,7 +76,13 @@ class MemoryEstimate:
     def from_json(text: str) -> MemoryEstimate:
         """The estimate ``to_json`` wrote; raises ValueError (or KeyError, TypeError) for anything else."""
         data = json.loads(text)
-        return MemoryEstimate(**{k: data[k] for k in MemoryEstimate.__dataclass_fields__ if k != "seconds"}, seconds=data["seconds"])
+        fields = {k: data[k] for k in MemoryEstimate.__dataclass_fields__ if k != "measured_batches"}
+        return MemoryEstimate(**fields, measured_batches=tuple(int(b) for b in data["measured_batches"]))
+
+    @property
+    def extrapolated(self) -> bool:
+        """Whether the step was measured at other batch sizes than ``batch_size`` and extrapolated."""
+        return len(self.measured_batches) > 1
 
 
 def verdict(need: float, free: float | None) -> str:
@@ -95,8 +104,9 @@ def size(n: float) -> str:
 def describe(e: MemoryEstimate) -> str:
     """One line: the verdict, the peak against the free memory, and where the peak comes from."""
     free = "free memory unknown" if e.free_bytes is None else f"{size(e.free_bytes)} free on {e.device}"
+    how = f" (extrapolated from batches {' and '.join(map(str, e.measured_batches))})" if e.extrapolated else ""
     parts = [f"data {size(e.data_bytes)}", *([f"ZCA {size(e.zca_bytes)}"] if e.zca_bytes else []),
-             f"step at batch {e.batch_size} {size(e.step_bytes)}"]  # fmt: skip
+             f"step at batch {e.batch_size} {size(e.step_bytes)}{how}"]  # fmt: skip
     return f"memory: {e.verdict}: about {size(e.peak_bytes)} of {free} ({', '.join(parts)})"
 
 

@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
@@ -21,17 +22,43 @@ NO_ALERT_ENV = "RDFIA_TUI_NO_ALERT"  # set (to anything but "" or "0"): no bell 
 TIMEOUT_S = 5.0
 HTTP = ("http", "https")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # an ESC or BEL in a preset name must not end the escape sequence early
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")  # never in a URL (urlsplit would drop some silently)
 
 
 def check_notify_url(url: str, source: str = "--notify") -> str:
-    """``url`` when it can be notified: http(s)://host…, or SCHEME://… for apprise. Raises ConfigError (one line,
-    exit 2) for anything else, so a typo is said before the run, not after it."""
-    parts = urlsplit(url.strip())
-    if parts.scheme in HTTP and parts.netloc:
-        return url.strip()
-    if parts.scheme and parts.scheme not in HTTP and "://" in url:
-        return url.strip()
+    """``url`` when it can be notified: http(s)://host… (a valid port, no spaces or control characters), or
+    SCHEME://… that apprise knows (Apprise.instantiate). Raises ConfigError (one line, exit 2) for anything else,
+    including another scheme without apprise installed, so a typo is said before the run, not after it."""
+    url = url.strip()
+    scheme = _parsed_scheme(url)
+    if scheme in HTTP:
+        return url
+    if scheme and "://" in url:
+        return _check_apprise_url(url, source)
     raise ConfigError(f"{source}: got {url!r}; give a web hook URL such as https://example.org/hook (or an apprise URL, e.g. ntfy://topic)")
+
+
+def _parsed_scheme(url: str) -> str:
+    """The scheme of ``url`` when it parses (an http(s) URL also needs a host and a valid port), else ""."""
+    if not url or _SPACE_OR_CONTROL.search(url):
+        return ""
+    try:
+        parts = urlsplit(url)  # ValueError: an unclosed or invalid IPv6 bracket
+        _ = parts.port  # ValueError: a port that is not a number from 0 to 65535
+    except ValueError:
+        return ""
+    return "" if parts.scheme in HTTP and not parts.hostname else parts.scheme
+
+
+def _check_apprise_url(url: str, source: str) -> str:
+    try:
+        import apprise
+    except ImportError:
+        raise ConfigError(f"{source}: {url!r} is not http(s); other schemes need apprise: pip install 'rdfia-tui[notify]'") from None
+    if apprise.Apprise.instantiate(url) is None:
+        raise ConfigError(f"{source}: apprise does not know {url!r}; see https://github.com/caronc/apprise/wiki for its URLs, "
+                          "or give a web hook URL such as https://example.org/hook")  # fmt: skip
+    return url
 
 
 def notify_url(explicit: str | None) -> str | None:
@@ -44,17 +71,22 @@ def notify_url(explicit: str | None) -> str | None:
 
 def payload(summary: Mapping[str, Any], status: str, message: str = "") -> dict[str, Any]:
     """The JSON a web hook receives: preset, status, best and final test accuracy (0-1 fractions, None when not
-    measured), duration in seconds, run folder, and the message (why it failed, diverged or stopped; empty when it
-    completed)."""
+    measured), duration in seconds, the run folder (an absolute path), and the message (why it failed, diverged or
+    stopped; empty when it completed)."""
     return {
         "preset": summary.get("preset"),
         "status": str(status),
         "best_test_acc": summary.get("best_test_acc"),
         "final_test_acc": summary.get("final_test_acc"),
         "duration_s": summary.get("duration_s"),
-        "run_dir": str(summary.get("run_dir", "")),
+        "run_dir": _absolute(summary.get("run_dir")),
         "message": message,
     }
+
+
+def _absolute(folder: object) -> str:
+    """The run (or sweep) folder as an absolute path, of use to a receiver on another machine; "" when there is none."""
+    return str(Path(str(folder)).resolve()) if folder else ""
 
 
 def one_line(body: Mapping[str, Any]) -> str:
@@ -68,7 +100,7 @@ def one_line(body: Mapping[str, Any]) -> str:
 def post(url: str, body: Mapping[str, Any], timeout_s: float = TIMEOUT_S) -> str | None:
     """Send ``body`` to ``url``: a JSON POST for http(s), apprise for another scheme. None when it was delivered,
     else one line saying why not (nothing is raised: a web hook never fails a run)."""
-    if urlsplit(url).scheme in HTTP:
+    if _parsed_scheme(url) in HTTP:
         return _post_json(url, body, timeout_s)
     return _apprise(url, body)
 

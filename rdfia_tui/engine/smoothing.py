@@ -70,8 +70,23 @@ def band(values: Sequence[float], window: int) -> tuple[list[float], list[float]
 
 
 def ema_window(weight: float) -> int:
-    """The window whose mean has the same centre of mass as an EMA of ``weight``: (1 + w) / (1 - w), at least 1."""
-    return max(1, round((1.0 + weight) / (1.0 - weight)))
+    """The EMA's span in points, 1 / (1 - w) rounded, at least 1: the last that many points carry about
+    1 - 1/e (63%) of its weight (its time constant). The min/max band of an EMA is taken over this window,
+    since the EMA itself remembers every point."""
+    return max(1, round(1.0 / (1.0 - weight)))
+
+
+class RunningMean:
+    """The mean of the last ``window`` values, one value at a time: ``add(v)`` equals ``window_mean(all, window)[-1]``."""
+
+    def __init__(self, window: int) -> None:
+        if window < 1:
+            raise ValueError(f"window must be at least 1, got {window}")
+        self._kept: deque[float] = deque(maxlen=window)
+
+    def add(self, value: float) -> float:
+        self._kept.append(value)
+        return sum(self._kept) / len(self._kept)
 
 
 def _rolling(values: Sequence[float], window: int, reduce: Callable[[Sequence[float]], float]) -> list[float]:
@@ -112,6 +127,18 @@ class Smoothing:
     def label(self) -> str:
         return SMOOTHERS[self.mode][0](self)
 
+
+def running(smoothing: Smoothing) -> Callable[[float], float]:
+    """A function taking one finite value at a time and returning the smoothed value so far, equal to
+    ``smoothing.apply(all values taken)[-1]``: for long live series smoothed point by point."""
+    return RUNNING[smoothing.mode](smoothing)
+
+
+RUNNING: dict[str, Callable[[Smoothing], Callable[[float], float]]] = {
+    "off": lambda s: lambda v: v,
+    "ema": lambda s: RunningEma(s.weight).add,
+    "mean": lambda s: RunningMean(s.window).add,
+}
 
 SMOOTHERS: dict[str, tuple[Callable[[Smoothing], str], Callable[[Smoothing, Sequence[float]], list[float]]]] = {
     "off": (lambda s: "off", lambda s, values: list(values)),

@@ -1,14 +1,16 @@
 """The chart options a person keeps from one session to the next (palette, smoothing, band), in a small JSON file.
 
 The file is ``$XDG_CONFIG_HOME/rdfia-tui/charts.json`` (``~/.config/rdfia-tui/charts.json`` without
-XDG_CONFIG_HOME), written atomically. A missing file means the defaults; an unreadable or wrong one
-means the defaults plus one note saying so, never a crash.
+XDG_CONFIG_HOME), written atomically. A missing file means the defaults; an unreadable one means the
+defaults plus one note saying so; each unknown key or invalid value is one note naming it and the value
+used instead (the valid ones are kept). Never a crash.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,20 +38,22 @@ def settings_path() -> Path:
     return Path(base).expanduser() / "rdfia-tui" / SETTINGS_FILE
 
 
-def load_settings(path: Path | None = None) -> tuple[ChartSettings, str | None]:
-    """The saved settings and None; the defaults and None when there are none yet; the defaults and a note
-    (what is wrong, that the defaults are used) when the file cannot be read or makes no sense."""
+def load_settings(path: Path | None = None) -> tuple[ChartSettings, list[str]]:
+    """The saved settings and the notes on what in them was unusable: nothing when there is no file yet (the
+    defaults); one note when the file cannot be read (the defaults); one note per unknown key or invalid
+    value, naming it and the value used instead (the valid ones are kept)."""
     path = path or settings_path()
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return ChartSettings(), None
+        return ChartSettings(), []
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return ChartSettings(), f"chart settings {path} unreadable ({exc}); using the defaults (a change of option rewrites it)"
-    try:
-        return _from_doc(doc), None
-    except (TypeError, ValueError, KeyError) as exc:
-        return ChartSettings(), f"chart settings {path}: {exc}; using the defaults (a change of option rewrites it)"
+        return ChartSettings(), [f"chart settings {path} unreadable ({exc}); using the defaults (a change of option rewrites it)"]
+    if not isinstance(doc, dict):
+        return ChartSettings(), [f"chart settings {path}: not a JSON object; using the defaults (a change of option rewrites it)"]
+    notes: list[str] = []
+    settings = _from_doc(doc, lambda text: notes.append(f"chart settings {path}: {text} (a change of option rewrites it)"))
+    return settings, notes
 
 
 def save_settings(settings: ChartSettings, path: Path | None = None) -> str | None:
@@ -63,23 +67,48 @@ def save_settings(settings: ChartSettings, path: Path | None = None) -> str | No
     return None
 
 
-def _from_doc(doc: object) -> ChartSettings:
-    if not isinstance(doc, dict):
-        raise TypeError("not a JSON object")
-    palette = doc.get("palette", "default")
-    if palette not in PALETTES:
-        raise ValueError(f"unknown palette {palette!r} (known: {', '.join(PALETTES)})")
+def _from_doc(doc: dict, note: Callable[[str], None]) -> ChartSettings:
+    """The settings in ``doc``, each unusable value replaced by its default and said through ``note``."""
+    defaults = ChartSettings()
+    for key in doc.keys() - {"version", *FIELDS}:
+        note(f"unknown key {key!r} ignored")
     raw = doc.get("smoothing", {})
     if not isinstance(raw, dict):
-        raise TypeError("'smoothing' is not an object")
-    defaults = Smoothing()
-    smoothing = Smoothing(
-        mode=str(raw.get("mode", defaults.mode)),
-        weight=float(raw.get("weight", defaults.weight)),
-        window=int(raw.get("window", defaults.window)),
-    )
-    if smoothing.mode not in SMOOTHERS:
-        raise ValueError(f"unknown smoothing {smoothing.mode!r} (known: {', '.join(SMOOTHERS)})")
-    if not (0.0 <= smoothing.weight < 1.0 and smoothing.window >= 1):
-        raise ValueError("smoothing weight must be in [0, 1) and window at least 1")
-    return ChartSettings(palette=palette, smoothing=smoothing, band=bool(doc.get("band", False)))
+        note(f"smoothing {raw!r} is not an object; using {asdict(defaults.smoothing)}")
+        raw = {}
+    for key in raw.keys() - SMOOTHING_FIELDS.keys():
+        note(f"unknown key 'smoothing.{key}' ignored")
+    old = defaults.smoothing
+    smoothing = {k: _checked(f"smoothing.{k}", raw, k, getattr(old, k), check, note) for k, check in SMOOTHING_FIELDS.items()}
+    top = {k: _checked(k, doc, k, getattr(defaults, k), valid, note) for k, valid in FIELDS.items() if k != "smoothing"}
+    return ChartSettings(smoothing=Smoothing(**smoothing), **top)
+
+
+Check = tuple[Callable[[object], bool], str]  # (is the value usable, what a usable one is)
+
+
+def _checked(name: str, doc: dict, key: str, default: object, valid: Check, note: Callable[[str], None]) -> object:
+    """``doc[key]`` when ``valid`` says it is usable; else ``default``, and a note naming both."""
+    if key not in doc:
+        return default
+    test, what = valid
+    if test(doc[key]):
+        return doc[key]
+    note(f"{name} {doc[key]!r} is not {what}; using {default!r}")
+    return default
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+FIELDS: dict[str, Check] = {
+    "palette": (lambda v: isinstance(v, str) and v in PALETTES, f"one of {', '.join(PALETTES)}"),
+    "smoothing": (lambda v: isinstance(v, dict), "an object"),
+    "band": (lambda v: isinstance(v, bool), "true or false"),
+}
+SMOOTHING_FIELDS: dict[str, Check] = {
+    "mode": (lambda v: isinstance(v, str) and v in SMOOTHERS, f"one of {', '.join(SMOOTHERS)}"),
+    "weight": (lambda v: _number(v) and 0.0 <= v < 1.0, "a number in [0, 1)"),
+    "window": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "a whole number of at least 1"),
+}

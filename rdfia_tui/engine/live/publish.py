@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.errors import RecordWriteError
-from rdfia_tui.engine.events import BatchProgress, CommandTaken, Emit, EpochEnded, Event, Notice, RunStarted, ignore
+from rdfia_tui.engine.events import BatchProgress, CommandTaken, Emit, EpochEnded, Event, LrProbe, Notice, RunStarted, ignore
 from rdfia_tui.engine.live.commands import Received, open_inbox, take
 from rdfia_tui.engine.live.stream import EVENTS_FILE, EventWriter
 from rdfia_tui.engine.runs.liveness import LiveState
@@ -98,6 +98,8 @@ def _where(state: LiveState, event: Event) -> LiveState:
         return replace(state, epochs_done=event.metrics.epoch, step=0)
     if isinstance(event, CommandTaken):
         return replace(state, paused=event.paused)
+    if isinstance(event, LrProbe):  # an lr range test: its step of the sweep
+        return replace(state, step=event.step, steps=event.steps)
     return state
 
 

@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from rdfia_tui.engine.lr_range import LrSuggestion, where_lr_sits
+from rdfia_tui.engine.runs.listing import is_lr_find, read_run
+from rdfia_tui.engine.runs.liveness import LiveState
 from rdfia_tui.engine.runs.record import read_metrics_csv
+from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.runs.summary import read_summary
 
 TREND_WINDOW = 5  # epochs the trend looks back over
@@ -49,11 +52,13 @@ class RunFindings:
     best_acc: float | None
     trend: str | None  # "rising", "falling" or "flat": the held-out accuracy over the last TREND_WINDOW epochs
     trend_change: float | None  # its change over that window
-    trend_from: int | None  # the window's first epoch
-    plateau_since: int | None  # the last epoch that improved the best accuracy by more than FLAT, when PLATEAU_MIN followed
+    trend_from: int | None  # the window's first epoch (never before plateau_since: one window for both)
+    plateau_since: int | None  # the earliest epoch k from which on no epoch beat any earlier one of k.. by more than FLAT
     spikes: tuple[Spike, ...]
     gap: float | None  # training accuracy minus held-out accuracy at the last epoch
     overfit_from: int | None  # the epoch of the lowest held-out loss, after which over-fitting set in
+    overfit_rise: float | None = None  # the last held-out loss over that lowest, minus 1 (0.04: 4% higher)
+    stalled_from: int | None = None  # early-stopped on the held-out loss while the training loss did not fall either
 
 
 @dataclass(frozen=True)
@@ -71,8 +76,11 @@ class RunDescription:
 
 def describe_run(run_dir: Path) -> RunDescription:
     """The description of the run folder ``run_dir``. Raises SummaryUnreadable (a RecordError: one line) when its
-    summary.json cannot be read; metrics.csv is used when readable, else summary.json's epochs."""
+    summary.json cannot be read; metrics.csv is used when readable, else summary.json's epochs. A run recorded as
+    running is checked (listing.read_run): still alive (with where it is now), or lost."""
     summary = read_summary(run_dir)
+    if summary.get("status") == RunStatus.RUNNING:
+        summary = {**summary, **read_run(Path(run_dir))}
     try:
         rows = read_metrics_csv(Path(run_dir) / "metrics.csv")
     except (OSError, ValueError, KeyError):
@@ -83,13 +91,19 @@ def describe_run(run_dir: Path) -> RunDescription:
 def describe(summary: dict[str, Any], rows: list[dict[str, float]]) -> RunDescription:
     """The description of a run from its summary.json mapping and its metrics rows (epoch 0 first)."""
     head = [opening(summary)]
-    if isinstance(summary.get("lr_find"), dict) and summary["lr_find"]:
-        return RunDescription(None, (*head, *lr_find_sentences(summary["lr_find"])))
+    if is_lr_find(summary):
+        return RunDescription(None, (*head, *lr_find_sentences(summary["lr_find"], summary)))
     trained = [r for r in rows if r.get("epoch", 0) >= 1]
     if not trained:
         return RunDescription(None, (*head, "It has no trained epoch recorded yet, so there is no curve to describe."))
-    found = find(rows)
+    found = find(rows, stopped_on_loss(summary))
     return RunDescription(found, (*head, *sentences(found, rows)))
+
+
+def stopped_on_loss(summary: dict[str, Any]) -> bool:
+    """Whether early stopping ended the run because a held-out loss stopped improving (summary.json's ``early_stop``)."""
+    record = summary.get("early_stop")
+    return isinstance(record, dict) and "stopped_after" in record and str(record.get("metric", "")).endswith("_loss")
 
 
 def opening(summary: dict[str, Any]) -> str:
@@ -100,7 +114,9 @@ def opening(summary: dict[str, Any]) -> str:
     took = f" in {seconds:.1f} seconds" if isinstance(seconds, int | float) else ""
     message = str(summary.get("message") or "")
     said = f" ({message.rstrip('.')})" if message else ""
-    if summary.get("lr_find"):
+    if is_lr_find(summary):
+        if status == RunStatus.RUNNING:
+            return f"Run {name} is a learning-rate range test of preset {summary.get('preset', '?')}, still running."
         return f"Run {name} is a learning-rate range test of preset {summary.get('preset', '?')}; its status is {status}{took}{said}."
     done = summary.get("epochs_completed", 0)
     return f"Run {name} of preset {summary.get('preset', '?')} is {status} after {done} of {planned} epochs{took}{said}."
@@ -115,23 +131,28 @@ def held_out_split(rows: list[dict[str, float]]) -> str:
     return "val" if any(_finite(r.get("val_acc")) for r in rows if r.get("epoch", 0) >= 1) else "test"
 
 
-def find(rows: list[dict[str, float]]) -> RunFindings:
-    """The findings of metrics rows (epoch 0 first) that hold at least one trained epoch."""
+def find(rows: list[dict[str, float]], early_stopped_on_loss: bool = False) -> RunFindings:
+    """The findings of metrics rows (epoch 0 first) that hold at least one trained epoch. ``early_stopped_on_loss``:
+    early stopping ended the run on a held-out loss, which counts as its rise being real however small (overfit_from)."""
     split = held_out_split(rows)
     trained = [r for r in rows if r.get("epoch", 0) >= 1]
     acc = [(int(r["epoch"]), r[f"{split}_acc"]) for r in trained if _finite(r.get(f"{split}_acc"))]
     best_epoch, best_acc = max(acc, key=lambda t: (t[1], -t[0]), default=(None, None))
-    trend, change, since = trend_of(acc)
+    plateau = plateau_since(acc)
+    trend, change, since = trend_of([(e, v) for e, v in acc if plateau is None or e >= plateau])
     last = trained[-1]
     gap = last["train_acc"] - last[f"{split}_acc"] if _finite(last.get("train_acc")) and _finite(last.get(f"{split}_acc")) else None
     spikes = (*loss_spikes(rows, "train_loss", "training"), *loss_spikes(rows, f"{split}_loss", SPLIT_WORDS[split]))
-    return RunFindings(split, len(trained), best_epoch, best_acc, trend, change, since, plateau_since(acc),
-                       tuple(sorted(spikes, key=lambda s: s.epoch)), gap, overfit_from(trained, split))  # fmt: skip
+    overfit, rise = overfit_from(trained, split, 0.0 if early_stopped_on_loss else OVERFIT_RISE)
+    stalled = lowest_loss_epoch(trained, split) if early_stopped_on_loss and overfit is None else None
+    return RunFindings(split, len(trained), best_epoch, best_acc, trend, change, since, plateau,
+                       tuple(sorted(spikes, key=lambda s: s.epoch)), gap, overfit, rise, stalled)  # fmt: skip
 
 
 def trend_of(acc: list[tuple[int, float]]) -> tuple[str | None, float | None, int | None]:
     """("rising" | "falling" | "flat", the change, the first epoch) over the last TREND_WINDOW epochs of ``acc``
-    ((epoch, accuracy) pairs); Nones with fewer than 2 epochs."""
+    ((epoch, accuracy) pairs; find passes only the plateau's epochs when there is one, so a plateau is never "rising");
+    Nones with fewer than 2 epochs."""
     window = acc[-TREND_WINDOW:]
     if len(window) < 2:
         return None, None, None
@@ -141,16 +162,17 @@ def trend_of(acc: list[tuple[int, float]]) -> tuple[str | None, float | None, in
 
 
 def plateau_since(acc: list[tuple[int, float]]) -> int | None:
-    """The last epoch whose accuracy beat every earlier one by more than FLAT, when at least PLATEAU_MIN epochs
-    follow it (none of which did); None otherwise."""
-    best, last_gain = -math.inf, None
-    for epoch, value in acc:
-        if value > best + FLAT:
-            last_gain = epoch
-        best = max(best, value)
-    if last_gain is None or sum(1 for epoch, _ in acc if epoch > last_gain) < PLATEAU_MIN:
+    """The start k of the longest run-final stretch in which no epoch beat an earlier epoch of the stretch by more than
+    FLAT (for each epoch i from k on: the best accuracy after i minus the accuracy at i is at most FLAT), when at least
+    PLATEAU_MIN epochs follow k; None otherwise. So nothing after k rose above k's own value by more than FLAT."""
+    start, best_after = len(acc), -math.inf
+    for i in range(len(acc) - 1, -1, -1):
+        if best_after - acc[i][1] > FLAT:
+            break
+        start, best_after = i, max(best_after, acc[i][1])
+    if len(acc) - 1 - start < PLATEAU_MIN:
         return None
-    return last_gain
+    return acc[start][0]
 
 
 def loss_spikes(rows: list[dict[str, float]], column: str, curve: str) -> list[Spike]:
@@ -159,19 +181,32 @@ def loss_spikes(rows: list[dict[str, float]], column: str, curve: str) -> list[S
     return [Spike(curve, e, a, b) for (_, a), (e, b) in itertools.pairwise(points) if a > 0 and b >= SPIKE_FACTOR * a]
 
 
-def overfit_from(trained: list[dict[str, float]], split: str) -> int | None:
-    """The epoch of the lowest held-out loss when every one of the (at least OVERFIT_MIN) epochs after it stayed above
-    that lowest, the last by more than OVERFIT_RISE of it, while the training loss fell from that epoch to the last."""
-    losses = [(int(r["epoch"]), r[f"{split}_loss"], r.get("train_loss")) for r in trained if _finite(r.get(f"{split}_loss"))]
+def _losses(trained: list[dict[str, float]], split: str) -> list[tuple[int, float, Any]]:
+    return [(int(r["epoch"]), r[f"{split}_loss"], r.get("train_loss")) for r in trained if _finite(r.get(f"{split}_loss"))]
+
+
+def lowest_loss_epoch(trained: list[dict[str, float]], split: str) -> int | None:
+    """The epoch of the lowest held-out loss (the first of equals); None without one."""
+    losses = _losses(trained, split)
+    return min(losses, key=lambda t: (t[1], t[0]))[0] if losses else None
+
+
+def overfit_from(trained: list[dict[str, float]], split: str, rise: float = OVERFIT_RISE) -> tuple[int | None, float | None]:
+    """(the epoch of the lowest held-out loss, the last loss's rise over it as a fraction) when every one of the (at
+    least OVERFIT_MIN) epochs after it stayed above that lowest, the last by more than ``rise`` of it, while the
+    training loss fell from that epoch to the last; (None, None) otherwise."""
+    losses = _losses(trained, split)
     if len(losses) < OVERFIT_MIN + 1:
-        return None
+        return None, None
     at = min(range(len(losses)), key=lambda i: losses[i][1])
     epoch, lowest, train_then = losses[at]
     after = losses[at + 1 :]
-    if len(after) < OVERFIT_MIN or not all(v > lowest for _, v, _ in after) or after[-1][1] < lowest * (1 + OVERFIT_RISE):
-        return None
+    if len(after) < OVERFIT_MIN or not all(v > lowest for _, v, _ in after) or after[-1][1] < lowest * (1 + rise):
+        return None, None
     train_last = after[-1][2]
-    return epoch if _finite(train_then) and _finite(train_last) and train_last < train_then else None
+    if not (_finite(train_then) and _finite(train_last) and train_last < train_then):
+        return None, None
+    return epoch, after[-1][1] / lowest - 1 if lowest > 0 else None
 
 
 def _pct(value: float) -> str:
@@ -189,8 +224,7 @@ def sentences(found: RunFindings, rows: list[dict[str, float]]) -> list[str]:
         span = f"from epoch {found.trend_from} to epoch {found.epochs}"
         out.append(f"Over the last epochs ({span}) {words} accuracy was {TREND_WORDS[found.trend](found.trend_change)}.")
     if found.plateau_since is not None:
-        out.append(f"It has been on a plateau since epoch {found.plateau_since}: no later epoch beat it by more than {100 * FLAT:g} "
-                   "percentage points.")  # fmt: skip
+        out.append(plateau_sentence(found, by_epoch))
     out.extend(f"The {s.curve} loss jumped at epoch {s.epoch}, from {s.before:.3g} to {s.after:.3g}." for s in found.spikes)
     if not found.spikes:
         out.append("No loss jumped by half or more from one epoch to the next.")
@@ -205,6 +239,17 @@ TREND_WORDS = {
     "falling": lambda change: f"falling, by {100 * -change:.1f} percentage points",
     "flat": lambda change: f"flat, within {100 * FLAT:g} percentage points",
 }
+
+
+def plateau_sentence(found: RunFindings, by_epoch: dict[int, dict[str, float]]) -> str:
+    """Since when the held-out accuracy has not improved, with its value there; "plateau" only when it is not falling."""
+    k = found.plateau_since
+    value = by_epoch.get(k, {}).get(f"{found.split}_acc")
+    at = f" ({_pct(value)})" if _finite(value) else ""
+    rule = f"no later epoch beat epoch {k}'s accuracy{at} by more than {100 * FLAT:g} percentage points"
+    if found.trend == "falling":
+        return f"It has not improved since epoch {k}: {rule}, and it has fallen since."
+    return f"It has been on a plateau since epoch {k}: {rule}."
 
 
 def gap_sentence(gap: float, words: str) -> str:
@@ -222,17 +267,30 @@ def gap_sentence(gap: float, words: str) -> str:
 
 def overfit_sentence(found: RunFindings, by_epoch: dict[int, dict[str, float]], words: str) -> str:
     """Where over-fitting began, with the losses that show it, or that it did not."""
+    if found.stalled_from is not None:
+        return (f"Early stopping found the {words} loss no longer improving after epoch {found.stalled_from}, but the training loss "
+                "did not fall either: the run stalled rather than over-fitted.")  # fmt: skip
     if found.overfit_from is None:
         return f"There is no sustained over-fitting: the {words} loss did not keep rising while the training loss fell."
     start, last = by_epoch[found.overfit_from], by_epoch[max(by_epoch)]
     split = found.split
-    return (f"Over-fitting began after epoch {found.overfit_from}: the {words} loss was lowest there ({start[f'{split}_loss']:.3g}) "
-            f"and stayed above it to {last[f'{split}_loss']:.3g} at epoch {int(last['epoch'])}, while the training loss fell "
+    rise = found.overfit_rise
+    size = "" if rise is None else f", {100 * rise:.1f}% higher" + (", a slight rise" if rise < OVERFIT_RISE else "")
+    return (f"Over-fitting began after epoch {found.overfit_from}: the {words} loss was lowest there ({start[f'{split}_loss']:.4g}) "
+            f"and stayed above it, to {last[f'{split}_loss']:.4g} at epoch {int(last['epoch'])}{size}, while the training loss fell "
             f"from {start['train_loss']:.3g} to {last['train_loss']:.3g}.")  # fmt: skip
 
 
-def lr_find_sentences(found: dict[str, Any]) -> list[str]:
-    """An lr range test's findings (summary.json's ``lr_find``) in sentences."""
+def lr_find_sentences(found: dict[str, Any], summary: dict[str, Any] | None = None) -> list[str]:
+    """An lr range test's findings (summary.json's ``lr_find``) in sentences; one still running (``summary``'s status)
+    says its range and how far it is, its findings being written when it ends."""
+    if (summary or {}).get("status") == RunStatus.RUNNING:
+        live = (summary or {}).get("live")
+        moving = isinstance(live, LiveState) and live.steps
+        done = f"it has taken {live.step} of {live.steps} steps so far" if moving else "it has just begun"
+        sweep = f"from {found['start_lr']:g} to {found['end_lr']:g} over {found.get('steps', '?')} steps" if "start_lr" in found else ""
+        return [f"It sweeps the learning rate {sweep}; {done}." if sweep else f"It sweeps the learning rate; {done}.",
+                "Its curve, suggested learning rate and divergence are written when it ends: ask again then."]  # fmt: skip
     out = [f"It swept the learning rate from {found.get('start_lr', 0):g} to {found.get('end_lr', 0):g} and took "
            f"{found.get('steps_done', 0)} of {found.get('steps', 0)} steps."]  # fmt: skip
     if found.get("suggested_lr") is not None:
@@ -242,6 +300,7 @@ def lr_find_sentences(found: dict[str, Any]) -> list[str]:
     else:
         out.append("The loss did not diverge in the range swept.")
     names = {f.name for f in fields(LrSuggestion)}
-    if _finite(found.get("config_lr")) and names <= found.keys():
-        out.append(f"Its config's {where_lr_sits(found['config_lr'], LrSuggestion(**{k: found[k] for k in names}))}.")
+    if _finite(found.get("config_lr")) and names - {"collapse"} <= found.keys():  # collapse: not in older records
+        where = where_lr_sits(found["config_lr"], LrSuggestion(**{k: found[k] for k in names if k in found}))
+        out.append(f"Its config's {where}." if where.startswith("optim.lr") else f"{where[0].upper()}{where[1:]}.")
     return out

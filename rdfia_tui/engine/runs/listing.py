@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from rdfia_tui.engine.runs.liveness import read_live, run_alive
+from rdfia_tui.engine.runs.liveness import LiveState, read_live, run_alive
 from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.runs.summary import SummaryUnreadable, read_summary
 
@@ -41,6 +41,18 @@ def read_run(folder: Path) -> dict[str, Any]:
             summary["message"] = f"the process that ran it (pid {pid}) is gone (killed, or the machine restarted) {after}"
     return summary
 
+
+
+def is_lr_find(summary: dict[str, Any]) -> bool:
+    """Whether ``summary`` is an lr range test's (summary.json has ``lr_find``, still empty in a record written before
+    the range was): such a run trains no epoch."""
+    return isinstance(summary.get("lr_find"), dict)
+
+
+def lr_find_position(summary: dict[str, Any]) -> str:
+    """An lr range test's place in a runs table: "lr-find", with "step N/M" while it runs."""
+    live = summary.get("live")
+    return f"lr-find {live.step}/{live.steps}" if isinstance(live, LiveState) and live.steps else "lr-find"
 
 
 def is_run_folder(folder: Path) -> bool:
@@ -87,9 +99,10 @@ def live_runs(runs_dir: Path) -> list[dict[str, Any]]:
     return sorted(live, key=lambda s: str(s.get("started_at", "")), reverse=True)
 
 
-def find_run(runs_dir: Path, which: str) -> Path:
+def find_run(runs_dir: Path, which: str, *, training_first: bool = False) -> Path:
     """``which`` as a run folder: "latest" is the most recently started live run, or else the newest run folder; a
-    sweep folder means its point in training.
+    sweep folder means its point in training. ``training_first``: "latest" passes over lr range tests (is_lr_find)
+    while there is any other run.
 
     Raises RecordError (one line) when there is no such run.
     """
@@ -107,10 +120,11 @@ def find_run(runs_dir: Path, which: str) -> Path:
         if not (folder / "summary.json").is_file():
             raise RecordError(f"{folder} is not a run folder (no summary.json); give a folder that 'rdfia-tui runs' lists, or 'latest'")
         return folder
-    live = live_runs(runs_dir)
+    live, readable = live_runs(runs_dir), [s for s in _with_sweep_points(runs_dir) if s.get("status") != UNREADABLE]
+    if training_first and any(not is_lr_find(s) for s in readable):
+        live, readable = [s for s in live if not is_lr_find(s)], [s for s in readable if not is_lr_find(s)]
     if live:
         return Path(live[0]["run_dir"])
-    readable = [s for s in _with_sweep_points(runs_dir) if s.get("status") != UNREADABLE]
     if not readable:
         raise RecordError(f"no runs in {runs_dir} yet; start one with 'rdfia-tui run --detach circles-mlp'")
     return Path(max(readable, key=lambda s: str(s.get("started_at", "")))["run_dir"])

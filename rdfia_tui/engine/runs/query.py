@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from rdfia_tui.engine.config_compare import value_text
@@ -147,13 +148,26 @@ def _text(field: Field, key: str, op: str, raw: str) -> str:
         if raw.lower() not in by_lower:
             hint = did_you_mean(raw.lower(), list(field.choices)) or f"; one of {', '.join(field.choices)}"
             raise QueryError(f"{key}{op}{raw}: no {key} '{raw}'{hint}")
+    if field.choices is not None and op == CONTAINS and not any(raw.lower() in c.lower() for c in field.choices):
+        raise QueryError(f"{key}{op}{raw}: no {key} contains '{raw}'; one of {', '.join(field.choices)}")
     return raw.lower()
 
 
+DATE_FORMATS = "2026, 2026-11, 2026-11-27, 2026-11-27T10, 2026-11-27T10:00 or 2026-11-27T10:00:05"
+_DATE_FILL = "2000-01-01T00:00:00"  # what a date given to the month, the day, the hour... is completed with to check it
+
+
 def _date(field: Field, key: str, op: str, raw: str) -> str:
-    if op != CONTAINS and not re.fullmatch(r"\d{4}(-\d\d(-\d\d([T ]\d\d(:\d\d(:\d\d)?)?)?)?)?", raw):
-        raise QueryError(f"{key}{op}{raw}: {key} is a date; write it as 2026-11-27 (or 2026-11-27T10:00)")
-    return raw.replace(" ", "T")
+    value = raw.replace(" ", "T")
+    if op == CONTAINS:
+        return value
+    if not re.fullmatch(r"\d{4}(-\d\d(-\d\d(T\d\d(:\d\d(:\d\d)?)?)?)?)?", value):
+        raise QueryError(f"{key}{op}{raw}: {key} is a date; write it as {DATE_FORMATS}")
+    try:  # the pattern lets through what no calendar has: month 13, 2026-02-30, 25:00
+        datetime.fromisoformat(value + _DATE_FILL[len(value) :])
+    except ValueError:
+        raise QueryError(f"{key}{op}{raw}: '{raw}' is not a real date or time; write it as {DATE_FORMATS}") from None
+    return value
 
 
 def _bool(field: Field, key: str, op: str, raw: str) -> bool:

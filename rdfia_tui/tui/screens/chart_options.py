@@ -9,11 +9,11 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from rdfia_tui.tui.chart_controls import CHART_BINDINGS, SERIES_BINDINGS, ChartController, ChartControls
+from rdfia_tui.tui.chart_controller import CHART_BINDINGS, SERIES_BINDINGS, ChartController, ChartKeys
 from rdfia_tui.tui.screens.closing import ClosesOnce
 
 
-class ChartOptions(ChartControls, ClosesOnce, ModalScreen[None]):
+class ChartOptions(ChartKeys, ClosesOnce, ModalScreen[None]):
     """Lists the options of the screen's charts; the chart keys change them while the charts stay in view above."""
 
     DEFAULT_CSS = """
@@ -38,13 +38,15 @@ class ChartOptions(ChartControls, ClosesOnce, ModalScreen[None]):
         self._chart_changed()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The series keys only where the charts have such series."""
-        if action == "chart_series":
-            return any(n == parameters[0] or n.startswith(f"{parameters[0]} ") for c in self._control().charts() for n in c.series)
+        """Every key listed acts here, before a run too (a series hidden now stays hidden when it is drawn)."""
         return True
 
     def _chart_changed(self) -> None:
-        rows = [*self._control().rows(), ("esc g", "close", "smoothing, band and palette are kept for next time")]
+        rows = [
+            *self._control().rows(),
+            ("esc g", "close", "e [ ] b t are kept for next time"),
+            ("", "outside g", "the keys act once a run drew curves"),
+        ]
         text = Text()
         for keys, option, value in rows:
             text.append(f"{keys:<10}", style="bold")

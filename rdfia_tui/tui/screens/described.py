@@ -43,14 +43,14 @@ class DescribedRun(ClosesOnce, ModalScreen[None]):
 
 
 def describe_newest(screen: Any) -> None:
-    """From the main screen: the run the console follows or followed last, else the newest run in the runs folder,
+    """From the main screen: the run the console follows or followed last, else the newest training run in the runs folder,
     described in a dialog; a folder whose records cannot be read, or no run at all, is said in one line."""
     from rdfia_tui.engine.errors import RecordError
     from rdfia_tui.engine.runs.describe import describe_run
     from rdfia_tui.engine.runs.listing import find_run
 
     try:
-        run_dir = screen.app.run_dir or find_run(screen.app.runs_dir, "latest")
+        run_dir = screen.app.run_dir or find_run(screen.app.runs_dir, "latest", training_first=True)
         description = describe_run(run_dir)
     except RecordError as exc:
         screen.notify(str(exc), severity="warning")

@@ -133,13 +133,16 @@ class LearningRateDialog(ClosesOnce, ModalScreen[float | None]):
         self.app._typeahead = None
 
     def take(self, character: str) -> None:
-        """A key typed before the field had focus: into the field, in order."""
-        if not self.is_mounted:
+        """A key typed before the field had focus: into the field, in order (kept for on_mount while the screen is
+        not mounted, or mounted before its children are: a burst of keys can arrive in between)."""
+        fields = self.query(Input) if self.is_mounted else None
+        if not fields:
             self.typed_ahead += character
             return
-        field = self.query_one(Input)
+        field = fields.first()
         field.focus()
-        field.insert_text_at_cursor(character)
+        field.insert_text_at_cursor(self.typed_ahead + character)
+        self.typed_ahead = ""
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._apply()

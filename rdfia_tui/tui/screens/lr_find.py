@@ -13,7 +13,7 @@ from typing import Any
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
@@ -50,7 +50,7 @@ class LrDone(Message):
 class LrCurve(PlotextPlot):
     """The loss (faint) and the smoothed loss against the lr on a log axis, with the suggestion and divergence marked."""
 
-    DEFAULT_CSS = "LrCurve { height: 1fr; min-height: 10; }"
+    DEFAULT_CSS = "LrCurve { height: 18; }"  # fixed: the dialog scrolls to the report below it on a small terminal
 
     def draw(self, lrs: list[float], losses: list[float], smoothed: list[float], marks: dict[str, float]) -> None:
         plt = self.plt
@@ -60,16 +60,46 @@ class LrCurve(PlotextPlot):
         plt.xlabel("lr per step (log)")
         plt.ylabel("loss")
         finite = [v for v in smoothed if math.isfinite(v)]
+        bottom, top = 0.0, 1.0
         if finite:
             low, first = min(finite), finite[0]
-            plt.ylim(low * 0.9, max(low * 1.1, min(max(finite), 3 * first)))  # the blow-up would flatten the rest
+            bottom, top = low * 0.9, max(low * 1.1, min(max(finite), 3 * first))  # the blow-up would flatten the rest
+            plt.ylim(bottom, top)
         keep = [i for i, v in enumerate(losses) if math.isfinite(v)]
         plt.plot([lrs[i] for i in keep], [losses[i] for i in keep], color="gray", marker="dot")
         plt.plot([lrs[i] for i in keep], [smoothed[i] for i in keep], color="blue", marker="braille", label="smoothed")
-        for (name, lr), colour in zip(marks.items(), ("green", "red", "magenta"), strict=False):
+        for (name, lr, row), colour in zip(mark_labels(marks, lrs), ("green", "red", "magenta"), strict=False):
             plt.vline(lr, colour)
-            plt.text(name, lr, finite[-1] if finite else 0, color=colour)
+            if name:
+                side = "right" if right_half(lr, lrs) else "left"
+                plt.text(name, lr, top - (row + 0.5) * (top - bottom) / 12, color=colour, alignment=side)
         self.refresh()
+
+
+def right_half(lr: float, lrs: list[float]) -> bool:
+    """Whether ``lr`` sits in the right half of the log x axis of ``lrs``: its label then ends at it, inside the plot."""
+    finite = [v for v in lrs if v > 0]
+    if not finite or lr <= 0:
+        return False
+    lo, hi = math.log10(min(finite)), math.log10(max(finite))
+    return math.log10(lr) > (lo + hi) / 2
+
+
+def mark_labels(marks: dict[str, float], lrs: list[float]) -> list[tuple[str, float, int]]:
+    """(label, lr, row) for each mark: marks at the same lr (within 10%) share one label ("suggested = form lr", the
+    others unlabelled), and each label gets its own row from the top, so no two labels are drawn over each other."""
+    out: list[tuple[str, float, int]] = []
+    row = 0
+    for name, lr in marks.items():
+        same = next((i for i, (_, other, _) in enumerate(out) if other > 0 and abs(math.log10(lr / other)) < math.log10(1.1)), None)
+        if same is not None:
+            label, at, r = out[same]
+            out[same] = (f"{label} = {name}", at, r)
+            out.append(("", lr, r))
+        else:
+            out.append((name, lr, row))
+            row += 1
+    return out
 
 
 class LrFindScreen(ClosesOnce, ModalScreen[float | None]):
@@ -77,7 +107,7 @@ class LrFindScreen(ClosesOnce, ModalScreen[float | None]):
 
     DEFAULT_CSS = """
     LrFindScreen { align: center middle; }
-    LrFindScreen > Vertical { width: 90%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    LrFindScreen > VerticalScroll { width: 90%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
     LrFindScreen #lr-find-report { height: auto; }
     """
     BINDINGS = [
@@ -101,7 +131,7 @@ class LrFindScreen(ClosesOnce, ModalScreen[float | None]):
 
     def compose(self) -> ComposeResult:
         s, t = self.sweep, self.cfg.train
-        with Vertical():
+        with VerticalScroll(id="lr-find-body"):
             yield Static(f"LR range test: {self.cfg.name}, {self.cfg.optim.name}, batch {t.batch_size}, "
                          f"lr {s.start_lr:g} to {s.end_lr:g} over {s.steps} steps", id="lr-find-title")  # fmt: skip
             yield LrCurve(id="lr-find-curve")

@@ -29,10 +29,10 @@ from rdfia_tui.engine.events import (
     SamplePredictions,
 )
 from rdfia_tui.engine.layers import LayerTable
-from rdfia_tui.engine.patience import patience_text
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.status import RunStatus
-from rdfia_tui.tui.chart_controls import CHART_BINDINGS, SERIES_BINDINGS, ChartControls
+from rdfia_tui.tui.chart_controller import CHART_BINDINGS, SERIES_BINDINGS
+from rdfia_tui.tui.chart_controls import ChartControls
 from rdfia_tui.tui.messages import ConfigChanged
 from rdfia_tui.tui.session import RunSession
 from rdfia_tui.tui.system import gpu_memory
@@ -299,6 +299,7 @@ class MainScreen(ChartControls, Screen):
             "Hyper-parameters" if message.config else f"Hyper-parameters · {count} error{'s' if count > 1 else ''}: fix to start"
         )
         if message.config is None:
+            self.query_one(MemoryFit).form_invalid()
             return
         self.app.post_message(ConfigChanged(message.config))
         self.query_one(MemoryFit).follow(message.config)
@@ -374,7 +375,7 @@ class MainScreen(ChartControls, Screen):
             self.curves.add_epoch(m)
             self.status_line.epoch_done(m.epoch, event.epochs)
             if event.patience is not None:
-                self.status_line.set_patience(patience_text(event.patience))
+                self.status_line.set_patience(event.patience)
             if self.session.paused:  # asked during the evaluation: the run pauses before its next step
                 self.status_line.pause()
             self.schedule_preview.used(m.epoch, m.lr)

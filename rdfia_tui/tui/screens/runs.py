@@ -18,7 +18,7 @@ from rdfia_tui.engine import presets
 from rdfia_tui.engine.config_compare import config_values, differs
 from rdfia_tui.engine.errors import ConfigError
 from rdfia_tui.engine.runs.fields import Kind, find_field, sort_runs
-from rdfia_tui.engine.runs.listing import list_runs, live_runs
+from rdfia_tui.engine.runs.listing import is_lr_find, list_runs, live_runs, lr_find_position
 from rdfia_tui.engine.runs.liveness import LiveState, is_alive, read_live
 from rdfia_tui.engine.runs.query import Query
 from rdfia_tui.engine.runs.resume import can_resume
@@ -159,7 +159,9 @@ class RunsScreen(ClosesOnce, Screen[RunsChoice | None]):
         for s in self.runs:
             name = self.name_of(s)
             epochs = "-" if unusable(s) else f"{s.get('epochs_completed', 0)}/{s.get('config', {}).get('train', {}).get('epochs', '?')}"
-            if isinstance(s.get("live"), LiveState):
+            if is_lr_find(s):  # an lr range test trains no epoch
+                epochs = lr_find_position(s)
+            elif isinstance(s.get("live"), LiveState):
                 epochs = live_position(s["live"])
             date = str(s.get("started_at") or "")[:16].replace("T", " ")
             table.add_row(

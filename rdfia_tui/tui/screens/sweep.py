@@ -18,7 +18,8 @@ from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.sweep.importance import chance_of, importance, importance_rows, importance_title
 from rdfia_tui.engine.sweep.records import CHANCE_MARGIN, SWEEP_JSON, list_sweeps, read_sweep
 from rdfia_tui.engine.sweep.view import accuracy_curves, accuracy_grid, completed_accuracies, finished_points
-from rdfia_tui.tui.chart_controls import CHART_BINDINGS, ChartControls
+from rdfia_tui.tui.chart_controller import CHART_BINDINGS
+from rdfia_tui.tui.chart_controls import ChartControls
 from rdfia_tui.tui.screens.choices import RunsChoice, RunsChosen
 from rdfia_tui.tui.screens.closing import ClosesOnce
 from rdfia_tui.tui.widgets.charts import SeriesChart

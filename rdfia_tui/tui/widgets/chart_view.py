@@ -28,9 +28,13 @@ class ChartView:
         self.y_range = None
 
 
-def zoomed(low: float, high: float, factor: float) -> tuple[float, float]:
-    """[low, high] scaled about its centre: factor < 1 zooms in, > 1 out."""
-    centre, half = (low + high) / 2, (high - low) / 2 * factor
+def zoomed(low: float, high: float, factor: float, about: tuple[float, float] | None = None) -> tuple[float, float]:
+    """[low, high] scaled by ``factor`` (< 1 zooms in, > 1 out) about ``about``, the lowest and highest of the
+    values to keep in view (the curves' latest, or at the cursor), and never narrower than them (plus 10%);
+    about the range's own centre when ``about`` is None."""
+    lowest, highest = about if about is not None else ((low + high) / 2,) * 2
+    half = max((high - low) * factor, (highest - lowest) * 1.1) / 2
+    centre = (lowest + highest) / 2
     return centre - half, centre + half
 
 

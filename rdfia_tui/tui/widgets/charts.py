@@ -14,15 +14,17 @@ import math
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
-from rdfia_tui.engine.smoothing import band
+from rdfia_tui.engine.smoothing import Smoothing, band
 from rdfia_tui.tui.chart_settings import ChartSettings
 from rdfia_tui.tui.widgets.chart_palettes import FAINT, PlotColour, series_style
 from rdfia_tui.tui.widgets.chart_view import ChartView, keep_positive, log_ticks, value_at
+from rdfia_tui.tui.widgets.step_series import StepView
 
 REDRAW_SECONDS = 0.25
 POINTS_PER_COLUMN = 2  # braille marks are two dots wide: more points than this cannot show
 MARKER_COLUMNS = 6  # a dense series gets a marker about every this many columns
 Y_TICKS = 5
+MAX_STEP_POINTS = 4000  # a per-step series is drawn from at most about this many of its steps (all are kept)
 
 
 def decimate(xs: list[float], ys: list[float], buckets: int) -> tuple[list[float], list[float]]:
@@ -93,6 +95,16 @@ def marker_points(xs: list[float], ys: list[float], width: int) -> tuple[list[fl
     return [xs[i] for i in picks], [ys[i] for i in picks]
 
 
+def fit_points(layers: list[Series]) -> list[float]:
+    """The y values ``z`` fits the range to: those of the second half of the x range drawn (axis units), so the
+    untrained epoch 0 and the first fast epochs do not stretch the range over the last points of progress."""
+    xs = [x for _, series_x, _ in layers for x in series_x]
+    if not xs:
+        return []
+    middle = (min(xs) + max(xs)) / 2
+    return [y for _, series_x, ys in layers for x, y in zip(series_x, ys, strict=True) if x >= middle - 1e-9]
+
+
 def axis(values: list[float], log: bool) -> list[float]:
     """Values in axis units: log10 on a log axis (the values are > 0 there)."""
     return [math.log10(v) for v in values] if log else values
@@ -117,7 +129,7 @@ class SeriesChart(PlotextPlot):
         self.caption = ""  # shown after the title
         self.legend = True  # off for a single series, whose name the title already says
         self.faint: set[str] = set()  # raw series drawn in grey behind the others, never smoothed themselves
-        self.stand_ins: dict[str, str] = {}  # while smoothing is on, series k is drawn as the smoothing of series v
+        self.steps: dict[str, StepView] = {}  # per-step series kept whole elsewhere: drawn thinned, read in full
         self.per_step: set[str] = set()  # series with points between epochs: the cursor does not stop on them
         self.integer_x = True  # x is epochs: whole-number ticks
         self.x_last: float | None = None  # the last epoch to show (set alike on charts drawn side by side)
@@ -125,6 +137,7 @@ class SeriesChart(PlotextPlot):
         self.view = ChartView()
         self.note = ""  # what the plot leaves out (non-positive values on a log axis), said in the key
         self.shown_y: tuple[float, float] = (0.0, 1.0)  # the y range drawn last, in axis units
+        self.latest_y: tuple[float, float] | None = None  # lowest and highest value at the cursor (or last) drawn, axis units
         self.draws = 0
         self._shown: dict[str, tuple[list[float], list[float]]] = {}  # what the key reads values from
         self._dirty = True
@@ -146,18 +159,16 @@ class SeriesChart(PlotextPlot):
         ys.append(y)
         self._dirty = True
 
-    def thin(self, name: str, limit: int) -> None:
-        """Keep every other point of a series that has grown past ``limit``."""
-        xs, ys = self.series.get(name, ([], []))
-        if len(xs) > limit:
-            self.series[name] = (xs[::2], ys[::2])
-            self._dirty = True
-
     def set_series(self, name: str, xs: list[float], ys: list[float]) -> None:
         self.series[name] = (list(xs), list(ys))
         self._dirty = True
 
     def points(self, name: str) -> list[tuple[float, float]]:
+        """Every (x, y) of series ``name``: a per-step series' every step (however few are drawn), its values as the
+        chart's smoothing makes them."""
+        if name in self.steps:
+            view = self.steps[name]
+            return list(zip(view.source.xs, view.values(self.settings.smoothing), strict=True))
         xs, ys = self.series.get(name, ([], []))
         return list(zip(xs, ys, strict=True))
 
@@ -191,7 +202,11 @@ class SeriesChart(PlotextPlot):
         return positions[-1] if positions else None
 
     def value(self, name: str, x: float) -> float | None:
-        """Series ``name``'s value at ``x``: exact for a per-epoch series, the last one at or before ``x`` for a per-step one."""
+        """Series ``name``'s value at ``x``: exact for a per-epoch series, the last one at or before ``x`` for a per-step
+        one (at epoch k: the last step of epoch k, read from every step, however few are drawn)."""
+        if name in self.steps and name in self._shown:
+            view = self.steps[name]
+            return view.source.at(view.values(self.settings.smoothing), x)
         xs, ys = self._shown.get(name, ([], []))
         return value_at(xs, ys, x, exact=name not in self.per_step and name not in self.faint) if xs else None
 
@@ -260,9 +275,9 @@ class SeriesChart(PlotextPlot):
         out = []
         smoothing = self.settings.smoothing
         for name, (xs, ys) in self.series.items():
-            if smoothing.on and name in self.stand_ins:
-                xs, ys = self.series.get(self.stand_ins[name], ([], []))
-                ys = smoothing.apply(ys)
+            if name in self.steps:
+                view = self.steps[name]
+                xs, ys = view.source.shown(view.values(smoothing), MAX_STEP_POINTS)
             finite = [(x, y) for x, y in zip(xs, ys, strict=True) if math.isfinite(y)]
             if finite:
                 self._shown[name] = ([p[0] for p in finite], [p[1] for p in finite])
@@ -272,7 +287,7 @@ class SeriesChart(PlotextPlot):
 
     def _smoothed(self, name: str) -> bool:
         """Whether ``name`` is drawn smoothed over its own faint raw copy."""
-        return self.settings.smoothing.on and name not in self.faint and name not in self.stand_ins
+        return self.settings.smoothing.on and name not in self.faint and name not in self.steps
 
     def _layers(self, visible: list[Series]) -> tuple[list[Series], list[Series]]:
         """(faint layers, bright layers) in axis units: raw curves under smoothed ones, bands, the bright curves;
@@ -280,29 +295,35 @@ class SeriesChart(PlotextPlot):
         faint, bright, dropped = [], [], 0
         smoothing = self.settings.smoothing
         for name, xs, ys in visible:
-            xs, ys, lost = keep_positive(xs, ys, self.view.log_x, self.view.log_y)
-            dropped += lost
-            if not xs:
+            drawn = smoothing.apply(ys) if self._smoothed(name) else ys
+            edges = self._band(name, xs, ys) if self.settings.band and smoothing.on and name not in self.faint else None
+            log_x, log_y = self.view.log_x, self.view.log_y
+            kept = [i for i, (x, y) in enumerate(zip(xs, ys, strict=True)) if (x > 0 or not log_x) and (y > 0 or not log_y)]
+            dropped += len(xs) - len(kept)
+            if not kept:
                 continue
+            xs, ys, drawn = ([v[i] for i in kept] for v in (xs, ys, drawn))
             if name in self.faint or self._smoothed(name):
                 faint.append((name, xs, ys))
             if name in self.faint:
                 continue
-            drawn = smoothing.apply(ys) if self._smoothed(name) else ys
-            if self.settings.band and smoothing.on:
-                low, high = band(ys if self._smoothed(name) else self._raw_of(name, xs), smoothing.band_window())
-                bright += [(f"{name}\0low", xs, low), (f"{name}\0high", xs, high)]
+            for edge, values in zip(("low", "high"), edges or (), strict=False):
+                bright.append((f"{name}\0{edge}", *keep_positive(xs, [values[i] for i in kept], False, self.view.log_y)[:2]))
             bright.append((name, xs, drawn))
         axis_x = self.view.log_x
         self.note = f"{dropped} point{'s' if dropped != 1 else ''} ≤ 0 not drawn" if dropped else ""
         to_axis = [(n, axis(xs, axis_x), axis(ys, self.view.log_y)) for n, xs, ys in faint]
         return to_axis, [(n, axis(xs, axis_x), axis(ys, self.view.log_y)) for n, xs, ys in bright]
 
-    def _raw_of(self, name: str, xs: list[float]) -> list[float]:
-        """The raw values behind a stand-in (the band of the per-step average is that of the raw steps)."""
-        sx, sy = self._shown.get(self.stand_ins.get(name, name), ([], []))
-        by_x = dict(zip(sx, sy, strict=True))
-        return [by_x.get(x, math.nan) for x in xs]
+    def _band(self, name: str, xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
+        """(lowest, highest) raw value over the smoothing's window (Smoothing.band_window) up to each drawn point,
+        aligned with ``xs``; a per-step series' band is taken over its every step (that of the raw steps)."""
+        window = self.settings.smoothing.band_window()
+        if name in self.steps:
+            source = self.steps[name].source
+            picks = source.picks(MAX_STEP_POINTS)
+            return tuple([edge[i] for i in picks] for edge in (source.derived(w, Smoothing(), window) for w in ("low", "high")))  # type: ignore[return-value]
+        return band(ys, window)
 
     def _draw(self) -> None:
         self._dirty = False
@@ -320,8 +341,11 @@ class SeriesChart(PlotextPlot):
             plt.plot(*decimate(xs, ys, buckets), marker="braille", color=FAINT[0])
         for name, xs, ys in bright:
             colour, _, marker = self.style(name.split("\0")[0])
-            plt.plot(*decimate(xs, ys, buckets), marker="·" if "\0" in name else "braille", color=colour)
-            if marker and "\0" not in name:
+            if "\0" in name:  # a band edge: dots, unjoined (a joined edge drew steep diagonals where the window moved on)
+                plt.scatter(*decimate(xs, ys, buckets), marker="·", color=colour)
+                continue
+            plt.plot(*decimate(xs, ys, buckets), marker="braille", color=colour)
+            if marker:
                 plt.scatter(*marker_points(xs, ys, self.size.width), marker=marker, color=colour)
         if self.view.cursor is not None and (self.view.cursor > 0 or not self.view.log_x):
             plt.vline(axis([self.view.cursor], self.view.log_x)[0], "gray")
@@ -331,8 +355,9 @@ class SeriesChart(PlotextPlot):
     def _axes(self, faint: list[Series], bright: list[Series]) -> None:
         self._x_axis(faint + bright)
         # the faint series (noisy per-step losses, raw curves under smoothed ones) may leave the range; the others set it
-        ys = [y for _, _, series in (bright or faint) for y in series]
-        low, high = self._y_range(ys)
+        layers = bright or faint
+        self.latest_y = self._latest(layers)
+        low, high = self._y_range(fit_points(layers) if self.view.fit_y else [y for _, _, series in layers for y in series])
         if self.view.log_y:
             ticks = log_ticks(10**low, 10**high) or [t for t in y_ticks(10**low, 10**high) if t > 0] or [10**low, 10**high]
             positions = axis(ticks, True)
@@ -344,6 +369,16 @@ class SeriesChart(PlotextPlot):
         self.shown_y = (low, high)
         self.plt.ylim(low, high)
         self.plt.yticks(positions, [f"{t:g}" for t in ticks] if self.view.log_y else tick_labels(ticks))
+
+    def _latest(self, layers: list[Series]) -> tuple[float, float] | None:
+        """The lowest and highest value of the curves (band edges left out) at the cursor, or their last, in axis units."""
+        cursor = self.view.cursor
+        if cursor is not None and cursor <= 0 and self.view.log_x:
+            cursor = None
+        where = None if cursor is None else axis([cursor], self.view.log_x)[0]
+        found = [ys[-1] if where is None else value_at(xs, ys, where, exact=False) for n, xs, ys in layers if "\0" not in n and xs]
+        found = [y for y in found if y is not None]
+        return (min(found), max(found)) if found else None
 
     def _y_range(self, ys: list[float]) -> tuple[float, float]:
         """The y range in axis units: the zoomed one, the chart's own (``ylim``), or the data's."""

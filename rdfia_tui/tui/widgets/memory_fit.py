@@ -82,6 +82,17 @@ class MemoryFit(Static):
         data_root = getattr(getattr(self.app, "options", None), "data_root", None)
         self._timer = self.set_timer(self.DEBOUNCE_S, lambda: self._estimate(self.estimator, cfg, data_root, self.key))
 
+    def form_invalid(self) -> None:
+        """The form has errors: no verdict until it holds a config again (the last valid config's would be stale)."""
+        if self.estimator is None:
+            return
+        self.key = self.estimate = None  # an answer still on its way is dropped; the next valid config is estimated
+        if self._timer is not None:
+            self._timer.stop()
+        self.set_classes("")
+        self.tooltip = None
+        self.update("memory: fix the form first")
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="memory-estimate")
     def _estimate(self, estimator: Estimator, cfg: RunConfig, data_root: str | None, key: tuple[Any, ...]) -> None:
         try:

@@ -6,11 +6,11 @@ import math
 from collections.abc import Sequence
 
 from rdfia_tui.engine.events import BatchProgress, EpochMetrics
-from rdfia_tui.engine.smoothing import RunningEma
+from rdfia_tui.engine.smoothing import Smoothing
 from rdfia_tui.tui.widgets.charts import SeriesChart
+from rdfia_tui.tui.widgets.step_series import StepSeries, StepView
 
 SMOOTHING = 0.9  # per-step weight of the past in the batch loss's moving average (while the chart's smoothing is off)
-MAX_BATCH_POINTS = 4000  # the raw per-batch series is thinned beyond this
 STEP_SERIES = ("steps", "steps (avg)")
 
 
@@ -19,7 +19,7 @@ class RunCurves:
 
     def __init__(self, loss: SeriesChart, acc: SeriesChart) -> None:
         self.loss, self.acc = loss, acc
-        self._average = RunningEma(SMOOTHING)
+        self.steps = StepSeries()
 
     @property
     def charts(self) -> tuple[SeriesChart, SeriesChart]:
@@ -27,11 +27,12 @@ class RunCurves:
 
     def reset(self) -> None:
         """A new run: empty charts, the raw step losses faint, accuracy on 0-100%. The key shows each
-        split's value at the cursor epoch; with the chart's smoothing on, the step average is that smoothing."""
-        self._average = RunningEma(SMOOTHING)
+        split's value at the cursor epoch; with the chart's smoothing on, the step average is that smoothing
+        (over every step, whatever number of them is drawn)."""
+        self.steps.clear()
         self.loss.clear()
         self.loss.faint = {"steps"}
-        self.loss.stand_ins = {"steps (avg)": "steps"}
+        self.loss.steps = {"steps": StepView(self.steps), "steps (avg)": StepView(self.steps, Smoothing("ema", weight=SMOOTHING))}
         self.loss.per_step = set(STEP_SERIES)
         self.acc.clear()
         self.acc.ylim = (0, 100)
@@ -53,11 +54,11 @@ class RunCurves:
         for i, loss in enumerate(losses):
             if not math.isfinite(loss):
                 continue
-            x = event.epoch - 1 + (first + i) / steps
-            self.loss.append("steps", x, loss)
-            self.loss.append("steps (avg)", x, self._average.add(loss))
-        for name in STEP_SERIES:
-            self.loss.thin(name, MAX_BATCH_POINTS)
+            self.steps.append(event.epoch - 1 + (first + i) / steps, loss)
+        if len(self.steps):
+            for name in STEP_SERIES:
+                self.loss.series.setdefault(name, ([], []))  # the points are the StepSeries'
+            self.loss._dirty = True
         self.set_x_extent(event.epoch - 1 + event.step / steps)
 
     def set_x_extent(self, epochs: float) -> None:
