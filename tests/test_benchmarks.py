@@ -119,3 +119,9 @@ def test_speed_settings_compares_variants_against_the_first(shared_data: Path, t
     speed = rows["fp32, contiguous"]["speed"]
     assert speed == {"precision": "fp32", "channels_last": False, "compile": "off", "threads": speed["threads"]} and speed["threads"] >= 1
     assert rows["fp32, channels_last, b512"]["speed"]["channels_last"] is True
+
+
+def test_chart_redraw_times_each_smoothing_mode() -> None:
+    result = bench("chart_redraw.py", "--steps", "400", "--repeats", "2")
+    assert result["steps"] == 400 and set(result["redraw_s"]) == {"off", "EMA 0.9", "mean of 25", "EMA 0.9 + band"}
+    assert all(len(t["runs"]) == 2 and t["median"] > 0 for t in result["redraw_s"].values())
