@@ -192,7 +192,7 @@ def test_summary_latest_skips_an_lr_find_in_progress_which_is_described_as_one(t
     assert main(["summary", "latest", "--runs-dir", str(tmp_path)]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert trained.name in out and "Over-fitting began after epoch 10" in out and "lr-find" not in out
-    assert main(["summary", str(sweeping)]) == 0
+    assert main(["summary", sweeping.name, "--runs-dir", str(tmp_path)]) == 0  # a name as 'rdfia-tui runs' lists it
     out = " ".join(capsys.readouterr().out.split())
     assert "is a learning-rate range test of preset circles-mlp, still running" in out and "40 of 200 steps" in out
     assert "epochs" not in out

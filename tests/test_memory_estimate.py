@@ -65,6 +65,24 @@ def test_a_large_batch_is_extrapolated_from_two_small_steps(tmp_path: Path, monk
     assert measured == [8] and small.measured_batches == (8,) and "extrapolated" not in describe(small)
 
 
+def test_a_network_too_large_to_allocate_will_not_fit_rather_than_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When even the network cannot be allocated, its weights and gradients are counted without allocating (the meta
+    device) and the verdict is 'will not fit', with the allocator's words, never an error."""
+
+    def cannot_allocate(cfg, shape, n_classes, batch, device):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 40000000000 bytes")
+
+    monkeypatch.setitem(memory_estimate.STEP_MEASURES, "cpu", (cannot_allocate, "unused"))
+    cfg = apply_overrides(load_preset("circles-mlp"), ["model.hidden=64,64"])
+    found = estimate(cfg)
+    weights = (2 * 64 + 64) + (64 * 64 + 64) + (64 * 2 + 2)  # three linear layers of a 2-64-64-2 network
+    assert found.step_bytes == 2 * 4 * weights  # float32 weights and their gradients
+    assert found.measured_batches == () and found.method.startswith("weights and gradients only, counted without allocating")
+    assert "you tried to allocate 40000000000 bytes" in found.method
+    monkeypatch.setattr(memory_estimate, "free_bytes", lambda device: 1000.0)
+    assert estimate(cfg).verdict == WONT_FIT
+
+
 def test_the_estimate_grows_with_the_batch_size(tmp_path: Path) -> None:
     circles = [estimate(apply_overrides(load_preset("circles-mlp"), [f"train.batch_size={b}"])) for b in (8, 512)]
     assert circles[1].step_bytes > circles[0].step_bytes

@@ -89,7 +89,8 @@ def test_a_dead_hook_is_a_note_and_the_run_stays_completed(
 
 
 MALFORMED = ["not a url", "http://", "hook.example.org/x", "http://[::1", "http://[zz]/x", "http://h:99999/", "http://h:abc/",
-             "http://h:-1/", "https://exa mple.org/", "http://example.org/\x07x", "http://example.org/a\tb", "http://:80/"]  # fmt: skip
+             "http://h:-1/", "https://exa mple.org/", "http://example.org/\x07x", "http://example.org/a\tb", "http://:80/",
+             "http://ex%20ample/", "http://h%00/", "http://ex%0aample/"]  # fmt: skip
 
 
 @pytest.mark.parametrize("url", MALFORMED)
@@ -107,7 +108,19 @@ def test_a_malformed_url_is_one_line_before_anything_starts(
     assert err.count("\n") == 1 and f"{notify.NOTIFY_ENV}: got" in err
 
 
-@pytest.mark.parametrize("url", ["http://[::1]:8080/hook", "https://hook.example.org:443/x?a=1", "HTTP://Example.org/"])
+def test_whatever_the_sender_raises_is_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A URL the check let through but urllib or http.client refuses when sending (or any library error) never fails the run."""
+    import http.client
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise http.client.InvalidURL("URL can't contain control characters")
+
+    monkeypatch.setattr("urllib.request.urlopen", refuse)
+    note = notify.post("http://127.0.0.1:9/hook", {"preset": "x", "status": "completed"})
+    assert note == "could not notify http://127.0.0.1:9/hook: InvalidURL: URL can't contain control characters"
+
+
+@pytest.mark.parametrize("url", ["http://[::1]:8080/hook", "http://[fe80::1%25eth0]:80/x", "https://hook.example.org:443/x?a=1", "HTTP://Example.org/"])
 def test_a_well_formed_url_is_taken(url: str) -> None:
     assert notify.check_notify_url(f" {url} ") == url
 

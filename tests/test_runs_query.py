@@ -135,6 +135,8 @@ def test_cli_runs_where_and_sort(tmp_path: Path, capsys: pytest.CaptureFixture) 
     assert main(["runs", "--runs-dir", str(tmp_path), "--sort", "optim.lr", "--desc"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert [line.split()[0][9:15] for line in out[2:5]] == ["120000", "100000", "110000"]
+    assert main(["runs", "--runs-dir", str(tmp_path), "--where", "test_acc>80%", "--where", "optim.lr<0.5"]) == 0  # ANDed
+    assert capsys.readouterr().out.splitlines()[0] == "1 of 3 runs match 'test_acc>80% optim.lr<0.5'"
 
 
 @pytest.mark.parametrize(
@@ -143,6 +145,8 @@ def test_cli_runs_where_and_sort(tmp_path: Path, capsys: pytest.CaptureFixture) 
         (["--where", "optim.nam=adam"], "rdfia-tui: error: --where: unknown key 'optim.nam'; did you mean 'optim.name'?"),
         (["--where", "test_acc>70"], "rdfia-tui: error: --where: test_acc>70: accuracies are 0-1 fractions; write test_acc>0.7 or"),
         (["--where", "started>=2026-13-45"], "rdfia-tui: error: --where: started>=2026-13-45: '2026-13-45' is not a real date"),
+        (["--where", "test_acc>inf"], "rdfia-tui: error: --where: test_acc>inf: an accuracy is a finite fraction"),
+        (["--where", "test_acc>1e309%"], "rdfia-tui: error: --where: test_acc>1e309%: an accuracy is a finite fraction"),
         (["--sort", "acc"], "rdfia-tui: error: --sort: unknown key 'acc'"),
         (["--desc"], "rdfia-tui: error: --desc reverses --sort; give the column too"),
     ],

@@ -113,7 +113,7 @@ def test_each_wrong_value_in_the_settings_is_one_note_naming_it_and_the_value_us
     for said in expected:
         (note,) = [n for n in notes if said in n]
         assert str(path) in note
-    assert "using 'default'" in str(notes) and "using 'off'" in str(notes) and "using 0.6" in str(notes) and "using False" in str(notes)
+    assert 'using "default"' in str(notes) and 'using "off"' in str(notes) and "using 0.6" in str(notes) and "using false" in str(notes)
 
 
 def test_log_ticks_are_round_and_cover_the_range() -> None:

@@ -75,14 +75,15 @@ def test_a_pure_interaction_is_left_to_the_interactions() -> None:
 @pytest.mark.parametrize(
     ("levels", "words"),
     [
-        ({"optim.lr": LR}, "cannot tell: one swept key (optim.lr)"),
-        ({"optim.lr": ["0.1"], "train.batch_size": ["32"]}, "cannot tell: 1 grid cell with a final accuracy"),
+        ({"optim.lr": LR}, "cannot tell: one key varies (optim.lr)"),
+        ({"optim.lr": LR, "train.batch_size": ["10"]}, "cannot tell: one key varies (optim.lr)"),  # a one-value axis is fixed
+        ({"optim.lr": ["0.1"], "train.batch_size": ["32"]}, "cannot tell: no key varies"),
     ],
 )
 def test_one_key_or_one_point_cannot_tell_in_one_line(levels: dict, words: str) -> None:
     result = importance(grid_doc(levels, lambda *c: 0.1 + 0.1 * sum(c)))
     assert result.verdict is not None and result.verdict.startswith(words) and "\n" not in result.verdict
-    assert result.keys == ()
+    assert result.verdict.endswith("two or more varied keys") and result.keys == ()
 
 
 def test_the_same_accuracy_everywhere_cannot_tell() -> None:
@@ -160,7 +161,7 @@ async def test_the_sweep_screen_shows_the_importance_under_the_grid(tmp_path: Pa
         await pilot.press("up" if screen.sweeps[0][1]["name"] == "one-key" else "down")
         await wait_for(pilot, lambda: screen.doc["name"] == "one-key")
         assert not table.display
-        assert "cannot tell: one swept key (optim.lr)" in str(screen.query_one("#sweep-importance-notes", Static).render())
+        assert "cannot tell: one key varies (optim.lr)" in str(screen.query_one("#sweep-importance-notes", Static).render())
 
 
 def test_an_early_stopped_point_counts_with_its_final_accuracy_as_in_the_grid() -> None:

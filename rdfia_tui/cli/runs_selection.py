@@ -34,7 +34,7 @@ class Selection:
 def selection_of(args: argparse.Namespace) -> Selection:
     """--where, --sort and --desc read and checked before any run is listed. Raises QueryError (exit 2, one line
     starting with the option at fault)."""
-    where, sort = getattr(args, "where", None) or "", getattr(args, "sort", None)
+    where, sort = " ".join(getattr(args, "where", None) or []), getattr(args, "sort", None)  # each --where ANDed
     try:
         query = parse_query(where)
     except QueryError as exc:
@@ -54,8 +54,9 @@ def add_selection_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--where",
         metavar="EXPR",
-        help="only the runs that match, e.g. 'optim.name=adam test_acc>0.7' (clauses ANDed; = != > >= < <= ~; "
-        "accuracies as 0-1 fractions or with %%)",
+        action="append",
+        help="only the runs that match, e.g. 'optim.name=adam test_acc>0.7' (clauses ANDed, and so are several --where; "
+        "= != > >= < <= ~; accuracies as 0-1 fractions or with %%)",
     )
     p.add_argument("--sort", metavar="COLUMN", help="order by a column (test_acc, status, time, started…) or a config key (optim.lr)")
     p.add_argument("--desc", action="store_true", help="with --sort: highest first")

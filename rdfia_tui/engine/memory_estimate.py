@@ -43,7 +43,7 @@ from rdfia_tui.engine.data.layout import cropped_shape, trained_crop
 from rdfia_tui.engine.data.root import resolve_data_root
 from rdfia_tui.engine.device import resolve_device
 from rdfia_tui.engine.eager import skip_dynamo_import
-from rdfia_tui.engine.memory import free_bytes, zca_bytes
+from rdfia_tui.engine.memory import _short, free_bytes, is_allocation_failure, zca_bytes
 from rdfia_tui.engine.memory_fit import MemoryEstimate
 from rdfia_tui.engine.model_checks import input_spec
 from rdfia_tui.engine.models import build_model
@@ -247,6 +247,31 @@ def step_bytes(cfg: RunConfig, shape: tuple[int, ...], n_classes: int, batch: in
     return at_small + per_example * (batch - small), PROBE_BATCHES
 
 
+def unallocated_step_bytes(cfg: RunConfig, shape: tuple[int, ...], n_classes: int) -> float:
+    """Weights and gradients of ``cfg``'s network counted on the meta device (shapes only, nothing allocated): the
+    least a step needs, for a network too large to build on the machine."""
+    dtype = getattr(torch, cfg.train.dtype)
+    with torch.device("meta"):
+        model = build_model(cfg.model, shape, n_classes).to(dtype=dtype)
+    weights = sum(p.numel() * p.element_size() for p in (*model.parameters(), *model.buffers()))
+    return float(weights + sum(p.numel() * p.element_size() for p in model.parameters() if p.requires_grad))
+
+
+def measured_step(
+    cfg: RunConfig, shape: tuple[int, ...], n_classes: int, batch: int, device: torch.device
+) -> tuple[float, tuple[int, ...], str]:
+    """step_bytes with its method; when even a small step cannot be allocated, the weights and gradients counted
+    without allocating (a lower bound), and the method says so with the allocator's words."""
+    try:
+        step, measured_at = step_bytes(cfg, shape, n_classes, batch, device)
+    except (MemoryError, RuntimeError) as exc:
+        if not is_allocation_failure(exc):
+            raise
+        reason = f"weights and gradients only, counted without allocating: the network itself could not be allocated ({_short(exc)})"
+        return unallocated_step_bytes(cfg, shape, n_classes), (), reason
+    return step, measured_at, STEP_MEASURES[device.type][1]
+
+
 STEP_MEASURES = {"cuda": (cuda_step_bytes, "torch.cuda.max_memory_allocated of a dry-run step"),
                  "cpu": (cpu_step_bytes, "weights, gradients, optimiser state and saved activations of one step")}  # fmt: skip
 
@@ -275,7 +300,7 @@ def estimate(cfg: RunConfig, data_root: str | Path | None = None) -> MemoryEstim
     batch = min(cfg.train.batch_size or n_train, n_train)
     shape = cropped_shape(input_shape, trained_crop(cfg.data.crop_size, cfg.data.augment))
     free = free_bytes(device)  # before the step: what a run would find
-    step, measured_at = step_bytes(cfg, shape, n_classes, max(batch, 1), device)
+    step, measured_at, method = measured_step(cfg, shape, n_classes, max(batch, 1), device)
     loading = data * LOADING_COPIES.get(device.type, 1)
     seconds = time.perf_counter() - began
-    return MemoryEstimate(str(device), batch, data, loading, zca, trained, step, free, STEP_MEASURES[device.type][1], seconds, measured_at)
+    return MemoryEstimate(str(device), batch, data, loading, zca, trained, step, free, method, seconds, measured_at)

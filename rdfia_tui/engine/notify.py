@@ -47,7 +47,15 @@ def _parsed_scheme(url: str) -> str:
         _ = parts.port  # ValueError: a port that is not a number from 0 to 65535
     except ValueError:
         return ""
-    return "" if parts.scheme in HTTP and not parts.hostname else parts.scheme
+    if parts.scheme in HTTP and not _good_host(parts.hostname or ""):
+        return ""
+    return parts.scheme
+
+
+def _good_host(host: str) -> bool:
+    """A host http.client will take: present, and no percent-escape in a name (``ex%20ample``, ``h%00``: http.client
+    refuses the decoded space or NUL only when it sends); an IPv6 literal may carry a %zone."""
+    return bool(host) and ("%" not in host or ":" in host)
 
 
 def _check_apprise_url(url: str, source: str) -> str:
@@ -100,9 +108,12 @@ def one_line(body: Mapping[str, Any]) -> str:
 def post(url: str, body: Mapping[str, Any], timeout_s: float = TIMEOUT_S) -> str | None:
     """Send ``body`` to ``url``: a JSON POST for http(s), apprise for another scheme. None when it was delivered,
     else one line saying why not (nothing is raised: a web hook never fails a run)."""
-    if _parsed_scheme(url) in HTTP:
-        return _post_json(url, body, timeout_s)
-    return _apprise(url, body)
+    try:
+        if _parsed_scheme(url) in HTTP:
+            return _post_json(url, body, timeout_s)
+        return _apprise(url, body)
+    except Exception as exc:  # whatever the library raises (http.client.InvalidURL, an apprise plugin's error): a note
+        return f"could not notify {url}: {type(exc).__name__}: {exc}"
 
 
 def _post_json(url: str, body: Mapping[str, Any], timeout_s: float) -> str | None:

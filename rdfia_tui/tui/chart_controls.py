@@ -25,8 +25,16 @@ class ChartControls(ChartKeys):
 
     def on_mount(self) -> None:
         if self.chart_controller is None:
-            self.chart_controller = ChartController(self._charts, lambda text: self.notify(text, severity="warning"))  # type: ignore[attr-defined]
+            self.chart_controller = ChartController(self._charts, self.chart_note)
             self.chart_controller.load()
+
+    def chart_note(self, text: str) -> None:
+        """A note about the chart settings: a toast, and a line in the screen's event log when it has one (a toast at
+        80×24 can be pushed off by the next before it is read)."""
+        self.notify(text, severity="warning")  # type: ignore[attr-defined]
+        log_line = getattr(self, "log_line", None)
+        if log_line is not None:
+            log_line(f"note: {text}")
 
     def on_screen_resume(self) -> None:
         """Back from another screen, whose keys may have changed the kept settings: use them."""

@@ -94,7 +94,7 @@ def _checked(name: str, doc: dict, key: str, default: object, valid: Check, note
     test, what = valid
     if test(doc[key]):
         return doc[key]
-    note(f"{name} {doc[key]!r} is not {what}; using {default!r}")
+    note(f"{name} {doc[key]!r} is not {what}; using {json.dumps(default)}")  # as the file spells it: false, not False
     return default
 
 

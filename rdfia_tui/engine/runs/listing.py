@@ -100,7 +100,8 @@ def live_runs(runs_dir: Path) -> list[dict[str, Any]]:
 
 
 def find_run(runs_dir: Path, which: str, *, training_first: bool = False) -> Path:
-    """``which`` as a run folder: "latest" is the most recently started live run, or else the newest run folder; a
+    """``which`` as a run folder (a path, or a name in ``runs_dir`` as 'rdfia-tui runs' lists it): "latest" is the
+    most recently started live run, or else the newest run folder; a
     sweep folder means its point in training. ``training_first``: "latest" passes over lr range tests (is_lr_find)
     while there is any other run.
 
@@ -110,6 +111,8 @@ def find_run(runs_dir: Path, which: str, *, training_first: bool = False) -> Pat
 
     if which != "latest":
         folder = Path(which).expanduser()
+        if not folder.is_dir() and (runs_dir / which).is_dir():  # a name as 'rdfia-tui runs' lists it
+            folder = runs_dir / which
         if not folder.is_dir():
             raise RecordError(f"{folder} does not exist; give a run folder that 'rdfia-tui runs' lists, or 'latest'")
         if (folder / "sweep.json").is_file():  # a sweep: the point training now

@@ -133,6 +133,8 @@ def _fraction(field: Field, key: str, op: str, raw: str) -> float:
         value = float(raw[:-1] if percent else raw)
     except ValueError:
         raise QueryError(f"{key}{op}{raw}: {key} is an accuracy (a 0-1 fraction such as 0.7, or 70%); '{raw}' is not one") from None
+    if not math.isfinite(value):
+        raise QueryError(f"{key}{op}{raw}: an accuracy is a finite fraction between 0 and 1 (or 0% to 100%)")
     if percent:
         value /= 100
     elif value > 1:  # 70 is surely 70 %, but a silent conversion would hide a slip such as 7 for 0.7

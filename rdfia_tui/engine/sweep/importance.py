@@ -133,11 +133,14 @@ def importance(doc: Mapping[str, Any], chance: float | None = None) -> Importanc
 
 
 def _cannot_tell(axes: Sequence[tuple[str, Sequence[str]]], means: Mapping[tuple[int, ...], float]) -> str | None:
-    if len(axes) < 2:
-        name = axes[0][0] if axes else "none"
-        return f"cannot tell: one swept key ({name}) explains all the variance by construction; importance compares two or more"
+    """Why the shares would say nothing, in one line; None when they can be computed. An axis of one value is
+    not a swept key (``--grid train.batch_size=10`` fixes it): it is not counted."""
+    varied = [name for name, labels in axes if len(labels) >= 2]
+    if len(varied) < 2:
+        which = f"one key varies ({varied[0]}): it" if varied else "no key varies: nothing"
+        return f"cannot tell: {which} explains all the variance by construction; importance compares two or more varied keys"
     if len(means) < 2:
-        return f"cannot tell: {len(means)} grid cell{'s' * (len(means) != 1)} with a final accuracy; importance needs two or more"
+        return f"cannot tell: {len(means)} grid cell{'s' * (len(means) != 1)} with a final accuracy; importance needs two or more cells"
     return None
 
 
