@@ -242,6 +242,14 @@ CASES: tuple[Case, ...] = (
         "every entry must be at least 1",
         ("model.hidden", "0"),
     ),
+    Case(
+        "hidden-huge",
+        "a hidden layer wider than torch's size arithmetic holds",
+        ("run", "circles-mlp", "--set", "model.hidden=3000000000000000"),
+        2,
+        "every entry must be at most 16,777,216",
+        ("model.hidden", "3000000000000000"),
+    ),
     # data
     Case("data-missing-path", "npz path that does not exist", (*NPZ, "data.path={dir}/nothing.npz"), 2, "does not exist"),
     Case(

@@ -219,3 +219,12 @@ async def test_the_runs_screen_shows_lr_find_runs_as_lr_find(tmp_path: Path) -> 
         table = app.screen.query_one(DataTable)
         cells = {str(table.get_row_at(i)[1]): str(table.get_row_at(i)[5]) for i in range(2)}
         assert cells == {done.name: "lr-find", live.name: "lr-find 40/200"}
+
+
+def test_summary_takes_a_sweep_point_by_its_name(tmp_path: Path, capsys) -> None:
+    """'rdfia-tui runs' lists a sweep's points by name: summary finds one inside its sweep folder."""
+    point = write_synthetic_run(tmp_path / "sweep-20260101-000000-circles-mlp")
+    assert main(["summary", point.name, "--runs-dir", str(tmp_path)]) == 0
+    assert point.name in " ".join(capsys.readouterr().out.split())
+    assert main(["summary", "20990101-000000-nothing", "--runs-dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

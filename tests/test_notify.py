@@ -90,7 +90,8 @@ def test_a_dead_hook_is_a_note_and_the_run_stays_completed(
 
 MALFORMED = ["not a url", "http://", "hook.example.org/x", "http://[::1", "http://[zz]/x", "http://h:99999/", "http://h:abc/",
              "http://h:-1/", "https://exa mple.org/", "http://example.org/\x07x", "http://example.org/a\tb", "http://:80/",
-             "http://ex%20ample/", "http://h%00/", "http://ex%0aample/"]  # fmt: skip
+             "http://ex%20ample/", "http://h%00/", "http://ex%0aample/", "http://[::1%00]:1/", "http://[::1%20x]:1/",
+             "http://user:pw@127.0.0.1:1/"]  # fmt: skip
 
 
 @pytest.mark.parametrize("url", MALFORMED)

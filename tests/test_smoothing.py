@@ -102,17 +102,17 @@ def test_an_unreadable_settings_file_is_one_note_and_the_defaults(tmp_path: Path
     assert len(notes) == 1 and said in notes[0] and str(path) in notes[0] and "defaults" in notes[0]
 
 
-def test_each_wrong_value_in_the_settings_is_one_note_naming_it_and_the_value_used(tmp_path: Path) -> None:
+def test_each_wrong_value_in_the_settings_is_named_with_the_value_used_in_one_note(tmp_path: Path) -> None:
     path = tmp_path / "charts.json"
     doc = {"palette": "neon", "smoothing": {"mode": "fancy", "weight": 7, "window": 9, "span": 2}, "band": "yes", "colour": 1}
     path.write_text(json.dumps(doc))
     settings, notes = load_settings(path)
     assert settings == ChartSettings(smoothing=Smoothing(window=9))  # the one valid value is kept
     expected = ["palette 'neon'", "smoothing.mode 'fancy'", "smoothing.weight 7", "band 'yes'", "'colour'", "'smoothing.span'"]
-    assert len(notes) == len(expected)
+    (note,) = notes  # one line: a short event log shows it whole
+    assert str(path) in note and note.count(";") >= len(expected) - 1
     for said in expected:
-        (note,) = [n for n in notes if said in n]
-        assert str(path) in note
+        assert said in note
     assert 'using "default"' in str(notes) and 'using "off"' in str(notes) and "using 0.6" in str(notes) and "using false" in str(notes)
 
 

@@ -92,9 +92,16 @@ def fraction(v: float) -> str | None:
     return None if 0 <= v < 1 else "must be in [0, 1)"
 
 
+MAX_WIDTH = 2**24  # units, channels or kernel size of one layer: two layers this wide already need a petabyte
+
+
 def positive_items(v: tuple[int, ...]) -> str | None:
-    """Check: every entry of the tuple at least 1 (layer sizes, kernels); returns the problem as text, or None."""
-    return None if all(x >= 1 for x in v) else "every entry must be at least 1"
+    """Check: every entry of the tuple from 1 to MAX_WIDTH (layer sizes, kernels); returns the problem as text, or
+    None. Above MAX_WIDTH torch's own size arithmetic overflows (a traceback, not an out-of-memory)."""
+    if not all(x >= 1 for x in v):
+        return "every entry must be at least 1"
+    too_wide = f"every entry must be at most {MAX_WIDTH:,} (2^24; a layer that wide already needs terabytes)"
+    return None if all(x <= MAX_WIDTH for x in v) else too_wide
 
 
 def non_negative_items(v: tuple[int, ...]) -> str | None:

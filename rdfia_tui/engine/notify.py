@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from rdfia_tui.engine.errors import ConfigError
 
@@ -47,15 +47,18 @@ def _parsed_scheme(url: str) -> str:
         _ = parts.port  # ValueError: a port that is not a number from 0 to 65535
     except ValueError:
         return ""
-    if parts.scheme in HTTP and not _good_host(parts.hostname or ""):
-        return ""
+    if parts.scheme in HTTP and (not _good_host(parts.hostname or "") or "@" in parts.netloc):
+        return ""  # user:password@ is not sent by urllib: it would take it for part of the host
     return parts.scheme
 
 
 def _good_host(host: str) -> bool:
     """A host http.client will take: present, and no percent-escape in a name (``ex%20ample``, ``h%00``: http.client
-    refuses the decoded space or NUL only when it sends); an IPv6 literal may carry a %zone."""
-    return bool(host) and ("%" not in host or ":" in host)
+    refuses the decoded space or NUL only when it sends); an IPv6 literal may carry a %zone, itself without spaces or
+    control characters once decoded (``[::1%00]``)."""
+    if not host or ("%" in host and ":" not in host):
+        return False
+    return not _SPACE_OR_CONTROL.search(unquote(host))
 
 
 def _check_apprise_url(url: str, source: str) -> str:

@@ -40,8 +40,8 @@ def settings_path() -> Path:
 
 def load_settings(path: Path | None = None) -> tuple[ChartSettings, list[str]]:
     """The saved settings and the notes on what in them was unusable: nothing when there is no file yet (the
-    defaults); one note when the file cannot be read (the defaults); one note per unknown key or invalid
-    value, naming it and the value used instead (the valid ones are kept)."""
+    defaults); one note when the file cannot be read (the defaults); one note naming every unknown key and invalid
+    value with the value used instead (the valid ones are kept): one line, so a 3-row event log still shows it whole."""
     path = path or settings_path()
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -51,9 +51,11 @@ def load_settings(path: Path | None = None) -> tuple[ChartSettings, list[str]]:
         return ChartSettings(), [f"chart settings {path} unreadable ({exc}); using the defaults (a change of option rewrites it)"]
     if not isinstance(doc, dict):
         return ChartSettings(), [f"chart settings {path}: not a JSON object; using the defaults (a change of option rewrites it)"]
-    notes: list[str] = []
-    settings = _from_doc(doc, lambda text: notes.append(f"chart settings {path}: {text} (a change of option rewrites it)"))
-    return settings, notes
+    problems: list[str] = []
+    settings = _from_doc(doc, problems.append)
+    if not problems:
+        return settings, []
+    return settings, [f"chart settings {path}: {'; '.join(problems)} (a change of option rewrites the file)"]
 
 
 def save_settings(settings: ChartSettings, path: Path | None = None) -> str | None:

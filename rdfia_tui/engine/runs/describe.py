@@ -258,7 +258,8 @@ def gap_sentence(gap: float, words: str) -> str:
     if points > 5:
         meaning = "the network fits its training data much better than new data"
     elif points < -2:
-        meaning = "held-out accuracy is higher, as happens with augmentation or dropout measured during training"
+        meaning = ("held-out accuracy is higher: training accuracy is averaged over the epoch while the weights still "
+                   "improve, and augmentation or dropout, when used, lower it further")
     else:
         meaning = "the two are close"
     side = "above" if points >= 0 else "below"

@@ -111,8 +111,9 @@ def find_run(runs_dir: Path, which: str, *, training_first: bool = False) -> Pat
 
     if which != "latest":
         folder = Path(which).expanduser()
-        if not folder.is_dir() and (runs_dir / which).is_dir():  # a name as 'rdfia-tui runs' lists it
-            folder = runs_dir / which
+        if not folder.is_dir():  # a name as 'rdfia-tui runs' lists it: a run, or a point of a sweep in runs_dir
+            named = [runs_dir / which, *sorted(runs_dir.glob(f"*/{which}"))] if which and "/" not in which else []
+            folder = next((f for f in named if f.is_dir()), folder)
         if not folder.is_dir():
             raise RecordError(f"{folder} does not exist; give a run folder that 'rdfia-tui runs' lists, or 'latest'")
         if (folder / "sweep.json").is_file():  # a sweep: the point training now
@@ -130,4 +131,5 @@ def find_run(runs_dir: Path, which: str, *, training_first: bool = False) -> Pat
         return Path(live[0]["run_dir"])
     if not readable:
         raise RecordError(f"no runs in {runs_dir} yet; start one with 'rdfia-tui run --detach circles-mlp'")
-    return Path(max(readable, key=lambda s: str(s.get("started_at", "")))["run_dir"])
+    # started in the same second (two points of a sweep): the later name (…-2) is the newer
+    return Path(max(readable, key=lambda s: (str(s.get("started_at", "")), str(s.get("run_dir", ""))))["run_dir"])
