@@ -131,9 +131,15 @@ async def test_attach_to_a_headless_run_pauses_sets_lr_and_stops_it(tmp_path: Pa
         await wait_for(pilot, lambda: len(epoch_series(app)) >= 2)
         await pilot.press("p")
         await wait_for(pilot, lambda: "paused" in app.main.status_line.epoch_text and read_live(run_dir).paused, timeout=10)
-        steps = len(app.main.curves.steps)
+        def written() -> int:
+            return sum(isinstance(e, BatchProgress) for e in read_events(run_dir / "events.jsonl"))
+
+        at_pause = written()
+        await wait_for(pilot, lambda: len(app.main.curves.steps) >= at_pause)  # the follower has caught up with the file
         await pilot.pause(0.5)
-        assert len(app.main.curves.steps) <= steps + 1  # no new step while paused
+        steps = written()
+        assert steps <= at_pause + 1  # at most the step under way when the pause came, then none
+        await wait_for(pilot, lambda: len(app.main.curves.steps) == steps)
         await pilot.press("p")
         await wait_for(pilot, lambda: len(app.main.curves.steps) > steps + 3)
         await pilot.press("l")
