@@ -159,15 +159,9 @@ def attach_args(p: argparse.ArgumentParser) -> None:
 
 def positive_seconds(text: str) -> float:
     """An argparse type: a finite number of seconds above 0."""
-    import math
+    from rdfia_tui.cli.output import above_zero
 
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
-    return value
+    return above_zero(text, "a number of seconds")
 
 
 def port_number(text: str) -> int:

@@ -109,13 +109,9 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
 
 def positive_number(text: str) -> float:
     """An argparse type: a finite number above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
-    return value
+    from rdfia_tui.cli.output import above_zero
+
+    return above_zero(text)
 
 
 def _resume_args(p: argparse.ArgumentParser) -> None:

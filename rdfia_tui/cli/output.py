@@ -120,3 +120,17 @@ def has_terminal() -> bool:
     """Somewhere to draw the console: stdin and stdout are a terminal, or Textual drives another screen
     (textual-serve runs the console over pipes, with TEXTUAL_DRIVER naming its web driver)."""
     return (sys.stdin.isatty() and sys.stdout.isatty()) or bool(os.environ.get("TEXTUAL_DRIVER"))
+
+
+def above_zero(text: str, what: str = "a number") -> float:
+    """``text`` as a finite number above 0, for an argparse type; ArgumentTypeError naming ``what`` otherwise."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be {what} above 0, got {text!r}")
+    return value
