@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rdfia_tui.cli.main import UsageError, build_parser
-from rdfia_tui.engine.config import SECTIONS, ConfigError, RunConfig, apply_overrides, field_specs, toml_string
+from rdfia_tui.engine.config import SECTIONS, ConfigError, RunConfig, apply_overrides, field_specs
 from rdfia_tui.engine.presets import loads
 from rdfia_tui.engine.sweep.grid import parse_grid
+from rdfia_tui.engine.toml_out import toml_string
 
 FUZZ = settings(max_examples=int(os.environ.get("RDFIA_FUZZ_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KEYS = [s.key for s in field_specs()]

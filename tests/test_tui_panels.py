@@ -86,7 +86,7 @@ async def test_an_image_run_fills_the_confusion_and_sample_panels(tmp_path: Path
         await ready(pilot, app)
         confusion, samples = app.main.confusion, app.main.samples
         assert app.main.class_tabs_shown() == set() and confusion.updates == 0
-        assert app.main.check_action("next_panel", ()) is None  # greyed out: one tab only
+        assert app.main.check_action("next_panel", ()) is True  # the layer and lesson tabs
         await pilot.press("s")
 
         # mid-run, each panel shows its latest event
@@ -158,11 +158,11 @@ async def test_an_image_run_fills_the_confusion_and_sample_panels(tmp_path: Path
         # ---- v cycles through the visible tabs
         app.screen.set_focus(None)
         seen = []
-        for _ in range(3):
+        for _ in range(4):
             await pilot.press("v")
             await pilot.pause()
             seen.append(app.main.panels.active)
-        assert seen == ["tab-layers", "tab-confusion", "tab-samples"]
+        assert seen == ["tab-layers", "tab-lesson", "tab-confusion", "tab-samples"]
 
 
 async def test_class_panels_stay_hidden_for_2d_data_and_a_new_plan_replaces_the_boundary(tmp_path: Path) -> None:

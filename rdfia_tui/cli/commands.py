@@ -9,11 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rdfia_tui.cli import export_command, memory_command
 from rdfia_tui.cli import live_commands as live
-from rdfia_tui.cli import memory_command
 from rdfia_tui.cli.config_args import resolve_config
+from rdfia_tui.cli.lesson_command import cmd_lesson
 from rdfia_tui.cli.lr_find_command import cmd_lr_find
 from rdfia_tui.cli.output import format_table, has_terminal
+from rdfia_tui.cli.report_command import cmd_report
 from rdfia_tui.cli.run_end import announced, take_notify_url
 from rdfia_tui.cli.signals import Interrupted, signal_exit_code, stop_on_signals
 from rdfia_tui.cli.summary_command import cmd_summary
@@ -306,5 +308,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": live.cmd_serve,
     "lr-find": cmd_lr_find,
     "summary": cmd_summary,
+    "lesson": cmd_lesson,
     "memory": memory_command.cmd_memory,
+    "report": cmd_report,
+    "export": export_command.cmd_export,
 }

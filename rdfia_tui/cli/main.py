@@ -8,8 +8,10 @@ import sys
 from collections.abc import Callable, Sequence
 
 from rdfia_tui import __version__
+from rdfia_tui.cli import export_command, memory_command, report_command
 from rdfia_tui.cli import live_commands as live
-from rdfia_tui.cli import memory_command
+from rdfia_tui.cli.lesson_command import HELP as LESSON_HELP
+from rdfia_tui.cli.lesson_command import lesson_args
 from rdfia_tui.cli.lr_find_command import lr_find_args
 from rdfia_tui.cli.summary_command import summary_args
 
@@ -146,6 +148,9 @@ COMMANDS["serve"] = ('serve the console to a browser on localhost (needs pip ins
 COMMANDS["lr-find"] = ("the learning-rate range test: a short sweep of growing lr, the loss curve and a suggested lr", lr_find_args)
 COMMANDS["summary"] = ("describe a run's curves in sentences: best epoch, trend, plateau, spikes, over-fitting", summary_args)
 COMMANDS["memory"] = (memory_command.HELP, memory_command.memory_args)
+COMMANDS["report"] = (report_command.HELP, report_command.report_args)
+COMMANDS["export"] = (export_command.HELP, export_command.export_args)
+COMMANDS["lesson"] = (LESSON_HELP, lesson_args)
 
 
 TOP = "top_"  # the console's options given before any command are parsed under these dests

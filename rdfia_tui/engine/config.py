@@ -27,7 +27,9 @@ from rdfia_tui.engine.catalog import (
     SCHEDULES,
 )
 from rdfia_tui.engine.errors import ConfigError
+from rdfia_tui.engine.lessons.lesson import LESSON_KEY, Lesson, parse_lesson
 from rdfia_tui.engine.registry import did_you_mean, nearest
+from rdfia_tui.engine.toml_out import toml_value
 
 Check = Callable[[Any], str | None]
 
@@ -273,6 +275,9 @@ class TrainConfig:
                                     choices=("val_loss", "val_acc"), applies=lambda c: c.train.early_stop_patience > 0)  # fmt: skip
     restore_best: bool = option(True, "early stopping: end with the weights of the best epoch, not the last one's",
                                 applies=lambda c: c.train.early_stop_patience > 0)  # fmt: skip
+    tensorboard: bool = option(
+        False, 'also write TensorBoard event files into the run folder\'s tensorboard/ (needs pip install "rdfia-tui[tensorboard]")'
+    )
 
 
 SECTIONS: dict[str, type] = {
@@ -286,7 +291,7 @@ SECTIONS: dict[str, type] = {
 
 @dataclass(frozen=True)
 class RunConfig:
-    """A whole preset: a name, a description and the five sections."""
+    """A whole preset: a name, a description, the five sections, and the lesson it teaches (None when it has none)."""
 
     name: str = "unnamed"
     description: str = ""
@@ -295,9 +300,11 @@ class RunConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    lesson: Lesson | None = field(default=None, compare=False)  # text about the run, not a setting of it
 
     def to_dict(self) -> dict[str, Any]:
-        """The config as plain TOML/JSON values: name, description and one dict per section, tuples as lists."""
+        """The config as plain TOML/JSON values: name, description and one dict per section, tuples as lists (the
+        settings only: the lesson is written by ``dumps``, so config diffs and sweep identities never see it)."""
         out: dict[str, Any] = {"name": self.name, "description": self.description}
         for section in SECTIONS:
             values = dataclasses.asdict(getattr(self, section))
@@ -542,7 +549,7 @@ def validate(cfg: RunConfig) -> RunConfig:
     return cfg
 
 
-_TOP_LEVEL = ("name", "description", *SECTIONS)
+_TOP_LEVEL = ("name", "description", *SECTIONS, LESSON_KEY)
 BASE_KEY = "base"  # a preset's other top-level key: the preset it changes (resolved by rdfia_tui.engine.presets)
 
 
@@ -591,6 +598,7 @@ def from_mapping(raw: Mapping[str, Any], *, default_name: str = "unnamed") -> Ru
         name=raw.get("name", default_name),
         description=raw.get("description", ""),
         **{section: cls(**sections.get(section, {})) for section, cls in SECTIONS.items()},
+        lesson=parse_lesson(raw[LESSON_KEY]) if LESSON_KEY in raw else None,
     )
     return validate(cfg)
 
@@ -671,41 +679,6 @@ def apply_overrides(cfg: RunConfig, overrides: Iterable[str]) -> RunConfig:
     return with_values(cfg, changes)
 
 
-_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
-
-
-def toml_string(text: str) -> str:
-    """A TOML basic string: quotes, backslashes and every control character (DEL included) escaped."""
-    out = []
-    for ch in text:
-        if ch in _TOML_ESCAPES:
-            out.append(_TOML_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def toml_value(value: Any) -> str:
-    """One value as TOML text (bool, int, float with nan/inf, string, list); raises TypeError for any other type."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return toml_string(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} as TOML")
-
-
 def dumps(cfg: RunConfig) -> str:
     """The fully resolved config as TOML, loadable again as a preset."""
     data = cfg.to_dict()
@@ -714,6 +687,8 @@ def dumps(cfg: RunConfig) -> str:
         lines.append("")
         lines.append(f"[{section}]")
         lines.extend(f"{k} = {toml_value(v)}" for k, v in data[section].items())
+    if cfg.lesson is not None:
+        lines += ["", cfg.lesson.to_toml().rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -727,4 +702,6 @@ def documented_toml(cfg: RunConfig) -> str:
             allowed = f" [{' | '.join(spec.choices)}]" if spec.choices else ""
             lines.append(f"# {spec.help}{allowed}")
             lines.append(f"{spec.name} = {toml_value(data[section][spec.name])}")
+    if cfg.lesson is not None:
+        lines += ["", cfg.lesson.to_toml().rstrip("\n")]
     return "\n".join(lines) + "\n"

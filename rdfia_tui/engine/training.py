@@ -60,6 +60,7 @@ from rdfia_tui.engine.stop_rules import (
     recorded_rule,
     training_rule,
 )
+from rdfia_tui.engine.tensorboard_log import require_tensorboard, tensorboard_logged
 
 Progress = Callable[[int, int, list[float], float], None]  # (step, steps, losses since the last call, seconds)
 
@@ -230,6 +231,8 @@ def fit(
 def _fit(cfg: RunConfig, emit: Emit, control: RunControl | None, runs_dir: str | Path | None, data_root: str | Path | None,
          resume: str | Path | None, console: bool, world: World) -> RunResult:  # fmt: skip
     """fit's story, once the run folder of a resumed run is held."""
+    if cfg.train.tensorboard:
+        require_tensorboard()  # before anything costly: a missing package is a one-line ConfigError
     state = TrainingState.load(Path(resume)) if resume is not None else None
     if state is not None:
         same_world_or_refuse(Path(resume), state.world_size, world.world_size)
@@ -237,7 +240,9 @@ def _fit(cfg: RunConfig, emit: Emit, control: RunControl | None, runs_dir: str |
     accept = (lambda fingerprint: same_data_or_refuse(state, fingerprint, Path(resume), cfg)) if state else (lambda fingerprint: None)
     setup = set_up(cfg, data_root, console=console, accept_data=accept, world=world)
     record, control = open_record(setup, runs_dir, resume, state), control or RunControl()
-    with published(record.run_dir, emit, control, enabled=world.main) as emit:  # events.jsonl, the command folder, live.json
+    resumed_after = state.epoch if state is not None else None  # the epochs the run's tensorboard/ holds already
+    tensorboard = tensorboard_logged(emit, record.run_dir, enabled=cfg.train.tensorboard and world.main, resumed_after=resumed_after)
+    with tensorboard as emit, published(record.run_dir, emit, control, enabled=world.main) as emit:  # events.jsonl, commands, live.json
         run = TrainingRun(setup, record, emit, control)
         if state is not None:
             state.restore(setup, record)

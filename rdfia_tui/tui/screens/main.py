@@ -43,6 +43,7 @@ from rdfia_tui.tui.widgets.confusion import ConfusionPanel
 from rdfia_tui.tui.widgets.event_log import EventLog
 from rdfia_tui.tui.widgets.gpu_panel import GpuPanel
 from rdfia_tui.tui.widgets.layers_view import LayerTableView
+from rdfia_tui.tui.widgets.lesson_panel import LessonPanel
 from rdfia_tui.tui.widgets.memory_fit import MemoryFit
 from rdfia_tui.tui.widgets.preset_picker import PresetPicker
 from rdfia_tui.tui.widgets.run_curves import RunCurves
@@ -56,7 +57,8 @@ CLASS_TABS = ("tab-confusion", "tab-samples")  # shown only once a run on image 
 class MainScreen(ChartControls, Screen):
     AUTO_FOCUS = "#preset-list"
     BINDINGS = [
-        Binding("v", "next_panel", "Panels", id="next-panel", tooltip="Show the next panel: layers, confusion, samples, GPU"),
+        Binding("v", "next_panel", "Panels", id="next-panel", tooltip="Show the next panel: layers, lesson, confusion, samples, GPU"),
+        Binding("n", "lesson", "Lesson", id="lesson", tooltip="The preset's lesson: the report's question and errors, formulas computed"),
         Binding(
             "f",
             "toggle_form",
@@ -111,6 +113,8 @@ class MainScreen(ChartControls, Screen):
                         yield LayerTableView(id="layers")
                         yield SchedulePreview(id="schedule-preview")
                         yield BoundaryPanel(id="boundary")
+                    with TabPane("Lesson", id="tab-lesson"):
+                        yield LessonPanel(id="lesson-panel")
                     with TabPane("Confusion", id="tab-confusion"):
                         yield ConfusionPanel(id="confusion")
                     with TabPane("Samples", id="tab-samples"):
@@ -155,6 +159,10 @@ class MainScreen(ChartControls, Screen):
     @property
     def panels(self) -> TabbedContent:
         return self.query_one("#panels", TabbedContent)
+
+    @property
+    def lesson_panel(self) -> LessonPanel:
+        return self.query_one(LessonPanel)
 
     @property
     def confusion(self) -> ConfusionPanel:
@@ -207,6 +215,13 @@ class MainScreen(ChartControls, Screen):
 
         describe_newest(self)
 
+    def action_lesson(self) -> None:
+        """The Lesson tab, in view (on a short screen during a run, in place of the charts), and focused to scroll."""
+        if self.has_class("-running") and self.has_class("-short"):
+            self.add_class("-show-panels")
+        self.panels.active = "tab-lesson"
+        self.lesson_panel.focus()
+
     def action_toggle_form(self) -> None:
         self.toggle_class("-show-form")
         self._release_hidden_focus()
@@ -238,12 +253,9 @@ class MainScreen(ChartControls, Screen):
         return any(panel.offered for panel in self.query(GpuPanel))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The form key only where the form can be hidden; the panel key greyed while the layer tab is alone."""
+        """The form key only where the form can be hidden."""
         if action == "toggle_form":
             return self.has_class("-running") and self.has_class("-narrow")
-        panels_in_place = self.has_class("-running") and self.has_class("-short")
-        if action == "next_panel" and not panels_in_place and not self._revealed and not self.gpu_offered():
-            return None  # the layer tab is the only one
         return super().check_action(action, parameters)  # the chart keys: ChartControls
 
     def action_next_panel(self) -> None:
@@ -251,7 +263,7 @@ class MainScreen(ChartControls, Screen):
         if self.has_class("-running") and self.has_class("-short") and not self.has_class("-show-panels"):
             self.add_class("-show-panels")
             return
-        visible = ["tab-layers", *(pane for pane in CLASS_TABS if pane in self.class_tabs_shown())]
+        visible = ["tab-layers", "tab-lesson", *(pane for pane in CLASS_TABS if pane in self.class_tabs_shown())]
         visible += ["tab-gpu"] if self.gpu_offered() else []
         if self.has_class("-show-panels") and self.panels.active == visible[-1]:
             self.remove_class("-show-panels")  # after the last panel: back to the charts,
@@ -302,6 +314,7 @@ class MainScreen(ChartControls, Screen):
             self.query_one(MemoryFit).form_invalid()
             return
         self.app.post_message(ConfigChanged(message.config))
+        self.lesson_panel.follow_config(message.config)
         self.query_one(MemoryFit).follow(message.config)
         if self.schedule_preview.show(message.config) and not self.session.running:
             self.boundary.display = False
@@ -362,6 +375,7 @@ class MainScreen(ChartControls, Screen):
         self._hide_class_tabs()
         self.confusion.clear()
         self.samples.clear()
+        self.lesson_panel.run_started(event.n_train, event.steps_per_epoch)
         with self.app.batch_update():
             self.curves.reset()
             self.schedule_preview.clear_used()
@@ -379,6 +393,7 @@ class MainScreen(ChartControls, Screen):
             if self.session.paused:  # asked during the evaluation: the run pauses before its next step
                 self.status_line.pause()
             self.schedule_preview.used(m.epoch, m.lr)
+            self.lesson_panel.add_epoch(m)
             self.show_confusion(event)
 
     def show_confusion(self, event: EpochEnded) -> None:

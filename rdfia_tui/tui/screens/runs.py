@@ -6,17 +6,18 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from rdfia_tui.engine import config as config_mod
 from rdfia_tui.engine import presets
 from rdfia_tui.engine.config_compare import config_values, differs
-from rdfia_tui.engine.errors import ConfigError
+from rdfia_tui.engine.errors import ConfigError, RdfiaError
 from rdfia_tui.engine.runs.fields import Kind, find_field, sort_runs
 from rdfia_tui.engine.runs.listing import is_lr_find, list_runs, live_runs, lr_find_position
 from rdfia_tui.engine.runs.liveness import LiveState, is_alive, read_live
@@ -82,6 +83,7 @@ class RunsScreen(ClosesOnce, Screen[RunsChoice | None]):
         Binding("s", "sort", "Sort", id="runs-sort", tooltip="Sort by the next column (live runs first, newest first, after the last)"),
         Binding("S", "reverse_sort", "Reverse", id="runs-sort-reverse", tooltip="Reverse the order of the sort column"),
         Binding("d", "all_keys", "All keys", id="runs-all-keys", tooltip="Compare every config key, or only those that differ"),
+        Binding("e", "write_report", "Report", id="runs-report", tooltip="An HTML report of the selected runs, into the runs folder"),
         Binding("escape,r", "back", "Back", id="runs-back"),
     ]
     DEFAULT_CSS = """
@@ -323,6 +325,40 @@ class RunsScreen(ClosesOnce, Screen[RunsChoice | None]):
     def action_all_keys(self) -> None:
         self.all_keys = not self.all_keys
         self._draw_config(self.selected_runs())
+
+    class ReportWritten(Message):
+        """A report was written to ``path``, or could not be (``error``, one line)."""
+
+        def __init__(self, path: Path | None, error: str = "") -> None:
+            super().__init__()
+            self.path, self.error = path, error
+
+    def action_write_report(self) -> None:
+        """The report of the selected runs (or else the highlighted one), written in a thread into the runs folder."""
+        current = self._current()
+        chosen = self.selected_runs() or ([current] if current is not None else [])
+        if not chosen:
+            self.notify("no run to report: record one first", severity="warning")
+            return
+        if any(self._refused(run, "reported") for run in chosen):
+            return
+        self.notify(f"writing the report of {len(chosen)} run{'s' if len(chosen) > 1 else ''}…")
+        self._write_report([Path(run["run_dir"]) for run in chosen])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report")
+    def _write_report(self, folders: list[Path]) -> None:
+        from rdfia_tui.engine.report.write import write_report
+
+        try:
+            self.post_message(self.ReportWritten(write_report(folders, default_folder=self.runs_dir)))
+        except RdfiaError as exc:  # matplotlib missing, a record unreadable, the disk full: one line
+            self.post_message(self.ReportWritten(None, str(exc)))
+
+    def on_runs_screen_report_written(self, message: ReportWritten) -> None:
+        if message.path is None:
+            self.notify(message.error, severity="error", timeout=10)
+        else:
+            self.notify(f"report written: {message.path}", timeout=10)
 
     def action_back(self) -> None:
         self.dismiss(None)
