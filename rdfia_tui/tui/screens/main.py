@@ -222,6 +222,10 @@ class MainScreen(ChartControls, Screen):
         self.panels.active = "tab-lesson"
         self.lesson_panel.focus()
 
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """The Lesson tab takes more rows while it is shown (app.tcss)."""
+        self.set_class(self.panels.active == "tab-lesson", "-lesson")
+
     def action_toggle_form(self) -> None:
         self.toggle_class("-show-form")
         self._release_hidden_focus()
