@@ -103,7 +103,7 @@ async def test_the_gpu_panel_where_a_gpu_is_visible(tmp_path: Path, monkeypatch:
         await wait_for(pilot, lambda: app.main.form.config is not None)
         panel = app.main.query_one(GpuPanel)
         assert not app.main.panels.get_tab("tab-gpu").has_class("-hidden")
-        await pilot.press("v")
+        await pilot.press("v", "v")  # layers → lesson → GPU
         assert app.main.panels.active == "tab-gpu"
         await wait_for(pilot, lambda: "utilisation 37%" in str(panel.render()))
         app.main.show_progress(BatchProgress(1, 1, 4, 0.7, 100.0, 5.0, (0.7,), gpu_peak_bytes=123 * MiB))

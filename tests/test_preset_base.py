@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from rdfia_tui.engine import preset_base
-from rdfia_tui.engine.config import RunConfig, dumps, with_values
+from rdfia_tui.engine.config import SECTIONS, RunConfig, dumps, with_values
 from rdfia_tui.engine.errors import ConfigError
 from rdfia_tui.engine.presets import list_presets, load, load_preset, loads, preset_names
 from rdfia_tui.engine.sweep.sources import load_source
@@ -154,7 +154,7 @@ def test_most_shipped_presets_are_written_on_a_base() -> None:
 def test_a_shipped_preset_on_a_base_writes_only_keys_it_changes(name: str) -> None:
     doc = _shipped_documents()[name]
     base, child = load_preset(doc["base"]), load_preset(name)
-    written = {f"{section}.{key}": value for section, table in doc.items() if isinstance(table, dict) for key, value in table.items()}
+    written = {f"{section}.{key}": value for section, table in doc.items() if section in SECTIONS for key, value in table.items()}
     for key, value in written.items():
         assert flat(base)[key] != value, f"{name}: {key} = {value!r} repeats its base {doc['base']}; drop the line"
     # the same config as the base with these keys set one by one, the name and description the file's own

@@ -65,7 +65,7 @@ def test_run_folder_files_agree(runs_dir: Path) -> None:
 
     # config.toml is the resolved config, loadable as a preset again
     toml = tomllib.loads((run / "config.toml").read_text(encoding="utf-8"))
-    assert toml == cfg.to_dict()
+    assert toml == {**cfg.to_dict(), "lesson": tomllib.loads(cfg.lesson.to_toml())["lesson"]}  # the settings, and the lesson
     assert load(run / "config.toml") == cfg
 
     summary = _strict_json((run / "summary.json").read_text(encoding="utf-8"))
