@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 
 
 def test_nvml_reads_the_real_gpus() -> None:
-    pytest.importorskip("pynvml", reason="needs nvidia-ml-py (pip install 'rdfia-tui[gpu]')")
+    pytest.importorskip("pynvml", reason='needs nvidia-ml-py (pip install -e ".[gpu]" in the rdfia-tui clone)')
     assert gpu.cuda_machine()
     nvml = gpu.Nvml()
     assert not nvml.problem, nvml.problem

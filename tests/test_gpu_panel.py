@@ -77,7 +77,7 @@ def test_nvml_readings_become_the_panels_lines() -> None:
 
 def test_without_the_bindings_the_panel_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pynvml", None)  # import pynvml now raises ImportError
-    assert gpu.Nvml().lines() == ["GPU readings need NVIDIA's NVML bindings: pip install 'rdfia-tui[gpu]'"]
+    assert gpu.Nvml().lines() == ["GPU readings need NVIDIA's NVML bindings: pip install -e \".[gpu]\" in the rdfia-tui clone"]
     assert gpu.Nvml(FakeNvml()).lines()[0] == "GPU 0  NVIDIA H100"
 
 

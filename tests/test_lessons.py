@@ -259,3 +259,118 @@ async def test_the_lesson_tab_follows_the_form_and_the_run(tmp_path: Path) -> No
         assert f"epoch 0 (measured): loss train {sent()[0].train_loss:.4f}" in panel.plain()
         await pilot.press("x")
         await wait_for(pilot, lambda: not app.running)
+
+
+# ---- after a new user's trial ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('name = "x\\u001b[31m"', "name"),
+        ('description = "ok\\u0007"', "description"),
+        ('[lesson]\nlab = "6-7"\nquestions = ["Q4\\u001b]0;PWNED\\u0007"]\nquestion = "q"\nwatch = "w"', "lesson.questions"),
+        ('[lesson]\nlab = "6-7"\nquestions = ["Q4"]\nquestion = "a \\u202e reversed"\nwatch = "w"', "lesson.question"),
+    ],
+)
+def test_text_that_would_act_on_the_terminal_is_refused(text: str, key: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        loads(text + "\n", source="mine.toml")
+    assert f"{key}: contains a control character (U+" in str(exc.value)
+    assert "\x1b" not in str(exc.value) and "\u202e" not in str(exc.value)
+
+
+def test_a_quoted_key_with_an_escape_is_shown_not_sent_to_the_terminal(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "p.toml").write_text('[optim]\n"l\\u001b[2Jr" = 1\n', encoding="utf-8")
+    assert main(["layers", str(tmp_path / "p.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key 'optim.l\\x1b[2Jr'" in err and "\x1b" not in err
+
+
+def test_a_lesson_stays_short_enough_to_read() -> None:
+    with pytest.raises(ConfigError, match=r"lesson.question: 2,001 characters; a lesson's text is at most 2,000"):
+        loads(f'[lesson]\nlab = "6-7"\nquestions = ["Q1"]\nquestion = "{"x" * 2001}"\nwatch = "w"\n')
+    with pytest.raises(ConfigError, match=r"lesson.errata: missing correct \(an erratum needs question, report, correct\)"):
+        loads('[lesson]\nlab = "6-7"\nquestions = ["Q1"]\nquestion = "q"\nwatch = "w"\n[[lesson.errata]]\nquestion = "Q1"\nreport = "r"\n')
+
+
+def test_the_reports_figures_are_not_compared_once_the_network_changes() -> None:
+    shipped = load_preset("cifar10-convnet")
+    changed = apply_overrides(shipped, ["model.conv_paddings=[2,2,2]"])
+    block = next(b for b in lesson_view(changed, reference=shipped).blocks if b.name == "parameters")
+    assert not block.problems and not any("✗" in line for line in block.lines)
+    assert "the report's figures are for the preset's own network; this one differs, so they are not compared" in block.lines
+    same = next(b for b in lesson_view(apply_overrides(shipped, ["optim.lr=0.05"])).blocks if b.name == "parameters")
+    assert len(same.problems) == 2  # another lr, the same network: conv2 and the total are still the report's errors
+
+
+def test_a_claim_for_a_layer_the_network_lacks_is_said() -> None:
+    cfg = loads('base = "cifar10-convnet"\n' + LESSON.replace("conv2 = 56064", "conv9 = 5"))
+    block = next(b for b in lesson_view(cfg).blocks if b.name == "parameters")
+    assert "the lesson claims counts for conv9: no layer with parameters has that name here" in block.lines
+
+
+@pytest.mark.parametrize(("loss", "activation"), [("cross_entropy", "tanh"), ("mse", "sigmoid"), ("mse", "relu")])
+def test_the_backward_formulas_shown_are_autograds(loss: str, activation: str) -> None:
+    from rdfia_tui.engine.losses import cross_entropy, mse
+
+    torch.manual_seed(0)
+    x, y = torch.randn(5, 3, dtype=torch.float64), torch.tensor([0, 1, 2, 1, 0])
+    w_h, w_y = torch.randn(4, 3, dtype=torch.float64, requires_grad=True), torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    f = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu}[activation]
+    h_pre = x @ w_h.T
+    h = f(h_pre)
+    out = h @ w_y.T
+    out.retain_grad()
+    (cross_entropy if loss == "cross_entropy" else mse)(out, y).backward()
+    p, onehot = torch.softmax(out.detach(), 1), torch.nn.functional.one_hot(y, 3).double()
+    if loss == "cross_entropy":  # ∇ỹ = ŷ − y
+        g_out = p - onehot
+    else:  # ∇ŷ = 2(ŷ − y), ∇ỹ = ŷ ⊙ (∇ŷ − ⟨∇ŷ, ŷ⟩)
+        g_p = 2 * (p - onehot)
+        g_out = p * (g_p - (g_p * p).sum(1, keepdim=True))
+    derivative = {"tanh": 1 - h.detach() ** 2, "sigmoid": h.detach() * (1 - h.detach()), "relu": (h_pre.detach() > 0).double()}
+    g_h = (g_out @ w_y.detach()) * derivative[activation]  # ∇h̃ = (W_yᵀ∇ỹ) ⊙ f'(h̃)
+    assert torch.allclose(out.grad * len(y), g_out, atol=1e-12)  # the loss is a batch mean
+    assert torch.allclose(w_y.grad * len(y), g_out.T @ h.detach(), atol=1e-12)  # ∇W_y = ∇ỹ hᵀ
+    assert torch.allclose(w_h.grad * len(y), g_h.T @ x, atol=1e-12)  # ∇W_h = ∇h̃ xᵀ
+    cfg = apply_overrides(load_preset("circles-mlp"), [f"train.loss={loss}", f"model.activation={activation}"])
+    shown = "\n".join(QUANTITIES.get("mlp_shapes")(LessonContext.build(cfg, (), RunFacts())).lines)
+    assert {"tanh": "(1 − h²)", "sigmoid": "h ⊙ (1 − h)", "relu": "1[h̃ > 0]"}[activation] in shown
+    assert ("∇ŷ = 2(ŷ − y)" in shown) == (loss == "mse")
+
+
+def test_the_schedule_table_shows_every_drop_and_an_lr_set_by_hand() -> None:
+    cfg = load_preset("cifar10-best")  # step: × 0.2 every 10 epochs, 30 epochs
+    rows = [EpochMetrics(e, 1.0, 0.5, 1.0, 0.5, 1.0, 0.5, lr_at(cfg.schedule, cfg.optim.lr, max(e - 1, 0)), 1.0, 1.0) for e in range(20)]
+    rows[19] = replace(rows[19], lr=0.007)
+    block = next(b for b in lesson_view(cfg, rows).blocks if b.name == "schedule")
+    epochs = [int(line.split()[0]) for line in block.lines[2:] if line.strip()[0].isdigit()]
+    assert {1, 11, 19, 21, 30} <= set(epochs) and "  …" in block.lines
+    assert "from epoch 19 the run's lr differs from the schedule:" in block.lines
+
+
+def test_a_run_that_ended_before_training_says_so(runs_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    from rdfia_tui.engine.control import RunControl
+
+    control = RunControl()
+    control.stop.set()
+    fit(apply_overrides(load_preset("circles-mlp"), ["train.device=cpu"]), control=control, runs_dir=runs_dir)
+    assert main(["lesson", "--run", "latest", "--runs-dir", str(runs_dir)]) == 0
+    assert "The run ended (stopped) before it had this epoch: nothing was measured." in capsys.readouterr().out
+
+
+async def test_the_lesson_tab_stays_and_hides_another_runs_measurements(tmp_path: Path) -> None:
+    engine = ScriptedEngine(steps=2, step_delay=0.02)
+    app = make_app(tmp_path, engine, preset="circles-mlp", overrides=["train.epochs=2"])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        panel = app.main.lesson_panel
+        await pilot.press("n", "s")  # the tab chosen before the run stays when it starts (and its plane arrives)
+        await wait_for(pilot, lambda: app.last_status == "completed" and not app.running)
+        assert app.main.panels.active == "tab-lesson"
+        first = next(e.metrics for e in engine.events if isinstance(e, EpochEnded))
+        assert f"epoch 0 (measured): loss train {first.train_loss:.4f}" in panel.plain()
+        await type_into(pilot, app, "model.hidden", "8")  # another network: not the run's measurements any more
+        await wait_for(pilot, lambda: "measured values are hidden" in panel.plain())
+        assert "epoch 0 (measured)" not in panel.plain() and app.main.panels.active == "tab-lesson"
+        await type_into(pilot, app, "model.hidden", "0")
+        await wait_for(pilot, lambda: "The form has an error" in panel.plain())

@@ -147,8 +147,8 @@ def test_another_scheme_without_apprise_says_which_extra(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(builtins, "__import__", no_apprise)
     problem = notify.post("ntfy://topic", notify.payload({"preset": "p"}, "completed"))
-    assert problem is not None and "pip install 'rdfia-tui[notify]'" in problem
-    with pytest.raises(ConfigError, match=r"other schemes need apprise: pip install 'rdfia-tui\[notify\]'"):
+    assert problem is not None and 'apprise: pip install -e ".[notify]" in the rdfia-tui clone' in problem
+    with pytest.raises(ConfigError, match=r'other schemes need apprise: pip install -e "\.\[notify\]" in the rdfia-tui clone$'):
         notify.check_notify_url("ntfy://topic")  # said at start, not after the run
 
 

@@ -17,7 +17,10 @@ from textual.widgets import DataTable
 from tui_fakes import wait_for
 
 from rdfia_tui.cli.main import main
-from rdfia_tui.engine.report import figures
+from rdfia_tui.engine.report import figures, write
+from rdfia_tui.engine.report.build import build_document
+from rdfia_tui.engine.report.document import LinePlot, MatrixPlot, Series
+from rdfia_tui.engine.report.gather import gather
 from rdfia_tui.tui.screens.runs import RunsScreen
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -137,13 +140,13 @@ def assert_self_contained(text: str, page: Page) -> None:
 def test_html_report_of_one_run_holds_its_numbers_layers_curves_and_confusion(records, tmp_path, capsys) -> None:
     run, out = records["a"], tmp_path / "one.html"
     code, printed, err = report(capsys, str(run), "--out", str(out))
-    assert (code, err) == (0, "") and printed.strip() == str(out)
+    assert (code, err) == (0, "") and printed == f"wrote {out}\n"
     text = out.read_text(encoding="utf-8")
     page, s = Page(text), summary(run)
     assert_self_contained(text, page)
     assert len(text) < 250_000  # text, not glyph outlines
-    labels = [(attrs.get("aria-label") or "").rsplit(": ", 1)[-1] for tag, attrs in page.tags if tag == "figure"]
-    assert page.count("svg") == 3 and labels == ["loss", "accuracy", "test confusion matrix after epoch 2"]
+    labels = [attrs.get("aria-label") for tag, attrs in page.tags if tag == "figure"]
+    assert page.count("svg") == 3 and labels == [f"{run.name}: {what}" for what in ("loss", "accuracy", "test confusion matrix, epoch 2")]
     results = page.table_with(run.name)
     assert page.column(results, "final test accuracy") == [pct(s["final_test_acc"])]
     assert page.column(results, "best test accuracy") == [f"{pct(s['best_test_acc'])} (epoch {s['best_epoch']})"]
@@ -192,7 +195,7 @@ def test_markdown_report_links_valid_png_files_beside_it(records, tmp_path, caps
     assert report(capsys, str(records["a"]), str(records["sweep"]), "--out", str(out))[0] == 0
     text = out.read_text(encoding="utf-8")
     links = [line.split("](", 1)[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]
-    assert len(links) == 5 and all(link.startswith("hand%20out_files/") for link in links)
+    assert len(links) == 5 and all(link.startswith("hand%20out_files/rdfia-tui-") for link in links)
     for link in links:
         png = out.parent / "hand out_files" / link.split("/", 1)[1]
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -200,6 +203,81 @@ def test_markdown_report_links_valid_png_files_beside_it(records, tmp_path, caps
             image.verify()
             assert image.size[0] > 300
     assert f"| final test accuracy | {pct(summary(records['a'])['final_test_acc'])} |" in text
+
+
+# ---- every text inside its figure ---------------------------------------------------------------------------------
+LONG_NAME = "20261201-110410-" + "a-run-name-much-longer-than-any-figure-" * 4 + "circles-mlp-3"
+
+
+def overflow(fig) -> list[float]:
+    """How far (inches) the drawn texts reach past each edge of ``fig`` (left, bottom, right, top): all <= 0 when
+    every title, label, tick label and legend entry is inside it."""
+    box, (width, height) = fig.get_tightbbox(figures.laid_out(fig)), fig.get_size_inches()
+    return [-box.x0, -box.y0, box.x1 - width, box.y1 - height]
+
+
+@pytest.fixture
+def long_named(records, tmp_path: Path) -> dict[str, Path]:
+    """Runs a and b and the 2-class sweep, copied under folder names longer than a figure is wide."""
+    copies = {}
+    for key in ("a", "b", "sweep"):
+        copies[key] = tmp_path / f"{LONG_NAME}-{key}"
+        shutil.copytree(records[key], copies[key])
+    return copies
+
+
+def test_figure_titles_say_what_they_show_and_no_text_leaves_its_figure(long_named) -> None:
+    doc = build_document(gather([long_named["a"], long_named["b"], long_named["sweep"]]))
+    found = doc.figures()
+    titles = [f.plot.title for f in found]
+    assert titles == ["test accuracy of each run", "test loss of each run", *["loss", "accuracy", "test confusion matrix, epoch 2"] * 2,
+                      "test accuracy of each point", "test loss of each point"]  # fmt: skip
+    assert all(f.description.startswith(LONG_NAME) or f.description.startswith("runs compared") for f in found)
+    for figure in found:
+        fig = figures.draw(figure.plot)
+        assert max(overflow(fig)) <= 0, (figure.slug, overflow(fig))
+        assert "\n" not in fig.axes[0].get_title(), figure.slug  # short enough for one line
+    compared = figures.draw(found[0].plot)
+    legend = [t.get_text() for t in compared.legends[0].get_texts()]
+    assert all("\n" in text for text in legend)  # each run's name wrapped onto lines, whole
+    assert [text.replace("\n", "") for text in legend] == [long_named["a"].name, long_named["b"].name]
+
+
+def test_a_two_class_confusion_matrix_keeps_its_title_inside(records) -> None:
+    run = gather([next(p for p in records["sweep"].iterdir() if p.is_dir())]).runs[0]
+    assert len(run.class_names) == 2
+    matrix = next(f.plot for f in build_document(gather([run.folder])).figures() if isinstance(f.plot, MatrixPlot))
+    fig = figures.draw(matrix)
+    assert matrix.title == "test confusion matrix, epoch 2" and fig.axes[0].get_title() == matrix.title
+    assert max(overflow(fig)) <= 0
+
+
+SWEPT = "momentum=0.9, weight_decay=0.0005, dropout=0.5, optim=sgd, schedule=time-decay"  # a sweep point of many keys
+
+
+@pytest.mark.parametrize("plot", [
+    LinePlot("a title " * 40, "epoch", "loss", (Series("train", (0.0, 1.0), (1.0, 0.5)),)),
+    LinePlot("loss", "epoch", "loss", (Series("x" * 300, (0.0, 1.0), (1.0, 0.5)),), ((1.0, "best test (epoch 1)"),)),
+    LinePlot("loss", "epoch", "loss", tuple(Series(f"lr={i}, batch_size={2**i}, {SWEPT}, seed={i}", (0.0,), (i,)) for i in range(12))),
+    MatrixPlot("a-long-title-" * 12, ("0", "1"), ((3, 1), (1, 3))),
+], ids=["title", "label-without-spaces", "many-points", "matrix-title"])  # fmt: skip
+def test_a_title_or_legend_wider_than_its_figure_is_wrapped_inside_it(plot) -> None:
+    fig = figures.draw(plot)
+    assert max(overflow(fig)) <= 0
+    texts = [fig.axes[0].get_title(), *(t.get_text() for legend in fig.legends for t in legend.get_texts())]
+    assert any("\n" in text for text in texts)  # something was too wide: wrapped, every word still there
+    assert "".join(texts).replace("\n", "").replace(" ", "") == "".join(
+        [plot.title, *(s.label for s in getattr(plot, "series", ())), *(m for _, m in getattr(plot, "marks", ()))]
+    ).replace(" ", "")
+
+
+def test_a_legend_too_wide_for_its_columns_takes_fewer_before_wrapping() -> None:
+    wide = tuple(Series(f"{'W' * 38}{i}", (0.0,), (float(i),)) for i in range(4))  # 39 characters: two columns by count, but wide ones
+    assert figures.legend_shape([s.label for s in wide]) == (2, 2)
+    fig = figures.draw(LinePlot("loss", "epoch", "loss", wide))
+    renderer, texts = figures.laid_out(fig), fig.legends[0].get_texts()
+    assert max(overflow(fig)) <= 0 and not any("\n" in t.get_text() for t in texts)
+    assert len({round(t.get_window_extent(renderer).x0) for t in texts}) == 1  # one column
 
 
 # ---- escaping -----------------------------------------------------------------------------------------------------
@@ -235,7 +313,7 @@ def test_without_matplotlib_one_line_says_what_to_install(records, tmp_path, cap
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
     out = tmp_path / "none.html"
     code, printed, err = report(capsys, str(records["a"]), "--out", str(out))
-    assert (code, printed) == (2, "") and err == 'rdfia-tui report needs matplotlib: pip install "rdfia-tui[report]"\n'
+    assert (code, printed) == (2, "") and err == 'rdfia-tui report needs matplotlib: pip install -e ".[report]" in the rdfia-tui clone\n'
     assert not out.exists()
 
 
@@ -243,6 +321,53 @@ def test_an_out_file_of_another_kind_is_refused_in_one_line(records, tmp_path, c
     code, _, err = report(capsys, str(records["a"]), "--out", str(tmp_path / "report.pdf"))
     assert code == 2 and err.count("\n") == 1 and ".html, .htm or .md" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where, said", [
+    ("missing/dir/r.html", "the folder {tmp}/missing/dir does not exist; make it first (mkdir -p {tmp}/missing/dir)"),
+    ("a-file/r.html", "{tmp}/a-file is not a folder"),
+    ("a-folder.html", "is a folder; give a file name in it"),
+    ("r.md", "the figures go into {tmp}/r_files, but {tmp}/r_files is not a folder"),
+])  # fmt: skip
+def test_an_out_that_cannot_be_written_is_refused_before_any_run_is_read(tmp_path, capsys, where, said) -> None:
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    (tmp_path / "a-folder.html").mkdir()
+    (tmp_path / "r_files").write_text("x", encoding="utf-8")
+    before = sorted(tmp_path.rglob("*"))
+    code, printed, err = report(capsys, "no-such-run", "--out", str(tmp_path / where))  # the run is not even looked for
+    assert (code, printed) == (2, "") and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"rdfia-tui: error: --out {tmp_path / where}: ") and said.format(tmp=tmp_path) in err
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_the_default_folder_is_checked_before_any_run_is_read(records, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(write, "gather", lambda folders: pytest.fail("read the runs before checking where the report goes"))
+    with pytest.raises(write.ReportError, match=f"the report goes into {tmp_path / 'gone'} by default, but the folder"):
+        write.write_report([records["a"]], default_folder=tmp_path / "gone")
+
+
+def test_writing_over_a_report_says_replaced(records, tmp_path, capsys) -> None:
+    out = tmp_path / "r.html"
+    assert report(capsys, str(records["a"]), "--out", str(out))[:2] == (0, f"wrote {out}\n")
+    first = out.read_text(encoding="utf-8")
+    assert report(capsys, str(records["b"]), "--out", str(out))[:2] == (0, f"replaced {out}\n")
+    assert out.read_text(encoding="utf-8") != first and records["b"].name in out.read_text(encoding="utf-8")
+
+
+def test_a_markdown_report_written_again_removes_only_its_own_old_figures(records, tmp_path, capsys) -> None:
+    out, files = tmp_path / "r.md", tmp_path / "r_files"
+    assert report(capsys, str(records["a"]), str(records["sweep"]), "--out", str(out))[0] == 0
+    first = sorted(p.name for p in files.iterdir())
+    assert len(first) == 5 and all(name.startswith("rdfia-tui-") for name in first)
+    others = ["notes.png", "run-1-loss.png", "rdfia-tui-mine.txt", "rdfia-tui-folder.png"]  # not this tool's figure files
+    for name in others[:3]:
+        (files / name).write_text("the user's", encoding="utf-8")
+    (files / others[3]).mkdir()
+    code, printed, _ = report(capsys, str(records["a"]), "--out", str(out))
+    assert (code, printed) == (0, f"replaced {out}; removed 2 figures of the previous report from {files}\n")
+    linked = [line.split("](r_files/", 1)[1].rstrip(")") for line in out.read_text(encoding="utf-8").splitlines() if line.startswith("![")]
+    assert len(linked) == 3 and sorted(p.name for p in files.iterdir()) == sorted([*linked, *others])
+    assert report(capsys, str(records["a"]), "--out", str(out))[:2] == (0, f"replaced {out}\n")  # nothing left to remove
 
 
 def test_an_unknown_run_is_one_line(records, tmp_path, capsys) -> None:
@@ -253,7 +378,7 @@ def test_an_unknown_run_is_one_line(records, tmp_path, capsys) -> None:
 def test_by_default_the_report_is_named_after_the_first_run_here(records, tmp_path, capsys, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     code, printed, _ = report(capsys, "latest", records["a"].name, "--runs-dir", str(records["runs"]))
-    written = Path(printed.strip())
+    written = Path(printed.strip().removeprefix("wrote "))
     assert code == 0 and written == tmp_path / f"report-{records['b'].name}.html"  # latest: the newest run, b
     assert written.is_file()
 
@@ -288,7 +413,7 @@ def notes(app: App) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
-async def test_w_on_the_runs_screen_writes_the_report_of_the_selected_runs(records, tmp_path) -> None:
+async def test_e_on_the_runs_screen_writes_the_report_of_the_selected_runs(records, tmp_path) -> None:
     runs = tmp_path / "runs"
     for name in ("a", "b"):
         shutil.copytree(records[name], runs / records[name].name)
@@ -297,13 +422,15 @@ async def test_w_on_the_runs_screen_writes_the_report_of_the_selected_runs(recor
         await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.query_one("#runs-table", DataTable).row_count == 2)
         await pilot.press("space", "down", "space", "e")  # newest first: b, then a
         written = runs / f"report-{records['b'].name}.html"
-        await wait_for(pilot, lambda: any(n.startswith("report written") for n in notes(app)))
-        assert f"report written: {written}" in notes(app)
+        await wait_for(pilot, lambda: any(n.startswith("report: wrote") for n in notes(app)))
+        assert f"report: wrote {written}" in notes(app)
         page = Page(written.read_text(encoding="utf-8"))
         assert page.table_with("key")[0] == ["key", records["b"].name, records["a"].name]
+        await pilot.press("e")  # the same runs again: the file is replaced, and the toast says so
+        await wait_for(pilot, lambda: f"report: replaced {written}" in notes(app))
 
 
-async def test_w_says_the_one_line_error_when_the_report_cannot_be_written(records, tmp_path, monkeypatch) -> None:
+async def test_e_says_the_one_line_error_when_the_report_cannot_be_written(records, tmp_path, monkeypatch) -> None:
     runs = tmp_path / "runs"
     shutil.copytree(records["a"], runs / records["a"].name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)

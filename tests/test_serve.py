@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-INSTALL_HINT = 'rdfia-tui: error: serving needs textual-serve; install it with: pip install "rdfia-tui[serve]"'
+INSTALL_HINT = 'rdfia-tui: error: serving needs textual-serve; install it with: pip install -e ".[serve]" in the rdfia-tui clone'
 START_DEADLINE = 20.0  # seconds for the server to answer GET /
 CONSOLE_DEADLINE = 30.0  # seconds for the served console to draw its first screen (it imports the app, then draws)
 # What textual-serve's server logs when the command it runs does not speak Textual's web protocol (it exited, or printed
@@ -104,7 +104,7 @@ def stop(proc: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """``rdfia-tui serve`` with the default host on a free port, answering GET /; killed at the end of the module."""
-    pytest.importorskip("textual_serve", reason="needs textual-serve: pip install 'rdfia-tui[serve]'")
+    pytest.importorskip("textual_serve", reason='needs textual-serve: pip install -e ".[serve]" in the rdfia-tui clone')
     work = tmp_path_factory.mktemp("serve")
     port = free_port()
     log = work / "server.log"

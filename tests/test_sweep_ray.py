@@ -15,8 +15,8 @@ from rdfia_tui.engine.sweep.runner import PointFinished, run_sweep
 from rdfia_tui.engine.sweep.view import accuracy_grid
 from tests.helpers import rdfia
 
-ray = pytest.importorskip("ray", reason='Ray is an optional extra: pip install "rdfia-tui[ray]"')
-pytest.importorskip("ray.tune", reason='Ray Tune is part of the ray extra: pip install "rdfia-tui[ray]"')
+ray = pytest.importorskip("ray", reason='Ray is an optional extra: pip install -e ".[ray]" in the rdfia-tui clone')
+pytest.importorskip("ray.tune", reason='Ray Tune is part of the ray extra: pip install -e ".[ray]" in the rdfia-tui clone')
 
 from rdfia_tui.engine.sweep.on_ray import RayOptions, run_sweep_on_ray  # noqa: E402
 
@@ -94,7 +94,8 @@ def test_without_ray_the_flag_says_how_to_install_it(tmp_path: Path) -> None:
     args = ["sweep", "circles-mlp", "--grid", "optim.lr=0.1,0.3", "--ray", "--runs-dir", "runs"]
     result = rdfia(*args, cwd=tmp_path, PYTHONPATH=str(shadow))
     assert result.returncode == 2
-    assert result.stderr.strip() == 'rdfia-tui: error: Ray is not installed; install it with: pip install "rdfia-tui[ray]"'
+    said = 'rdfia-tui: error: Ray is not installed; install it with: pip install -e ".[ray]" in the rdfia-tui clone'
+    assert result.stderr.strip() == said
     assert not (tmp_path / "runs").exists()  # no sweep folder was made
 
 

@@ -14,9 +14,10 @@ import pytest
 from PIL import Image
 
 from rdfia_tui.cli.main import main
+from rdfia_tui.engine.config import RunConfig
 from rdfia_tui.engine.events import BatchProgress
-from rdfia_tui.engine.tensorboard_log import INSTALL_HINT, confusion_image, flat_config, step_losses
-from tests.helpers import rdfia, run_folder_from, summary_of
+from rdfia_tui.engine.tensorboard_log import INSTALL_HINT, confusion_image, flat_config, step_losses, used_config
+from tests.helpers import TINY_MODEL, rdfia, run_folder_from, summary_of
 
 pytest.importorskip("tensorboard", reason="the tensorboard extra is not installed")
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -113,6 +114,8 @@ def test_hparams_hold_the_config_and_the_final_accuracy(circles_run: Path) -> No
     values = hparams_of(acc)
     assert values["optim.lr"] == pytest.approx(summary["config"]["optim"]["lr"])
     assert values["model.hidden"] == "[4]" and values["train.tensorboard"] == "true"
+    unused = {"model.conv_channels", "model.fc", "optim.beta1", "schedule.gamma", "train.early_stop_metric"}  # an MLP, SGD, constant lr
+    assert not unused & values.keys() and {"optim.momentum", "data.noise"} <= values.keys()
     assert values["preset"] == "circles-mlp" and values["status"] == "completed"
     assert scalars(acc, "hparams/final_test_acc") == [(3, pytest.approx(summary["final_test_acc"], rel=1e-6))]
     assert scalars(acc, "hparams/best_test_acc") == [(3, pytest.approx(summary["best_test_acc"], rel=1e-6))]
@@ -193,13 +196,18 @@ def without_tensorboard(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_run_without_tensorboard_stops_before_training(runs_dir: Path, data_root: Path, capsys: pytest.CaptureFixture) -> None:
     argv = ["run", "circles-mlp", "--set", "train.tensorboard=true", "--set", "train.device=cpu", "--runs-dir", str(runs_dir)]
     assert one_line_error(argv, capsys) == f"rdfia-tui: error: {INSTALL_HINT}"
+    assert INSTALL_HINT == 'train.tensorboard needs TensorBoard: pip install -e ".[tensorboard]" in the rdfia-tui clone'
     assert not runs_dir.exists() or not any(runs_dir.iterdir())  # no run folder: nothing started
 
 
 @pytest.mark.usefixtures("without_tensorboard")
 def test_export_without_tensorboard_is_one_line(circles_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     line = one_line_error(["export", str(circles_run), "--tensorboard", str(tmp_path / "tb")], capsys)
-    assert line == 'rdfia-tui: error: train.tensorboard needs TensorBoard: pip install "rdfia-tui[tensorboard]"'
+    assert (
+        line == 'rdfia-tui: error: rdfia-tui export --tensorboard needs TensorBoard: pip install -e ".[tensorboard]" in the rdfia-tui clone'
+    )
+    assert "train.tensorboard" not in line  # a key export's user never set
+    assert not (tmp_path / "tb").exists()
 
 
 # ---- a resumed run -------------------------------------------------------------------------------
@@ -235,3 +243,16 @@ def test_step_losses_count_from_the_first_training_step() -> None:
 def test_flat_config_names_keys_by_section() -> None:
     flat = flat_config({"name": "x", "model": {"hidden": [64, 32], "batch_norm": False}, "optim": {"lr": 0.1, "name": "sgd"}})
     assert flat == {"model.hidden": "[64, 32]", "model.batch_norm": "false", "optim.lr": 0.1, "optim.name": "sgd"}
+
+
+def test_hparams_of_a_convnet_leave_out_the_mlp_keys() -> None:
+    config = RunConfig(model=TINY_MODEL).to_dict()
+    used = used_config(config)
+    assert not {"model.hidden", "model.activation", "model.impl"} & used.keys()
+    assert used["model.conv_channels"] == "[4]" and used["model.arch"] == "convnet" and used["optim.lr"] == 0.1
+    assert used.keys() < flat_config(config).keys()
+
+
+def test_a_config_this_version_cannot_read_keeps_every_key() -> None:
+    older = {"model": {"arch": "convnet", "hidden": [4], "renamed_since": 3}, "optim": {"lr": 0.1}}
+    assert used_config(older) == flat_config(older)  # none dropped on a guess

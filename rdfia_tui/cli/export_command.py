@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = 'write recorded runs as TensorBoard event files, one folder per run (needs pip install "rdfia-tui[tensorboard]")'
+from rdfia_tui.engine.extras import install_line
+
+HELP = f"write recorded runs as TensorBoard event files, one folder per run (needs {install_line('tensorboard')})"
 
 
 def export_args(p: argparse.ArgumentParser) -> None:
@@ -75,9 +77,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Check TensorBoard, every named run and its target first, then write each run and say where it went."""
     from rdfia_tui.engine.live.stream import EVENTS_FILE
     from rdfia_tui.engine.runs.record import resolve_runs_dir
-    from rdfia_tui.engine.tensorboard_log import replay, require_tensorboard
+    from rdfia_tui.engine.tensorboard_log import EXPORT_INSTALL_HINT, replay, require_tensorboard
 
-    require_tensorboard()
+    require_tensorboard(EXPORT_INSTALL_HINT, "--tensorboard")  # before any run is read: names export, not train.tensorboard
     runs_dir, out = resolve_runs_dir(args.runs_dir), Path(args.tensorboard).expanduser()
     found = dict.fromkeys(pair for which in args.runs for pair in runs_to_export(runs_dir, which))  # a run named twice goes once
     for _, name in found:

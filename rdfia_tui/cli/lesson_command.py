@@ -26,13 +26,16 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     from rdfia_tui.cli.config_args import resolve_config
     from rdfia_tui.engine.lessons.render import lesson_lines
     from rdfia_tui.engine.lessons.view import lesson_view
+    from rdfia_tui.engine.presets import load_preset
 
-    if args.run and (args.preset or args.overrides):
-        raise ConfigError("give a preset (with --set) or --run RUN, not both: a run's lesson is the one it was started with")
+    if args.run and args.preset:
+        raise ConfigError("give a preset or --run RUN, not both: a run's lesson is the one it was started with")
+    if args.run and args.overrides:
+        raise ConfigError("--set changes a preset's config; a run's is the one it trained with: drop --set, or name a preset")
     if args.run:
         view = _run_view(args.run, args.runs_dir)
     elif args.preset:
-        view = lesson_view(resolve_config(args))
+        view = lesson_view(resolve_config(args), reference=load_preset(args.preset))  # the report's figures: the preset's network
     else:
         raise ConfigError("name a preset (rdfia-tui lesson cifar10-convnet) or a run (rdfia-tui lesson --run latest)")
     width = max(60, min(110, shutil.get_terminal_size().columns))

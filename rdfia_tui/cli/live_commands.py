@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from rdfia_tui.engine.config import RunConfig
 from rdfia_tui.engine.errors import RdfiaError
+from rdfia_tui.engine.extras import install_line
 
 if TYPE_CHECKING:
     from rdfia_tui.engine.control import Command
@@ -122,7 +123,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         from textual_serve.server import Server
     except ImportError:
-        print('rdfia-tui: error: serving needs textual-serve; install it with: pip install "rdfia-tui[serve]"', file=sys.stderr)
+        print(f"rdfia-tui: error: serving needs textual-serve; install it with: {install_line('serve')}", file=sys.stderr)
         return 2
     import shlex
 

@@ -14,6 +14,7 @@ from rdfia_tui.cli.lesson_command import HELP as LESSON_HELP
 from rdfia_tui.cli.lesson_command import lesson_args
 from rdfia_tui.cli.lr_find_command import lr_find_args
 from rdfia_tui.cli.summary_command import summary_args
+from rdfia_tui.engine.extras import install_line
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {}
@@ -100,7 +101,7 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", help="where datasets live (default: $RDFIA_TUI_DATA, then a per-user cache folder)")
     p.add_argument("--device", help="shorthand for --set train.device=DEVICE (auto, cpu, cuda, cuda:N, mps)")
     _notify_arg(p)
-    ray = p.add_argument_group("on Ray (pip install \"rdfia-tui[ray]\")")
+    ray = p.add_argument_group(f"on Ray ({install_line('ray')})")
     ray.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                      help="run each point as a Ray Tune trial, on a new local Ray instance or the cluster at ADDRESS")  # fmt: skip
     ray.add_argument("--cpus-per-trial", type=positive_number, default=1.0, metavar="N", help="CPUs each trial holds (default 1)")
@@ -144,7 +145,7 @@ COMMANDS["runs"] = ("list the recorded runs with their status and test accuracy"
 COMMANDS["schedule"] = ("print the learning rate a preset's schedule gives each epoch", _preset_and_overrides)
 COMMANDS["attach"] = ("open the console on a run that goes on in its own process (or a finished one): history, then live", live.attach_args)
 COMMANDS["control"] = ("pause, resume, stop or set the learning rate of a run in another process", live.control_args)
-COMMANDS["serve"] = ('serve the console to a browser on localhost (needs pip install "rdfia-tui[serve]")', live.serve_args)
+COMMANDS["serve"] = (f"serve the console to a browser on localhost (needs {install_line('serve')})", live.serve_args)
 COMMANDS["lr-find"] = ("the learning-rate range test: a short sweep of growing lr, the loss curve and a suggested lr", lr_find_args)
 COMMANDS["summary"] = ("describe a run's curves in sentences: best epoch, trend, plateau, spikes, over-fitting", summary_args)
 COMMANDS["memory"] = (memory_command.HELP, memory_command.memory_args)
@@ -259,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None = None) -> int:
     from rdfia_tui.cli.output import has_terminal, protect_streams, silence
+    from rdfia_tui.engine.text_checks import shown
 
     protect_streams()
     parser = build_parser()
@@ -269,7 +271,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
                 setattr(args, dest, getattr(parser.commands["tui"].parse_args([]), dest))
         args = merge_leading_options(parser, args)
     except UsageError as exc:
-        print(f"rdfia-tui: error: {exc}", file=sys.stderr)
+        print(f"rdfia-tui: error: {shown(str(exc))}", file=sys.stderr)
         return 2
     if args.command is None:
         asked_for_the_console = bool(args.preset or args.overrides or args.start)
@@ -285,7 +287,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         with notify_url_kept():
             return commands.HANDLERS[args.command](args)
     except RdfiaError as exc:
-        print(f"rdfia-tui: error: {exc}", file=sys.stderr)
+        print(f"rdfia-tui: error: {shown(str(exc))}", file=sys.stderr)  # a quoted key or name never acts on the terminal
         return exc.exit_code
     except BrokenPipeError:  # 'rdfia-tui presets | head': the reader left; say nothing more
         silence(sys.stdout)

@@ -22,18 +22,17 @@ def report_args(p: argparse.ArgumentParser) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from rdfia_tui.engine.report.figures import MatplotlibMissing
     from rdfia_tui.engine.report.gather import resolve_target
-    from rdfia_tui.engine.report.write import check_out, write_report
+    from rdfia_tui.engine.report.write import check_destination, write_report_file
     from rdfia_tui.engine.runs.record import resolve_runs_dir
 
     out = Path(args.out).expanduser() if args.out else None
-    if out is not None:
-        check_out(out)  # a wrong suffix is said before any folder is read
+    check_destination(out)  # a wrong suffix or a folder it cannot write in is said before any run is read
     runs_dir = resolve_runs_dir(args.runs_dir)
     folders = [resolve_target(runs_dir, which) for which in args.runs]
     try:
-        written = write_report(folders, out)
+        written = write_report_file(folders, out)
     except MatplotlibMissing as exc:  # its own line says what to install
         print(exc, file=sys.stderr)
         return exc.exit_code
-    print(written)
+    print(written.line())
     return 0

@@ -27,8 +27,10 @@ from rdfia_tui.engine.catalog import (
     SCHEDULES,
 )
 from rdfia_tui.engine.errors import ConfigError
+from rdfia_tui.engine.extras import install_line
 from rdfia_tui.engine.lessons.lesson import LESSON_KEY, Lesson, parse_lesson
 from rdfia_tui.engine.registry import did_you_mean, nearest
+from rdfia_tui.engine.text_checks import control_character
 from rdfia_tui.engine.toml_out import toml_value
 
 Check = Callable[[Any], str | None]
@@ -276,7 +278,7 @@ class TrainConfig:
     restore_best: bool = option(True, "early stopping: end with the weights of the best epoch, not the last one's",
                                 applies=lambda c: c.train.early_stop_patience > 0)  # fmt: skip
     tensorboard: bool = option(
-        False, 'also write TensorBoard event files into the run folder\'s tensorboard/ (needs pip install "rdfia-tui[tensorboard]")'
+        False, f"also write TensorBoard event files into the run folder's tensorboard/ (needs {install_line('tensorboard')})"
     )
 
 
@@ -594,6 +596,8 @@ def from_mapping(raw: Mapping[str, Any], *, default_name: str = "unnamed") -> Ru
     for top in ("name", "description"):
         if top in raw and not isinstance(raw[top], str):
             raise ConfigError(f"{top}: expected a string, got {_describe(raw[top])}", key=top)
+        if top in raw and (bad := control_character(raw[top], allowed="" if top == "name" else "\n\t")) is not None:
+            raise ConfigError(f"{top}: contains a control character ({bad}), which a terminal would act on; remove it", key=top)
     cfg = RunConfig(
         name=raw.get("name", default_name),
         description=raw.get("description", ""),

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
 
 from rdfia_tui.engine.errors import ConfigError
+from rdfia_tui.engine.extras import install_line
 
 NOTIFY_ENV = "RDFIA_TUI_NOTIFY"  # a web hook URL for every run started from here (the console's runs inherit it)
 NO_ALERT_ENV = "RDFIA_TUI_NO_ALERT"  # set (to anything but "" or "0"): no bell and no desktop notification
@@ -65,7 +66,7 @@ def _check_apprise_url(url: str, source: str) -> str:
     try:
         import apprise
     except ImportError:
-        raise ConfigError(f"{source}: {url!r} is not http(s); other schemes need apprise: pip install 'rdfia-tui[notify]'") from None
+        raise ConfigError(f"{source}: {url!r} is not http(s); other schemes need apprise: {install_line('notify')}") from None
     if apprise.Apprise.instantiate(url) is None:
         raise ConfigError(f"{source}: apprise does not know {url!r}; see https://github.com/caronc/apprise/wiki for its URLs, "
                           "or give a web hook URL such as https://example.org/hook")  # fmt: skip
@@ -140,7 +141,7 @@ def _apprise(url: str, body: Mapping[str, Any]) -> str | None:
     try:
         import apprise
     except ImportError:
-        return f"could not notify {url}: other schemes than http(s) need apprise: pip install 'rdfia-tui[notify]'"
+        return f"could not notify {url}: other schemes than http(s) need apprise: {install_line('notify')}"
     sender = apprise.Apprise()
     if not sender.add(url):
         return f"could not notify {url}: apprise does not know this URL"

@@ -9,14 +9,16 @@ What a run's ``tensorboard/`` folder holds (the global step in brackets):
   the last step of epoch ``e`` is ``e × steps_per_epoch``].
 - ``confusion/test``: the test confusion matrix as an RGB heat map, rows true classes, each row as fractions of its
   class (white 0, dark blue 1) [the epoch].
-- the HParams view, written once when the run ends: the config flattened to ``section.key`` names (lists as text
-  such as ``[32, 64]``, booleans as ``true``/``false``) with ``preset`` and ``status``, against the metrics
+- the HParams view, written once when the run ends: the keys the config uses (FieldSpec.used_by: no ``model.hidden``
+  for a convnet, no ``optim.beta1`` for SGD) flattened to ``section.key`` names (lists as text such as ``[32, 64]``,
+  booleans as ``true``/``false``) with ``preset`` and ``status``, against the metrics
   ``hparams/final_test_acc``, ``hparams/best_test_acc`` and ``hparams/final_{train,val,test}_loss``, all in the same
   folder as the curves (torch's ``add_hparams`` would put them in a timestamped subfolder, a second run in TensorBoard).
 
 An epoch already written is not written again: a resumed run replays its history (EpochEnded of the epochs before
 its checkpoint), which its first process wrote already. torch.utils.tensorboard is imported only when a writer is
-made: without the ``tensorboard`` package, ``require_tensorboard`` raises ConfigError.
+made: without the ``tensorboard`` package, ``require_tensorboard`` raises ConfigError naming what needs it (the
+``train.tensorboard`` key of a run, or ``rdfia-tui export --tensorboard``) and the install line.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from rdfia_tui.engine.errors import ConfigError, RecordError
+from rdfia_tui.engine.errors import ConfigError, RdfiaError, RecordError
 from rdfia_tui.engine.events import BatchProgress, Emit, EpochEnded, EpochMetrics, Event, RunFinished, RunStarted
+from rdfia_tui.engine.extras import install_line
 
 TENSORBOARD_DIR = "tensorboard"  # in a run folder
-INSTALL_HINT = 'train.tensorboard needs TensorBoard: pip install "rdfia-tui[tensorboard]"'
+INSTALL = install_line("tensorboard")  # as the README's Set up installs: from a clone
+INSTALL_HINT = f"train.tensorboard needs TensorBoard: {INSTALL}"
+EXPORT_INSTALL_HINT = f"rdfia-tui export --tensorboard needs TensorBoard: {INSTALL}"
 SPLIT_SIZES = {"train": "n_train", "val": "n_val", "test": "n_test"}  # a split's RunStarted field: written when it is > 0
 STEP_TAG, CONFUSION_TAG, METRIC_PREFIX = "loss/train_step", "confusion/test", "hparams/"
 # heavy events the subscriber never reads: a replay decodes only the last of each (EventReader.read's superseded)
@@ -44,10 +49,11 @@ LOW, HIGH = np.array([255.0, 255.0, 255.0]), np.array([8.0, 48.0, 107.0])  # hea
 IMAGE_SIDE = 256  # pixels the confusion image aims at (each cell is at least 4)
 
 
-def require_tensorboard() -> None:
-    """Raise ConfigError (one line: what to install) when the ``tensorboard`` package is not installed."""
+def require_tensorboard(hint: str = INSTALL_HINT, key: str = "train.tensorboard") -> None:
+    """Raise ConfigError (``hint``: what needs TensorBoard and how to install it; ``key``: the setting or option that
+    asked for it) when the ``tensorboard`` package is not installed."""
     if importlib.util.find_spec("tensorboard") is None:
-        raise ConfigError(INSTALL_HINT, key="train.tensorboard")
+        raise ConfigError(hint, key=key)
 
 
 # ---- what is written ---------------------------------------------------------------------------
@@ -104,6 +110,25 @@ def flat_config(config: Mapping[str, Any]) -> dict[str, str | int | float]:
     (not sections) are left out."""
     return {f"{section}.{key}": hparam_value(value)
             for section, values in config.items() if isinstance(values, dict) for key, value in values.items()}  # fmt: skip
+
+
+def unused_keys(config: Mapping[str, Any]) -> frozenset[str]:
+    """The ``section.key`` names a config mapping (RunConfig.to_dict) holds but does not use (FieldSpec.used_by: an
+    MLP's conv_channels, SGD's beta1). A record this version cannot read as a config (an older key) gives none: every
+    key is kept rather than one dropped wrongly."""
+    from rdfia_tui.engine.config import SECTIONS, field_specs, from_mapping
+
+    try:
+        cfg = from_mapping({name: value for name, value in config.items() if name in SECTIONS})
+    except RdfiaError:
+        return frozenset()
+    return frozenset(spec.key for spec in field_specs() if not spec.used_by(cfg))
+
+
+def used_config(config: Mapping[str, Any]) -> dict[str, str | int | float]:
+    """flat_config of the keys ``config`` uses (unused_keys left out)."""
+    unused = unused_keys(config)
+    return {key: value for key, value in flat_config(config).items() if key not in unused}
 
 
 def final_metrics(summary: Mapping[str, Any], last: EpochMetrics | None, splits: tuple[str, ...]) -> dict[str, float]:
@@ -187,7 +212,7 @@ class TensorBoardLog:
         """The config and final metrics into this run's own event file (not a subfolder, as add_hparams would)."""
         from torch.utils.tensorboard.summary import hparams
 
-        values = {"preset": self.seen.preset, "status": str(event.status), **flat_config(self.seen.config or {})}
+        values = {"preset": self.seen.preset, "status": str(event.status), **used_config(self.seen.config or {})}
         metrics = final_metrics(event.summary, self.seen.last, self.seen.splits)
         step = self.seen.last.epoch if self.seen.last is not None else 0
         for proto in hparams(values, metrics):
@@ -241,9 +266,10 @@ def tensorboard_logged(forward: Emit, run_dir: Path, *, enabled: bool, resumed_a
 def replay(events_file: Path, log_dir: Path) -> TensorBoardLog:
     """Write the events recorded in ``events_file`` (a run's events.jsonl) as TensorBoard event files into ``log_dir``.
     Returns the closed log (``finished``: the record held the run's end, so the HParams view is written).
-    Raises ConfigError (TensorBoard not installed), RecordError (``log_dir`` cannot be created)."""
+    Raises ConfigError (TensorBoard not installed: EXPORT_INSTALL_HINT), RecordError (``log_dir`` cannot be created)."""
     from rdfia_tui.engine.live.stream import EventReader
 
+    require_tensorboard(EXPORT_INSTALL_HINT, "--tensorboard")
     log = TensorBoardLog(log_dir)
     try:
         for event in EventReader(events_file).read(superseded=UNUSED_EVENTS):

@@ -19,6 +19,7 @@ from rdfia_tui.engine.errors import ConfigError, RdfiaError
 from rdfia_tui.engine.memory_fit import estimate_in_child
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.record import resolve_runs_dir
+from rdfia_tui.engine.text_checks import shown
 from rdfia_tui.tui.commands import binding_commands, system_commands
 from rdfia_tui.tui.messages import ConfigChanged, LayersReady, while_running
 from rdfia_tui.tui.options import DEFAULT_PRESET, AppOptions
@@ -74,6 +75,12 @@ class RdfiaApp(RunLifecycle, App):
         self._layers_for: tuple[Any, Any] | None = None
 
     # what the tests and the palette read of the run
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = False) -> None:  # fmt: skip
+        """A toast whose text is shown as written: no markup (a message may quote '[lesson]'), no control character
+        acting on the terminal (one a preset quoted shows as its escape)."""
+        super().notify(shown(message, allowed="\n"), title=shown(title), severity=severity, timeout=timeout, markup=False)
+
     @property
     def running(self) -> bool:
         return self.session.running

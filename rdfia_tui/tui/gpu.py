@@ -10,7 +10,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-INSTALL_LINE = "GPU readings need NVIDIA's NVML bindings: pip install 'rdfia-tui[gpu]'"
+from rdfia_tui.engine.extras import install_line
+
+INSTALL_LINE = f"GPU readings need NVIDIA's NVML bindings: {install_line('gpu')}"
 
 
 @dataclass(frozen=True)

@@ -46,10 +46,12 @@ class Block:
 
 @dataclass(frozen=True)
 class RunFacts:
-    """What a started run knows that the config alone does not: the split sizes and steps per epoch."""
+    """What a started run knows that the config alone does not: the split sizes, steps per epoch, and how a recorded
+    run ended (its status word; empty while it trains or before it starts)."""
 
     n_train: int = 0
     steps_per_epoch: int = 0
+    ended: str = ""
 
 
 @dataclass(frozen=True)

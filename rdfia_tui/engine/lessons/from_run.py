@@ -11,6 +11,7 @@ from rdfia_tui.engine.events import EpochMetrics
 from rdfia_tui.engine.lessons.view import LessonView, RunFacts, lesson_view
 from rdfia_tui.engine.presets import load
 from rdfia_tui.engine.runs.record import read_metrics_csv
+from rdfia_tui.engine.runs.status import RunStatus
 
 
 def run_epochs(folder: Path) -> list[EpochMetrics]:
@@ -28,14 +29,19 @@ def run_epochs(folder: Path) -> list[EpochMetrics]:
 
 
 def run_facts(folder: Path) -> RunFacts:
-    """The training split's size from summary.json (0 when it does not say)."""
+    """The training split's size and, for a run that has ended, its status, from summary.json (nothing it does not
+    say)."""
     try:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return RunFacts()
-    sizes = summary.get("sizes") if isinstance(summary, dict) else None
+    if not isinstance(summary, dict):
+        return RunFacts()
+    sizes = summary.get("sizes")
     n_train = sizes.get("train") if isinstance(sizes, dict) else None
-    return RunFacts(n_train=n_train if isinstance(n_train, int) else 0)
+    status = summary.get("status")
+    ended = status if isinstance(status, str) and status != RunStatus.RUNNING.value else ""
+    return RunFacts(n_train=n_train if isinstance(n_train, int) else 0, ended=ended)
 
 
 def run_lesson(folder: Path) -> LessonView:

@@ -34,6 +34,7 @@ from typing import Any
 
 from rdfia_tui.engine.errors import ConfigError
 from rdfia_tui.engine.registry import did_you_mean
+from rdfia_tui.engine.text_checks import control_character
 from rdfia_tui.engine.toml_out import toml_value
 
 LESSON_KEY = "lesson"
@@ -120,50 +121,70 @@ class Lesson:
 
 
 # ---- reading ----------------------------------------------------------------------------------------------
+MAX_TEXT = 2000  # characters of one string: a few screens of the panel
+MAX_ITEMS = 50  # questions, errata or claimed layers
+
+
 def _text(value: Any, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{key}: expected a non-empty string, got {value!r}", key=key)
+        raise ConfigError(f"{key}: expected a non-empty string, got {_short(value)}", key=key)
+    bad = control_character(value, allowed="\n")
+    if bad is not None:
+        raise ConfigError(f"{key}: contains a control character ({bad}), which a terminal would act on; remove it", key=key)
+    if len(value) > MAX_TEXT:
+        raise ConfigError(f"{key}: {len(value):,} characters; a lesson's text is at most {MAX_TEXT:,}: shorten it", key=key)
     return value.strip()
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _at_most(items: Any, key: str) -> None:
+    if isinstance(items, list | Mapping) and len(items) > MAX_ITEMS:
+        raise ConfigError(f"{key}: {len(items):,} entries; a lesson has at most {MAX_ITEMS}", key=key)
 
 
 def _texts(value: Any, key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
-        raise ConfigError(f'{key}: expected a non-empty list of strings, e.g. ["Q10", "Q11"]; got {value!r}', key=key)
+        raise ConfigError(f'{key}: expected a non-empty list of strings, e.g. ["Q10", "Q11"]; got {_short(value)}', key=key)
+    _at_most(value, key)
     return tuple(_text(item, key) for item in value)
 
 
-def _table(value: Any, key: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> Mapping[str, Any]:
+def _table(value: Any, key: str, allowed: tuple[str, ...], required: tuple[str, ...] = (), what: str = "a lesson") -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{key}: expected a table [{key}], got {value!r}", key=key)
+        raise ConfigError(f"{key}: expected a table [{key}], got {_short(value)}", key=key)
     for name in value:
         if name not in allowed:
             raise ConfigError(f"unknown key '{key}.{name}'{did_you_mean(name, list(allowed))} (allowed: {', '.join(allowed)})",
                               key=f"{key}.{name}")  # fmt: skip
     missing = [name for name in required if name not in value]
     if missing:
-        raise ConfigError(f"{key}: missing {', '.join(missing)} (a lesson needs {', '.join(required)})", key=f"{key}.{missing[0]}")
+        raise ConfigError(f"{key}: missing {', '.join(missing)} ({what} needs {', '.join(required)})", key=f"{key}.{missing[0]}")
     return value
 
 
 def _show(value: Any, key: str) -> tuple[str, ...]:
     if not isinstance(value, list):
-        raise ConfigError(f"{key}: expected a list of quantity names, got {value!r}", key=key)
+        raise ConfigError(f"{key}: expected a list of quantity names, got {_short(value)}", key=key)
     for name in value:
         if name not in QUANTITY_NAMES:
             hint = did_you_mean(str(name), list(QUANTITY_NAMES))
-            raise ConfigError(f"{key}: unknown quantity {name!r}{hint} (known: {', '.join(QUANTITY_NAMES)})", key=key)
+            raise ConfigError(f"{key}: unknown quantity {_short(name)}{hint} (known: {', '.join(QUANTITY_NAMES)})", key=key)
     return tuple(dict.fromkeys(value))
 
 
 def _count(value: Any, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{key}: expected a whole number of parameters (0 or more), got {value!r}", key=key)
+        raise ConfigError(f"{key}: expected a whole number of parameters (0 or more), got {_short(value)}", key=key)
     return value
 
 
 def _accuracy(value: Any, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or not 0 <= value <= 1:
-        raise ConfigError(f"{key}: expected an accuracy as a 0-1 fraction (0.6 for 60 %), got {value!r}", key=key)
+        raise ConfigError(f"{key}: expected an accuracy as a 0-1 fraction (0.6 for 60 %), got {_short(value)}", key=key)
     return float(value)
 
 
@@ -175,8 +196,9 @@ def _claims(value: Any, key: str) -> Claims:
     found = {name: read(table[name], f"{key}.{name}") for name, read in _CLAIM_READERS.items() if name in table}
     layers = table.get("layer_params", {})
     if not isinstance(layers, Mapping):
-        raise ConfigError(f"{key}.layer_params: expected a table of layer = count, e.g. {{ conv2 = 56064 }}; got {layers!r}",
+        raise ConfigError(f"{key}.layer_params: expected a table of layer = count, e.g. {{ conv2 = 56064 }}; got {_short(layers)}",
                           key=f"{key}.layer_params")  # fmt: skip
+    _at_most(layers, f"{key}.layer_params")
     if layers:
         found["layer_params"] = tuple((str(n), _count(c, f"{key}.layer_params.{n}")) for n, c in layers.items())
     return Claims(**found)
@@ -184,11 +206,12 @@ def _claims(value: Any, key: str) -> Claims:
 
 def _errata(value: Any, key: str) -> tuple[Erratum, ...]:
     if not isinstance(value, list):
-        raise ConfigError(f"{key}: expected [[{key}]] tables, got {value!r}", key=key)
+        raise ConfigError(f"{key}: expected [[{key}]] tables, got {_short(value)}", key=key)
+    _at_most(value, key)
     fields = ("question", "report", "correct")
     out = []
     for item in value:
-        table = _table(item, key, fields, fields)
+        table = _table(item, key, fields, fields, what="an erratum")
         out.append(Erratum(*(_text(table[name], f"{key}.{name}") for name in fields)))
     return tuple(out)
 
@@ -203,7 +226,7 @@ def parse_lesson(value: Any, key: str = LESSON_KEY) -> Lesson:
     table = _table(value, key, (*required, "show", "errata", "claims"), required)
     lab = _text(table["lab"], f"{key}.lab")
     if lab not in LABS:
-        raise ConfigError(f"{key}.lab: expected one of {', '.join(LABS)}, got {lab!r}", key=f"{key}.lab")
+        raise ConfigError(f"{key}.lab: expected one of {', '.join(LABS)}, got {_short(lab)}", key=f"{key}.lab")
     return Lesson(
         lab=lab,
         questions=_texts(table["questions"], f"{key}.questions"),

@@ -34,23 +34,28 @@ class LessonContext:
     epochs: tuple[EpochMetrics, ...]
     facts: RunFacts
     problem: str = ""  # why the input shape is unknown (a dataset file that cannot be read), else empty
+    same_network: bool = True  # the network the lesson's figures (claims) were written for
+    as_written: bool = True  # the whole config the lesson was written for
 
     @classmethod
-    def build(cls, cfg: RunConfig, epochs: tuple[EpochMetrics, ...], facts: RunFacts) -> LessonContext:
-        """The context for ``cfg``; a dataset whose shape cannot be read gives a context without plan or table."""
+    def build(cls, cfg: RunConfig, epochs: tuple[EpochMetrics, ...], facts: RunFacts, reference: RunConfig | None = None) -> LessonContext:
+        """The context for ``cfg`` (``reference``: the config the lesson was written for, None when it is ``cfg``);
+        a dataset whose shape cannot be read gives a context without plan or table."""
         from rdfia_tui.engine.data.layout import cropped_shape, trained_crop
         from rdfia_tui.engine.model_checks import input_spec
 
+        same = reference is None or _network(reference) == _network(cfg)
+        written = reference is None or reference.to_dict() | {"name": 0} == cfg.to_dict() | {"name": 0}
         try:
             shape, n_classes = input_spec(cfg)
         except RdfiaError as exc:
-            return cls(cfg, (), 0, None, None, epochs, facts, str(exc))
+            return cls(cfg, (), 0, None, None, epochs, facts, str(exc), same, written)
         shape = cropped_shape(shape, trained_crop(cfg.data.crop_size, cfg.data.augment))
         try:
             plan = plan_model(cfg.model, shape, n_classes)
         except ArchitectureError:
             plan = None
-        return cls(cfg, shape, n_classes, plan, plan_table(cfg.model, shape, n_classes), epochs, facts)
+        return cls(cfg, shape, n_classes, plan, plan_table(cfg.model, shape, n_classes), epochs, facts, "", same, written)
 
     def with_model(self, **changes: object) -> LessonContext:
         """The same context for a model config with ``changes`` (e.g. ``pool_ceil=False``) and an input shape of ``shape``."""
@@ -62,6 +67,12 @@ class LessonContext:
             plan = None
         cfg = replace(self.cfg, model=model)
         return replace(self, cfg=cfg, input_shape=shape, plan=plan, table=plan_table(model, shape, self.n_classes))
+
+
+def _network(cfg: RunConfig) -> tuple:
+    """What a layer table depends on: the model, the dataset and the crop trained on."""
+    d = cfg.data
+    return cfg.model, d.dataset, d.path, d.crop_size if "crop" in d.augment else 0
 
 
 Quantity = Callable[[LessonContext], Block]

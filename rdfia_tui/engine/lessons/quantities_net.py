@@ -89,38 +89,50 @@ def _param_formula(spec: LayerSpec) -> tuple[str, int] | None:
 
 
 def _claimed(ctx: LessonContext) -> dict[str, int]:
-    return dict(ctx.cfg.lesson.claims.layer_params) if ctx.cfg.lesson else {}
+    """The report's per-layer counts, when they are about this network."""
+    return dict(ctx.cfg.lesson.claims.layer_params) if ctx.cfg.lesson and ctx.same_network else {}
+
+
+def _claim_notes(ctx: LessonContext, named: set[str]) -> list[str]:
+    """Why some of the report's figures are not compared: another network, or a layer this one does not have."""
+    claims = ctx.cfg.lesson.claims if ctx.cfg.lesson else None
+    if claims is None or claims.is_empty():
+        return []
+    if not ctx.same_network:
+        return ["the report's figures are for the preset's own network; this one differs, so they are not compared"]
+    unknown = [name for name, _ in claims.layer_params if name not in named]
+    return [f"the lesson claims counts for {', '.join(unknown)}: no layer with parameters has that name here"] if unknown else []
 
 
 def parameters(ctx: LessonContext) -> Block:
     """Per layer: out × (in·k·k + 1) for a convolution, out × (in + 1) for a fully-connected layer, 2·C for a
-    batch-norm; the total, against the report's figures (``claims``) and the engine's count."""
+    batch-norm; the total, against the report's figures (``claims``, for the preset's own network) and the engine's."""
     title = "Parameters per layer (weights + biases)"
     if ctx.problem or ctx.plan is None:
         return unavailable("parameters", title, ctx.problem or f"The network breaks: {ctx.table.error if ctx.table else ''}")
-    claimed, lines, problems, checks, total = _claimed(ctx), [], [], [], 0
+    claimed, lines, problems, checks = _claimed(ctx), [], [], []
     rows = {row.name: row for row in ctx.table.rows} if ctx.table else {}
-    for name, spec in ctx.plan:
-        found = _param_formula(spec)
-        if found is None:
-            continue
-        text, value = found
-        total += value
-        note = ""
-        if name in claimed and claimed[name] != value:
-            note = f"   report: {count(claimed[name])} ✗"
+    counted = [(name, *found) for name, spec in ctx.plan if (found := _param_formula(spec)) is not None]
+    for name, text, value in counted:
+        lines.append(f"{name:<6} {text:<26} = {count(value):>9}{_against(claimed.get(name), value)}")
+        if claimed.get(name, value) != value:
             problems.append(f"{name}: the report says {count(claimed[name])}; {text} = {count(value)}")
-        lines.append(f"{name:<6} {text:<26} = {count(value):>9}{note}")
         if name in rows:
             checks.append(Check(f"{name} parameters", value, rows[name].params))
-    lines.append(f"{'total':<6} {'':<26}   {count(total):>9}")
-    report_total = ctx.cfg.lesson.claims.params if ctx.cfg.lesson else None
+    total = sum(value for _, _, value in counted)
+    report_total = ctx.cfg.lesson.claims.params if ctx.cfg.lesson and ctx.same_network else None
+    lines.append(f"{'total':<6} {'':<26}   {count(total):>9}{_against(report_total, total)}")
     if report_total is not None and report_total != total:
-        lines[-1] += f"   report: {count(report_total)} ✗"
         problems.append(f"total: the report says {count(report_total)}; the network has {count(total)}")
+    lines += _claim_notes(ctx, {name for name, _, _ in counted})
     if ctx.table is not None:
         checks.append(Check("total parameters", total, ctx.table.total_params))
     return Block.checked("parameters", title, lines, checks, problems)
+
+
+def _against(claimed: int | None, value: int) -> str:
+    """'   report: 56,064 ✗' beside a computed count the report contradicts, else nothing."""
+    return f"   report: {count(claimed)} ✗" if claimed is not None and claimed != value else ""
 
 
 def receptive_field(ctx: LessonContext) -> Block:
@@ -134,7 +146,7 @@ def receptive_field(ctx: LessonContext) -> Block:
         k, s = _pair(spec.kernel_size), _pair(spec.stride or spec.kernel_size)
         before_r, before_j = r, j
         r, j = r + (k - 1) * j, j * s
-        lines.append(f"{name:<6} r = {before_r} + ({k} − 1)·{before_j} = {r:<4} j = {before_j}·{s} = {j}")
+        lines.append(f"{name:<6} {f'r = {before_r} + ({k} − 1)·{before_j} = {r}':<26} j = {before_j}·{s} = {j}")
         if row is not None and row.receptive_field is not None:
             checks.append(Check(f"{name} receptive field", r, row.receptive_field))
     return Block.checked("receptive_field", title, lines, checks)
@@ -174,22 +186,46 @@ def crop(ctx: LessonContext) -> Block:
     lines = [f"trained on random {at.input_shape[1]}×{at.input_shape[2]} crops, centre crop at test" if cropped
              else "this preset does not crop; at a 28×28 crop (data.augment = [\"crop\"], data.crop_size = 28):"]  # fmt: skip
     lines.append(_size_walk(at))
-    if at.cfg.model.pool_ceil:
+    if at.table is not None and at.table.error:
+        fix = "pad the convolutions" if at.cfg.model.pool_ceil else "set model.pool_ceil = true (rounds pooled sizes up) or pad"
+        lines.append(f"the network breaks here{' even with pool_ceil' if at.cfg.model.pool_ceil else ''}: {fix}")
+    elif at.cfg.model.pool_ceil:
         floor = at.with_model(pool_ceil=False)
         lines.append("without pool_ceil: " + (floor.table.error if floor.table and floor.table.error else "the sizes are the same"))
-    elif at.table is not None and at.table.error:
-        lines.append("set model.pool_ceil = true (rounds pooled sizes up) or pad the convolutions")
     return Block.checked("crop", title, lines, [])
 
 
 def _size_walk(ctx: LessonContext) -> str:
-    """'32 → conv1 32 → pool1 16 → …', up to where the network breaks."""
+    """'32 → conv1 32 → pool1 16 → …', up to the layer where the network breaks."""
     steps = [str(ctx.input_shape[1])]
     for name, _spec, _x, row in _sizes(ctx):
-        steps.append(f"{name} {row.out_shape[1]}" if row is not None else f"{name} 0 (breaks)")
         if row is None:
             break
+        size = row.out_shape[1]
+        steps.append(f"{name} {size}" if size > 0 else f"{name} {size} (breaks)")
+        if size <= 0:
+            break
     return " → ".join(steps)
+
+
+# f'(h̃) written with the activation's output h where the course does (labs 4-5 Q15-16)
+DERIVATIVES = {"tanh": "(1 − h²)", "sigmoid": "h ⊙ (1 − h)", "relu": "1[h̃ > 0]"}
+# the gradient of the loss at the output's pre-activation ỹ, softmax included
+OUTPUT_GRADIENTS = {
+    "cross_entropy": "∇ỹ = ŷ − y",
+    "mse": "∇ŷ = 2(ŷ − y), ∇ỹ = ŷ ⊙ (∇ŷ − ⟨∇ŷ, ŷ⟩) (softmax's Jacobian)",
+}
+
+
+def _backward(loss: str, activation: str, hidden: int) -> list[str]:
+    """The backward pass of an MLP with ``hidden`` hidden layers, for its loss and activation (per example)."""
+    derivative = DERIVATIVES.get(activation, f"{activation}'(h̃)")
+    lines = [f"backward: {OUTPUT_GRADIENTS.get(loss, '∇ỹ = ∂L/∂ỹ')}", "          ∇W_y = ∇ỹ hᵀ;  ∇b_y = ∇ỹ"]
+    if hidden == 1:
+        lines.append(f"          ∇h̃ = (W_yᵀ∇ỹ) ⊙ {derivative};  ∇W_h = ∇h̃ xᵀ;  ∇b_h = ∇h̃")
+    elif hidden > 1:
+        lines.append(f"          layer l, from the last: ∇h̃_l = (W_(l+1)ᵀ ∇h̃_(l+1)) ⊙ {derivative};  ∇W_l = ∇h̃_l h_(l−1)ᵀ")
+    return lines
 
 
 def mlp_shapes(ctx: LessonContext) -> Block:
@@ -208,8 +244,7 @@ def mlp_shapes(ctx: LessonContext) -> Block:
         lines.append(f"layer {i}: W {n_out}×{n_in}, b {n_out} → {'softmax' if last else act}: {n_out} values")
     batch = ctx.cfg.train.batch_size or "N"
     lines.append(f"a batch of B = {batch}: X is B×{widths[0]}, the output Ŷ is B×{widths[-1]}")
-    lines.append("backward: ∇ỹ = ŷ − y;  ∇W_y = ∇ỹ hᵀ;  ∇b_y = ∇ỹ")
-    lines.append("          ∇h̃ = (W_yᵀ∇ỹ) ⊙ (1 − h²) for tanh;  ∇W_h = ∇h̃ xᵀ;  ∇b_h = ∇h̃")
+    lines += _backward(ctx.cfg.train.loss, act, len(widths) - 2)
     total = sum(n_out * n_in + n_out for n_in, n_out in itertools.pairwise(widths))
     lines.append(f"parameters: {' + '.join(f'{o}·{i} + {o}' for i, o in itertools.pairwise(widths))} = {count(total)}")
     checks = [Check("total parameters", total, ctx.table.total_params)] if ctx.table else []

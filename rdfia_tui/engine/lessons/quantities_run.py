@@ -14,6 +14,14 @@ from rdfia_tui.engine.lessons.quantities import LessonContext, count, percent, u
 from rdfia_tui.engine.schedules import lr_at
 
 NO_RUN = "No epoch yet: the measured values appear as the run trains."
+
+
+def no_run(ctx: LessonContext) -> str:
+    """What a quantity measured on the run says before the run has the epoch it needs."""
+    ended = ctx.facts.ended
+    return f"The run ended ({ended}) before it had this epoch: nothing was measured." if ended else NO_RUN
+
+
 TRAINING_SETS = {"mnist": 60_000, "fashion-mnist": 60_000, "cifar10": 50_000}  # before the validation split
 
 
@@ -55,15 +63,15 @@ def expected_initial_loss(loss: str, k: int) -> float:
 def initial_loss(ctx: LessonContext) -> Block:
     """The loss and accuracy before training against ln(K) and 1/K (labs 6-7 Q17)."""
     k, loss = ctx.n_classes, ctx.cfg.train.loss
-    title = "Before training: loss against ln(K), accuracy against 1/K"
+    formula = f"ln({k})" if loss == "cross_entropy" else f"({k} − 1)/{k}"
+    title = f"Before training: loss against {'ln(K)' if loss == 'cross_entropy' else '(K − 1)/K (MSE)'}, accuracy against 1/K"
     if not k:
         return unavailable("initial_loss", title, ctx.problem)
-    formula = f"ln({k})" if loss == "cross_entropy" else f"({k} − 1)/{k}"
     lines = [f"K = {k} classes: a network that has learnt nothing gives {formula} = {expected_initial_loss(loss, k):.4f}",
              f"and guesses right 1/{k} = {percent(1 / k)} of the time"]  # fmt: skip
     first = next((e for e in ctx.epochs if e.epoch == 0), None)
     if first is None:
-        lines.append(NO_RUN)
+        lines.append(no_run(ctx))
     else:
         lines.append(f"epoch 0 (measured): loss train {first.train_loss:.4f}, test {first.test_loss:.4f}; "
                      f"accuracy test {percent(first.test_acc)}")  # fmt: skip
@@ -84,9 +92,17 @@ SCHEDULE_FORMULAS: dict[str, Callable[[ScheduleConfig, float], tuple[str, Callab
 }
 
 
-def _shown_epochs(epochs: int) -> list[int]:
-    """The epochs a schedule table lists: the first four, the last two (1-based)."""
-    return sorted({e for e in (1, 2, 3, 4, epochs - 1, epochs) if 1 <= e <= epochs})
+MAX_ROWS = 14
+
+
+def _shown_epochs(epochs: int, formula: Callable[[int], float], recorded: dict[int, float]) -> list[int]:
+    """The epochs a schedule table lists (1-based): the first three, the last, each where the formula's lr changes
+    by more than 1 % (a step schedule's drops), and each where the run's lr left the formula; at most MAX_ROWS,
+    the first ones kept."""
+    changes = [e for e in range(2, epochs + 1) if not math.isclose(formula(e - 1), formula(e - 2), rel_tol=0.01)]
+    off = [e for e, lr in recorded.items() if not math.isclose(lr, formula(e - 1), rel_tol=1e-6)]
+    wanted = sorted({1, 2, 3, epochs, *changes[: MAX_ROWS // 2], *off[:2]})
+    return [e for e in wanted if 1 <= e <= epochs][:MAX_ROWS]
 
 
 def schedule(ctx: LessonContext) -> Block:
@@ -95,15 +111,18 @@ def schedule(ctx: LessonContext) -> Block:
     cfg = ctx.cfg
     text, formula = SCHEDULE_FORMULAS[cfg.schedule.name](cfg.schedule, cfg.optim.lr)
     recorded = {e.epoch: e.lr for e in ctx.epochs if e.epoch >= 1}
-    lines, checks = [f"{cfg.schedule.name}: {text}", "epoch   t   formula      run"], []
-    for epoch in _shown_epochs(cfg.train.epochs):
-        value = formula(epoch - 1)
+    lines, checks, before = [f"{cfg.schedule.name}: {text}", "epoch   t   formula      run"], [], 0
+    for epoch in _shown_epochs(cfg.train.epochs, formula, recorded):
+        if epoch > before + 1:
+            lines.append("  …")
+        before, value = epoch, formula(epoch - 1)
         checks.append(Check(f"lr at epoch {epoch}", value, lr_at(cfg.schedule, cfg.optim.lr, epoch - 1)))
         ran = f"{recorded[epoch]:.4g}" if epoch in recorded else "—"
         lines.append(f"{epoch:>5} {epoch - 1:>3}   {value:<10.4g}   {ran}")
     changed = [e for e, lr in recorded.items() if not math.isclose(lr, formula(e - 1), rel_tol=1e-6)]
     if changed:
-        lines.append(f"from epoch {min(changed)} the run's lr differs from the schedule (set by hand while it ran)")
+        lines.append(f"from epoch {min(changed)} the run's lr differs from the schedule:")
+        lines.append("it was set by hand while the run trained (the l key, or rdfia-tui control)")
     return Block.checked("schedule", "Learning rate per epoch (per step within it)", lines, checks)
 
 
@@ -159,10 +178,10 @@ def accuracy(ctx: LessonContext) -> Block:
     lines = []
     if claims is not None and (claims.test_acc is not None or claims.train_acc is not None):
         said = [f"{what} {percent(v)}" for what, v in (("test", claims.test_acc), ("train", claims.train_acc)) if v is not None]
-        lines.append(f"report: {', '.join(said)}")
+        lines.append(f"report: {', '.join(said)}{'' if ctx.as_written else ' (for the preset as written; this config differs)'}")
     trained = [e for e in ctx.epochs if e.epoch >= 1 and math.isfinite(e.test_acc)]
     if not trained:
-        return Block.checked("accuracy", title, [*lines, NO_RUN], [])
+        return Block.checked("accuracy", title, [*lines, no_run(ctx)], [])
     last, best = trained[-1], _best(trained)
     lines.append(f"this run, epoch {last.epoch}: test {percent(last.test_acc)}, train {percent(last.train_acc)}; "
                  f"best test {percent(best.test_acc)} at epoch {best.epoch}")  # fmt: skip
@@ -177,7 +196,7 @@ def gap(ctx: LessonContext) -> Block:
     title = "Train/test gap"
     trained = [e for e in ctx.epochs if e.epoch >= 1 and math.isfinite(e.test_acc)]
     if not trained:
-        return Block.checked("gap", title, [NO_RUN], [])
+        return Block.checked("gap", title, [no_run(ctx)], [])
     last, best = trained[-1], _best(trained)
     points, losses = 100 * (last.train_acc - last.test_acc), last.test_loss - last.train_loss
     lines = [f"epoch {last.epoch}: train {percent(last.train_acc)} − test {percent(last.test_acc)} = "

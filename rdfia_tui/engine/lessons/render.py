@@ -27,13 +27,19 @@ def lesson_lines(view: LessonView, width: int = 100) -> list[str]:
         lines += _wrapped(f"Watch: {lesson.watch}", width)
         for erratum in lesson.errata:
             lines += ["", *_wrapped(f"The report ({erratum.question}): {erratum.report}", width)]
-            lines += _wrapped(f"Correct: {erratum.correct}", width, "  ")
+            lines += _wrapped(f"Correct: {erratum.correct}", width, "  ")  # the console says it the same way
     for block in view.blocks:
         lines += ["", block.title]
-        lines += [_cut(f"  {line}", width) for line in block.lines]
-        lines += [_cut(f"  ✗ {problem}", width) for problem in block.problems]
+        for line in block.lines:
+            lines += _kept(line, width, "  ")
+        for problem in block.problems:
+            lines += _kept(f"✗ {problem}", width, "  ")
     return lines
 
 
-def _cut(line: str, width: int) -> str:
-    return line if len(line) <= width else line[: width - 1] + "…"
+def _kept(line: str, width: int, indent: str) -> list[str]:
+    """A formula line as it is when it fits; else wrapped under itself, its leading spaces (the columns) kept."""
+    if len(indent + line) <= width:
+        return [indent + line]
+    lead = indent + " " * (len(line) - len(line.lstrip(" ")))
+    return textwrap.wrap(line.strip(), width, initial_indent=lead, subsequent_indent=lead + "    ", break_on_hyphens=False)

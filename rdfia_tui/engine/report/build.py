@@ -21,7 +21,7 @@ def compared_sections(runs: tuple[RunData, ...]) -> list[Section]:
     return [
         Section("Results", "results", 2, (run_parts.results_table(runs),)),
         Section("Config differences", "config-differences", 2, (run_parts.differences_table(runs),)),
-        Section("Test curves compared", "compared", 2, (curves.overlays("runs compared", labelled, "compared"),)),
+        Section("Test curves compared", "compared", 2, (curves.overlays("runs compared", "run", labelled, "compared"),)),
     ]
 
 
@@ -40,7 +40,8 @@ def run_sections(run: RunData, anchor: str, alone: bool) -> list[Section]:
     else:
         sections.append(Section("Loss and accuracy per epoch", f"{anchor}-curves", 3, (Paragraph("No epoch was recorded."),)))
     if run.confusion:
-        matrix = SideBySide((Figure(f"{anchor}-confusion", curves.confusion_plot(run)), run_parts.per_class_table(run)))
+        plot = curves.confusion_plot(run)
+        matrix = SideBySide((Figure(f"{anchor}-confusion", plot, f"{run.name}: {plot.title}"), run_parts.per_class_table(run)))
         sections.append(Section("Test confusion matrix and per-class accuracy", f"{anchor}-confusion", 3, (matrix,)))
     lesson = lesson_section(run, f"{anchor}-lesson")
     return [*sections, *([lesson] if lesson else [])]

@@ -1,5 +1,8 @@
 """The figures of a report as data: a run's loss and accuracy per epoch, its confusion matrix, and several runs'
-test curves overlaid (a sweep's points, or the runs compared). Accuracies are drawn in %; epoch 0 is before training."""
+test curves overlaid (a sweep's points, or the runs compared). Accuracies are drawn in %; epoch 0 is before training.
+
+Titles name what a figure shows, never the run or sweep: the section heading above names it, and a title must fit the
+figure whatever the folder is called. The run's name goes into each figure's ``alt`` text instead."""
 
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ def _measured(series: list[Series]) -> tuple[Series, ...]:
 def loss_plot(run: RunData) -> LinePlot:
     """Train, val and test loss per epoch."""
     series = [Series(split, _xs(run.epochs), _column(run.epochs, f"{split}_loss")) for split in SPLITS]
-    return LinePlot(f"{run.name}: loss", EPOCH, f"loss ({run.config.train.loss.replace('_', '-')}, mean per example)", _measured(series))
+    return LinePlot("loss", EPOCH, f"loss ({run.config.train.loss.replace('_', '-')}, mean per example)", _measured(series))
 
 
 def accuracy_plot(run: RunData) -> LinePlot:
@@ -38,19 +41,20 @@ def accuracy_plot(run: RunData) -> LinePlot:
     series = [Series(split, _xs(run.epochs), _column(run.epochs, f"{split}_acc", 100.0)) for split in SPLITS]
     best = run.summary.get("best_epoch")
     marks = ((float(best), f"best test (epoch {best})"),) if isinstance(best, int) else ()
-    return LinePlot(f"{run.name}: accuracy", EPOCH, "accuracy (%)", _measured(series), marks)
+    return LinePlot("accuracy", EPOCH, "accuracy (%)", _measured(series), marks)
 
 
 def run_curves(run: RunData, slug: str) -> SideBySide:
     """The loss and the accuracy figures of one run, side by side."""
-    return SideBySide((Figure(f"{slug}-loss", loss_plot(run)), Figure(f"{slug}-accuracy", accuracy_plot(run))))
+    plots = (("loss", loss_plot(run)), ("accuracy", accuracy_plot(run)))
+    return SideBySide(tuple(Figure(f"{slug}-{what}", plot, f"{run.name}: {plot.title}") for what, plot in plots))
 
 
 def confusion_plot(run: RunData) -> MatrixPlot:
     """The last test confusion matrix (rows: the true class)."""
     last = run.epochs[-1].epoch if run.epochs else None
-    when = f" after epoch {last}" if last is not None else ""
-    return MatrixPlot(f"{run.name}: test confusion matrix{when}", run.class_names, run.confusion)
+    when = f", epoch {last}" if last is not None else ""
+    return MatrixPlot(f"test confusion matrix{when}", run.class_names, run.confusion)
 
 
 # what an overlay draws, by name: (title, y label, the value of one epoch)
@@ -60,13 +64,16 @@ OVERLAYS: dict[str, tuple[str, str, Callable[[EpochMetrics], float]]] = {
 }
 
 
-def overlay_plot(title: str, what: str, runs: Sequence[tuple[str, RunData]]) -> LinePlot:
-    """One line per labelled run of the quantity ``what`` (a key of OVERLAYS) per epoch."""
+def overlay_plot(each: str, what: str, runs: Sequence[tuple[str, RunData]]) -> LinePlot:
+    """One line per labelled run of the quantity ``what`` (a key of OVERLAYS) per epoch; ``each`` names a line ("run",
+    "point") in the title."""
     name, y_label, value = OVERLAYS[what]
     series = [Series(label, _xs(run.epochs), tuple(value(m) for m in run.epochs)) for label, run in runs]
-    return LinePlot(f"{title}: {name}", EPOCH, y_label, _measured(series))
+    return LinePlot(f"{name} of each {each}", EPOCH, y_label, _measured(series))
 
 
-def overlays(title: str, runs: Sequence[tuple[str, RunData]], slug: str) -> SideBySide:
-    """Test accuracy and test loss of every labelled run, overlaid, side by side."""
-    return SideBySide(tuple(Figure(f"{slug}-{what}", overlay_plot(title, what, runs)) for what in OVERLAYS))
+def overlays(whose: str, each: str, runs: Sequence[tuple[str, RunData]], slug: str) -> SideBySide:
+    """Test accuracy and test loss of every labelled run, overlaid, side by side; ``whose`` (a sweep's name, "runs
+    compared") begins their alt text."""
+    plots = [(what, overlay_plot(each, what, runs)) for what in OVERLAYS]
+    return SideBySide(tuple(Figure(f"{slug}-{what}", plot, f"{whose}: {plot.title}") for what, plot in plots))

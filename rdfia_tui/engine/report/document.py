@@ -79,10 +79,17 @@ class Problems:
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure: ``slug`` names its file beside a Markdown report and prefixes its SVG ids (unique in a report)."""
+    """A figure: ``slug`` names its file beside a Markdown report and prefixes its SVG ids (unique in a report);
+    ``alt`` describes it to a reader who cannot see it (the plot's title when empty)."""
 
     slug: str
     plot: Plot
+    alt: str = ""
+
+    @property
+    def description(self) -> str:
+        """The figure's text alternative: ``alt``, else its plot's title."""
+        return self.alt or self.plot.title
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: 13.5px; }
 caption { text-align: left; font-weight: 600; padding: .2rem 0; }
 th, td { border: 1px solid #d0d7de; padding: .25rem .55rem; vertical-align: top; text-align: left; }
 thead th { background: #eef2f6; }
+thead th.num { white-space: normal; overflow-wrap: anywhere; }  /* a long run name over a column wraps, not widens the page */
 tbody th { background: #f6f8fa; font-weight: 600; white-space: nowrap; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -70,7 +71,7 @@ def _problems(item: Problems, svg_of: SvgOf) -> str:
 
 
 def _figure(item: Figure, svg_of: SvgOf) -> str:
-    return f'<figure class="plot" role="img" aria-label="{escape(item.plot.title)}">{svg_of(item)}</figure>'
+    return f'<figure class="plot" role="img" aria-label="{escape(item.description)}">{svg_of(item)}</figure>'
 
 
 def _side(item: SideBySide, svg_of: SvgOf) -> str:

@@ -51,7 +51,7 @@ def _problems(item: Problems, link_of: LinkOf) -> str:
 
 
 def _figure(item: Figure, link_of: LinkOf) -> str:
-    return f"![{text(item.plot.title)}]({link_of(item)})"
+    return f"![{text(item.description, line_start=False)}]({link_of(item)})"
 
 
 def _side(item: SideBySide, link_of: LinkOf) -> str:

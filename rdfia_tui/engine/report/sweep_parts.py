@@ -43,5 +43,5 @@ def sweep_sections(sweep: SweepData, anchor: str) -> list[Section]:
     ]
     with_runs = [(point_label(sweep, p), p.run) for p in sweep.points if p.run is not None]
     if with_runs:
-        items.append(overlays(sweep.name, with_runs, f"{anchor}-curves"))
+        items.append(overlays(sweep.name, "point", with_runs, f"{anchor}-curves"))
     return [Section(f"Sweep {sweep.name}", anchor, 2, tuple(items))]

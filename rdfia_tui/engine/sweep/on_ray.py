@@ -10,7 +10,7 @@ the sweep screen, ``runs`` and resuming need no change. How a point travels:
   folder's files to the ``Collector``, an actor pinned to the driver's node, which writes them into the sweep
   folder. So a point's records land beside the others whichever node trained it, with no shared disk.
 
-Ray is an optional extra: ``pip install "rdfia-tui[ray]"``. Nothing here imports it until a Ray sweep starts.
+Ray is an optional extra: ``pip install -e ".[ray]"`` in the rdfia-tui clone. Nothing here imports it until a Ray sweep starts.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any
 from rdfia_tui.engine import config as config_mod
 from rdfia_tui.engine.control import RunControl
 from rdfia_tui.engine.errors import ConfigError
+from rdfia_tui.engine.extras import install_line
 from rdfia_tui.engine.runs.files import held
 from rdfia_tui.engine.runs.status import RunStatus
 from rdfia_tui.engine.sweep.plan import SweepPlan
@@ -36,7 +37,7 @@ from rdfia_tui.engine.sweep.ray_trial import start_collector, trial_class
 from rdfia_tui.engine.sweep.records import PointResult, SweepRecord, result_from_summary
 from rdfia_tui.engine.sweep.runner import OnSweepEvent, PointFinished, PointStarted, SweepOutcome, open_sweep_dir, previous_results
 
-INSTALL = 'Ray is not installed; install it with: pip install "rdfia-tui[ray]"'
+INSTALL = f"Ray is not installed; install it with: {install_line('ray')}"
 WAIT_FOR_RECORDS_S = 60.0  # how long the driver waits, after Tune returns, for a stopped trial's records
 
 

@@ -58,7 +58,8 @@ class MainScreen(ChartControls, Screen):
     AUTO_FOCUS = "#preset-list"
     BINDINGS = [
         Binding("v", "next_panel", "Panels", id="next-panel", tooltip="Show the next panel: layers, lesson, confusion, samples, GPU"),
-        Binding("n", "lesson", "Lesson", id="lesson", tooltip="The preset's lesson: the report's question and errors, formulas computed"),
+        # off the footer (the tab bar names the Lesson tab; an 80-column footer has no room left)
+        Binding("n", "lesson", "Lesson", id="lesson", show=False, tooltip="The preset's lesson: its question, errors, formulas"),
         Binding(
             "f",
             "toggle_form",
@@ -235,7 +236,8 @@ class MainScreen(ChartControls, Screen):
         self._revealed.clear()
         for pane in CLASS_TABS:
             self.panels.hide_tab(pane)
-        self.panels.active = "tab-layers"
+        if self.panels.active in CLASS_TABS:  # a tab the reader chose (the lesson) stays
+            self.panels.active = "tab-layers"
         self.refresh_bindings()
 
     def _reveal(self, pane: str) -> None:
@@ -316,14 +318,16 @@ class MainScreen(ChartControls, Screen):
         )
         if message.config is None:
             self.query_one(MemoryFit).form_invalid()
+            self.lesson_panel.form_invalid(next(iter(message.errors.values()), "invalid value"))
             return
         self.app.post_message(ConfigChanged(message.config))
-        self.lesson_panel.follow_config(message.config)
+        self.lesson_panel.follow_config(message.config, self.form.base)
         self.query_one(MemoryFit).follow(message.config)
         if self.schedule_preview.show(message.config) and not self.session.running:
             self.boundary.display = False
             self.query_one("#top-row").remove_class("-plane")
-            self.panels.active = "tab-layers"
+            if self.panels.active != "tab-lesson":
+                self.panels.active = "tab-layers"
 
     def show_layers(self, table: LayerTable | None, error: str | None = None) -> None:
         self.layer_view.show(table, error)
@@ -379,7 +383,7 @@ class MainScreen(ChartControls, Screen):
         self._hide_class_tabs()
         self.confusion.clear()
         self.samples.clear()
-        self.lesson_panel.run_started(event.n_train, event.steps_per_epoch)
+        self.lesson_panel.run_started(event.config, event.n_train, event.steps_per_epoch)
         with self.app.batch_update():
             self.curves.reset()
             self.schedule_preview.clear_used()

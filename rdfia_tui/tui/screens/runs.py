@@ -327,11 +327,11 @@ class RunsScreen(ClosesOnce, Screen[RunsChoice | None]):
         self._draw_config(self.selected_runs())
 
     class ReportWritten(Message):
-        """A report was written to ``path``, or could not be (``error``, one line)."""
+        """A report was written (``line``: 'wrote FILE' or 'replaced FILE'), or could not be (``error``, one line)."""
 
-        def __init__(self, path: Path | None, error: str = "") -> None:
+        def __init__(self, line: str | None, error: str = "") -> None:
             super().__init__()
-            self.path, self.error = path, error
+            self.line, self.error = line, error
 
     def action_write_report(self) -> None:
         """The report of the selected runs (or else the highlighted one), written in a thread into the runs folder."""
@@ -347,18 +347,18 @@ class RunsScreen(ClosesOnce, Screen[RunsChoice | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report")
     def _write_report(self, folders: list[Path]) -> None:
-        from rdfia_tui.engine.report.write import write_report
+        from rdfia_tui.engine.report.write import write_report_file
 
         try:
-            self.post_message(self.ReportWritten(write_report(folders, default_folder=self.runs_dir)))
+            self.post_message(self.ReportWritten(write_report_file(folders, default_folder=self.runs_dir).line()))
         except RdfiaError as exc:  # matplotlib missing, a record unreadable, the disk full: one line
             self.post_message(self.ReportWritten(None, str(exc)))
 
     def on_runs_screen_report_written(self, message: ReportWritten) -> None:
-        if message.path is None:
+        if message.line is None:
             self.notify(message.error, severity="error", timeout=10)
         else:
-            self.notify(f"report written: {message.path}", timeout=10)
+            self.notify(f"report: {message.line}", timeout=10)
 
     def action_back(self) -> None:
         self.dismiss(None)

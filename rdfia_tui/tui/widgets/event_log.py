@@ -12,6 +12,8 @@ import time
 from textual import events
 from textual.widgets import RichLog
 
+from rdfia_tui.engine.text_checks import shown
+
 
 def wall_clock() -> str:
     return time.strftime("%H:%M:%S")
@@ -31,6 +33,7 @@ class EventLog(RichLog):
         self._width = 0
 
     def add(self, text: str) -> None:
+        text = shown(text, allowed="\n")  # a name or key quoted from a preset never acts on the terminal
         self.entries.append(text)
         line = f"{self.clock()}  {text}"
         self.lines_shown.append(line)
