@@ -371,6 +371,20 @@ CASES: tuple[Case, ...] = (
         2,
         "bf16 autocast needs train.dtype=float32",
     ),
+    Case(
+        "label-smoothing-mse",
+        "label smoothing with the MSE loss",
+        ("run", "circles-mlp", "--set", "train.loss=mse", "--set", "train.label_smoothing=0.1"),
+        2,
+        "smoothing applies to the cross_entropy loss",
+    ),
+    Case(
+        "tta-flip-points",
+        "test-time flips on 2-D points",
+        ("run", "circles-mlp", "--set", "train.tta_flip=true"),
+        2,
+        "test-time flipping needs images (C, H, W)",
+    ),
     # sweeps, records, usage
     Case("grid-no-values", "sweep grid without values", ("sweep", "circles-mlp", "--grid", "optim.lr"), 2, "expected section.key=v1,v2"),
     Case(

@@ -125,3 +125,37 @@ def test_chart_redraw_times_each_smoothing_mode() -> None:
     result = bench("chart_redraw.py", "--steps", "400", "--repeats", "2")
     assert result["steps"] == 400 and set(result["redraw_s"]) == {"off", "EMA 0.9", "mean of 25", "EMA 0.9 + band"}
     assert all(len(t["runs"]) == 2 and t["median"] > 0 for t in result["redraw_s"].values())
+
+
+def test_roofline_counts_the_flop_of_a_training_step_and_relates_the_three_rates(shared_data: Path) -> None:
+    from rdfia_tui.engine.layer_plan import plan_table
+    from rdfia_tui.engine.presets import load_preset
+    from rdfia_tui.engine.speed import example_macs
+
+    result = bench("roofline.py", "--data", str(shared_data), "--precision", "fp32", "--matmul-n", "64", "--seconds", "0.05",
+                   "--batch", "16", "--epochs", "2", "--set", "data.limit_train=300")  # fmt: skip
+    row = result["results"]["cifar10-convnet"]["fp32"]
+    table = plan_table(load_preset("cifar10-convnet").model, (3, 32, 32), 10)
+    conv1 = table.rows[0].params * 32 * 32  # the first layer's input needs no gradient
+    assert row["train_flop_per_image"] == pytest.approx(6 * example_macs(table) - 2 * conv1, rel=0.01)
+    assert row["engine_of_bare"] == pytest.approx(row["engine_images_per_s"] / row["bare_images_per_s"])
+    assert row["bare_of_peak"] == pytest.approx(row["bare_flop_per_s"] / row["peak_matmul_flop_per_s"])
+    assert row["engine_flop_per_s"] == pytest.approx(row["engine_images_per_s"] * row["train_flop_per_image"])
+
+
+def test_time_to_accuracy_finds_the_first_epoch_of_each_threshold(shared_data: Path) -> None:
+    result = bench("time_to_accuracy.py", "--data", str(shared_data), "--preset", "cifar10-convnet", "--seeds", "0", "1",
+                   "--set", "data.limit_train=300", "--set", "train.epochs=2", "--thresholds", "0.0", "1.0")  # fmt: skip
+    row = result["presets"]["cifar10-convnet"]
+    assert len(row["runs"]) == 2 and [e["epoch"] for e in row["runs"][0]["epochs"]] == [1, 2]
+    assert row["thresholds"]["0.00"]["epoch"] == 1 and row["thresholds"]["1.00"] is None
+    first = sorted(r["epochs"][0]["wall_s"] for r in row["runs"])
+    assert row["thresholds"]["0.00"]["wall_s"] == pytest.approx(sum(first) / 2, abs=0.051)  # the median of two
+
+
+def test_exact_speedups_times_the_three_forms_and_the_eval_batches() -> None:
+    result = bench("exact_speedups.py", "--precision", "fp32", "--repeats", "1", "--seconds", "0.01", "--eval-batch", "8", "16")
+    row = result["results"]["cifar10-convnet"]["fp32"]
+    assert set(row["training_images_per_s"]) == {"relu→pool", "pool→relu", "pool→relu, in-place"}
+    assert row["training_images_per_s"]["relu→pool"]["vs_course_order"] == 1.0
+    assert set(row["eval_images_per_s"]) == {"8", "16"} and all(v > 0 for v in row["eval_images_per_s"].values())

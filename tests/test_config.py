@@ -486,7 +486,7 @@ def test_every_key_accepts_its_own_default_as_text() -> None:
 
 
 def test_override_values_pass_the_same_checks_as_toml() -> None:
-    for text, key in [("[optim]\nmomentum = 1.0\n", "optim.momentum"), ("[train]\neval_batch_size = 0\n", "train.eval_batch_size")]:
+    for text, key in [("[optim]\nmomentum = 1.0\n", "optim.momentum"), ("[train]\neval_batch_size = -1\n", "train.eval_batch_size")]:
         with pytest.raises(ConfigError) as from_toml:
             loads(text)
         section, name = key.split(".")

@@ -14,6 +14,7 @@ from helpers import Recorder, circles
 from tui_fakes import ScriptedEngine, make_app, ready, type_into, wait_for
 
 from rdfia_tui.cli.main import main
+from rdfia_tui.engine.catalog import STEPPED_SCHEDULES
 from rdfia_tui.engine.config import ConfigError, apply_overrides, dumps
 from rdfia_tui.engine.events import EpochEnded, EpochMetrics
 from rdfia_tui.engine.lessons.lesson import QUANTITY_NAMES
@@ -157,9 +158,9 @@ def test_same_padding_is_k_minus_one_over_two() -> None:
 def test_each_schedules_formula_is_the_engines_lr_at(name: str) -> None:
     cfg = apply_overrides(load_preset("cifar10-momentum"), [f"schedule.name={name}", "schedule.gamma=0.7", "schedule.step_size=3",
                                                             "schedule.decay=0.25"])  # fmt: skip
-    _, formula = SCHEDULE_FORMULAS[name](cfg.schedule, cfg.optim.lr)
-    for t in range(60):
-        assert formula(t) == pytest.approx(lr_at(cfg.schedule, cfg.optim.lr, t), rel=1e-12), t
+    _, formula = SCHEDULE_FORMULAS[name](cfg.schedule, cfg.optim.lr, 60)
+    for t in [i / 4 for i in range(240)] if name in STEPPED_SCHEDULES else range(60):  # a stepped one part-way through epochs too
+        assert formula(t) == pytest.approx(lr_at(cfg.schedule, cfg.optim.lr, t, 60), rel=1e-12, abs=1e-15), t
 
 
 def test_a_real_run_starts_at_ln_k_and_uses_the_schedules_lr(runs_dir: Path) -> None:
@@ -171,7 +172,7 @@ def test_a_real_run_starts_at_ln_k_and_uses_the_schedules_lr(runs_dir: Path) -> 
     view = lesson_view(cfg, epochs)
     schedule = next(b for b in view.blocks if b.name == "schedule")
     assert not any("differs" in line for line in schedule.lines)
-    _, formula = SCHEDULE_FORMULAS["step"](cfg.schedule, cfg.optim.lr)
+    _, formula = SCHEDULE_FORMULAS["step"](cfg.schedule, cfg.optim.lr, cfg.train.epochs)
     assert [e.lr for e in epochs[1:]] == pytest.approx([formula(e.epoch - 1) for e in epochs[1:]])
     initial = next(b for b in view.blocks if b.name == "initial_loss")
     assert f"epoch 0 (measured): loss train {epochs[0].train_loss:.4f}" in "\n".join(initial.lines)

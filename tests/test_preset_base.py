@@ -146,7 +146,7 @@ def _shipped_documents() -> dict[str, dict[str, Any]]:
 
 def test_most_shipped_presets_are_written_on_a_base() -> None:
     based = [name for name, doc in _shipped_documents().items() if "base" in doc]
-    assert len([name for name in based if name.startswith("cifar10-")]) == 17  # all but cifar10-convnet
+    assert len([name for name in based if name.startswith("cifar10-")]) == 18  # all but cifar10-convnet
     assert {"circles-autograd", "circles-manual", "moons-mlp"} <= set(based)
 
 

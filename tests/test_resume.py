@@ -61,9 +61,12 @@ def stopper(when) -> tuple[RunControl, callable]:
     return control, emit
 
 
-@pytest.mark.parametrize("kind", ["circles", "convnet"])
+FAST = ("schedule.name=onecycle", "train.label_smoothing=0.1", "train.tta_flip=true")  # cifar10-fast's tricks
+
+
+@pytest.mark.parametrize("kind", ["circles", "convnet", "fast"])
 def test_stopped_after_an_epoch_and_resumed_equals_uninterrupted(kind: str, tmp_path: Path, runs_dir: Path) -> None:
-    cfg = circles() if kind == "circles" else convnet(tmp_path)
+    cfg = circles() if kind == "circles" else convnet(tmp_path, *(FAST if kind == "fast" else ()))
     whole = fit(cfg, runs_dir=runs_dir)
     control, emit = stopper(lambda e: isinstance(e, EpochEnded) and e.metrics.epoch == 2)
     part = fit(cfg, emit, control, runs_dir=runs_dir)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rdfia_tui.engine.catalog import SCHEDULES
+from rdfia_tui.engine.catalog import SCHEDULES, STEPPED_SCHEDULES
 from rdfia_tui.engine.config import ScheduleConfig, apply_overrides
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.schedules import lr_at, lr_table
@@ -30,8 +30,8 @@ def expected_lr(name: str, lr0: float, t: int, *, decay: float = 0.1, step_size:
     raise AssertionError(name)
 
 
-def test_the_engine_offers_exactly_the_four_schedules() -> None:
-    assert set(SCHEDULES.names()) == set(NAMES)
+def test_the_engine_offers_the_four_per_epoch_schedules_and_the_stepped_ones() -> None:
+    assert set(SCHEDULES.names()) == set(NAMES) | set(STEPPED_SCHEDULES) and not set(NAMES) & set(STEPPED_SCHEDULES)
 
 
 # Values worked out by hand.

@@ -267,10 +267,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     cfg = resolve_config(args)
-    from rdfia_tui.engine.schedules import lr_table
+    from rdfia_tui.engine.schedules import is_stepped, lr_table
 
     lrs = lr_table(cfg.schedule, cfg.optim.lr, cfg.train.epochs)
-    print(f"{cfg.name}: {cfg.schedule.name} schedule from lr {cfg.optim.lr:g} over {cfg.train.epochs} epochs")
+    stepped = "; the lr changes at every step, each epoch's first step shown" if is_stepped(cfg.schedule) else ""
+    print(f"{cfg.name}: {cfg.schedule.name} schedule from lr {cfg.optim.lr:g} over {cfg.train.epochs} epochs{stepped}")
     print(format_table(["epoch", "lr"], [[str(epoch), f"{lr:.6g}"] for epoch, lr in enumerate(lrs, start=1)], right={0, 1}))
     return 0
 

@@ -48,6 +48,8 @@ SCHEDULES.register("constant", "rdfia_tui.engine.schedules:constant")
 SCHEDULES.register("time", "rdfia_tui.engine.schedules:time_based")
 SCHEDULES.register("step", "rdfia_tui.engine.schedules:step")
 SCHEDULES.register("exponential", "rdfia_tui.engine.schedules:exponential")
+SCHEDULES.register("onecycle", "rdfia_tui.engine.schedules:onecycle")
+STEPPED_SCHEDULES = ("onecycle",)  # the lr changes at every step, not once per epoch
 
 POOLS = ("max", "avg")
 NORMALISATIONS = ("none", "standard")

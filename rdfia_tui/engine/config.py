@@ -222,11 +222,16 @@ class ScheduleConfig:
     """How the learning rate changes with the epoch t (t = 0 for the first epoch)."""
 
     name: str = option(
-        "constant", "constant, time (lr0/(1+decay*t)), step (x gamma every step_size) or exponential (lr0*gamma^t)", choices=SCHEDULES
+        "constant",
+        "constant, time (lr0/(1+decay*t)), step (x gamma every step_size), exponential (lr0*gamma^t) or onecycle "
+        "(per step: up from lr0/25 to lr0 over the warmup fraction, then down to 0 at the last epoch)",
+        choices=SCHEDULES,
     )
     decay: float = option(0.1, "time: the k in lr0/(1+k*t)", check=at_least(0), applies=_schedules("time"))
     step_size: int = option(10, "step: epochs between two multiplications by gamma", check=at_least(1), applies=_schedules("step"))
     gamma: float = option(0.95, "step/exponential: multiplicative factor", check=positive, applies=_schedules("step", "exponential"))
+    warmup: float = option(0.25, "onecycle: fraction of the run's epochs spent raising the lr to lr0", check=fraction,
+                           applies=_schedules("onecycle"))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -238,7 +243,15 @@ class TrainConfig:
     seed: int = option(0, "seed for initial weights, shuffling and the validation split", check=at_least(0))
     device: str = option("auto", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps", check=device_name)
     loss: str = option("cross_entropy", "cross_entropy (softmax + log loss) or mse (softmax vs one-hot)", choices=LOSSES)
-    eval_batch_size: int = option(1024, "examples per step when evaluating", check=at_least(1))
+    eval_batch_size: int = option(
+        0, "examples per step when evaluating; 0 = automatic: 128 on a CPU (larger batches leave its caches), 1024 on a GPU",
+        check=at_least(0),
+    )
+    label_smoothing: float = option(
+        0.0, "cross_entropy: train against (1 - s)·one-hot + s/K (Szegedy et al. 2016); evaluation losses stay plain cross-entropy",
+        check=fraction, applies=lambda c: c.train.loss == "cross_entropy" and c.model.impl == "module",
+    )
+    tta_flip: bool = option(False, "images: evaluate each image and its mirror image and average the logits (test-time augmentation)")
     progress_interval: float = option(0.1, "seconds between two progress events (and device syncs)", check=positive)
     threads: int = option(
         0, "CPU threads for torch; 0 = automatic (every core, but one fewer for an MLP in the console)", check=at_least(0)
@@ -507,6 +520,12 @@ def _cross_checks(cfg: RunConfig) -> None:
             "train.batch_size: got 1; batch-norm (model.batch_norm) needs at least 2 examples per batch to normalise "
             "in training; use a larger batch or set model.batch_norm=false",
             key="train.batch_size",
+        )
+    if t.label_smoothing > 0 and (t.loss != "cross_entropy" or m.impl != "module"):
+        raise ConfigError(
+            f"train.label_smoothing: smoothing applies to the cross_entropy loss of model.impl=module (got {t.loss}, {m.impl}); "
+            "set train.label_smoothing=0",
+            key="train.label_smoothing",
         )
     if t.precision == "bf16" and (t.dtype != "float32" or m.impl != "module"):
         raise ConfigError(

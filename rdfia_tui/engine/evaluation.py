@@ -22,8 +22,17 @@ from rdfia_tui.engine.distributed import ONE_PROCESS, World
 from rdfia_tui.engine.events import Emit, EpochMetrics, EvaluationProgress, SamplePredictions
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+# train.eval_batch_size = 0: on a CPU, inference runs fastest at 64-256 images a batch and 2.2× slower at 1,000, which
+# leave its caches (benchmarks/exact_speedups.py, docs/benchmarks.md); a GPU wants large batches.
+AUTO_EVAL_BATCH = {"cpu": 128}
+AUTO_EVAL_BATCH_ELSEWHERE = 1024
 SAMPLES_PER_CLASS = 1
 MAX_SAMPLES = 10
+
+
+def eval_batch_size(configured: int, device: torch.device) -> int:
+    """``train.eval_batch_size``, or for 0 the automatic size of ``device``'s type (AUTO_EVAL_BATCH)."""
+    return configured or AUTO_EVAL_BATCH.get(device.type, AUTO_EVAL_BATCH_ELSEWHERE)
 
 
 @torch.inference_mode()

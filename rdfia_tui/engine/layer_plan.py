@@ -67,7 +67,11 @@ def plan_mlp(cfg: ModelConfig, input_shape: tuple[int, ...], n_classes: int) -> 
 
 
 def plan_features(cfg: ModelConfig, input_shape: tuple[int, ...]) -> Plan:
-    """(conv → [bn] → relu → pool) per convolution."""
+    """(conv → [bn] → relu → pool) per convolution; with max-pooling, (conv → [bn] → pool → relu).
+
+    The swap is exact: ReLU is monotonic, so max(relu(x)) = relu(max(x)) in every window, and the gradient
+    reaches the same input (the window's first maximum); ReLU then runs on a quarter of the values (2×2 pool).
+    Average pooling does not commute with ReLU and keeps the course's order."""
     plan: Plan = []
     channels = input_shape[0]
     pool = "MaxPool2d" if cfg.pool == "max" else "AvgPool2d"
@@ -75,9 +79,12 @@ def plan_features(cfg: ModelConfig, input_shape: tuple[int, ...]) -> Plan:
         plan.append((f"conv{i}", conv(channels, width, k, p)))
         if cfg.batch_norm:
             plan.append((f"bn{i}", LayerSpec("BatchNorm2d", 2 * width)))
-        plan.append((f"relu{i}", LayerSpec("ReLU")))
+        relu = (f"relu{i}", LayerSpec("ReLU"))
         if cfg.pool_size > 1:
-            plan.append((f"pool{i}", LayerSpec(pool, kernel_size=cfg.pool_size, stride=cfg.pool_size, ceil_mode=cfg.pool_ceil)))
+            pooled = (f"pool{i}", LayerSpec(pool, kernel_size=cfg.pool_size, stride=cfg.pool_size, ceil_mode=cfg.pool_ceil))
+            plan += [pooled, relu] if pool == "MaxPool2d" else [relu, pooled]
+        else:
+            plan.append(relu)
         channels = width
     return plan
 

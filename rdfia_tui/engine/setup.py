@@ -127,15 +127,38 @@ def set_up(
     torch.set_num_threads(threads)
     speed = resolve_speed(cfg, device, model)
     pipeline.memory_format = speed.memory_format
-    net = speed.apply(model, device)
+    net = flip_averaged(speed.apply(model, device), input_shape) if t.tta_flip else speed.apply(model, device)
     loss_fn: LossFn = LOSSES.get(t.loss)
-    trained, step_loss = data_parallel(net, device, loss_fn, world)
+    trained, step_loss = data_parallel(net, device, training_loss(loss_fn, t.label_smoothing), world)
     step, optimiser = training_step(cfg, model, trained, speed, step_loss)
     min_last = (2 if has_batch_norm(model) else 1) * world.world_size  # every rank gets a share of each batch
     check_batch_norm_fits(min_last, len(data.splits.train))
     shared = step_loss if isinstance(step_loss, ShareWeightedLoss) else None
     return RunSetup(cfg, device, generator, data, dtype, pipeline, model, net, table, threads, speed, loss_fn, step, optimiser, min_last,
                     world, shared)  # fmt: skip
+
+
+def training_loss(loss_fn: LossFn, smoothing: float) -> LossFn:
+    """The loss the steps back-propagate: ``loss_fn``, or cross-entropy against smoothed targets
+    (1 − s)·one-hot + s/K (``train.label_smoothing``; Szegedy et al. 2016, "Rethinking the Inception architecture", §7)."""
+    if smoothing <= 0:
+        return loss_fn
+    import torch.nn.functional as F
+
+    return lambda logits, target: F.cross_entropy(logits, target, label_smoothing=smoothing)
+
+
+def flip_averaged(net: nn.Module, input_shape: tuple[int, ...]) -> nn.Module:
+    """``net`` evaluating each image and its mirror image (``train.tta_flip``); raises ConfigError for inputs that are
+    not images (C, H, W)."""
+    if len(input_shape) != 3:
+        raise ConfigError(
+            f"train.tta_flip: test-time flipping needs images (C, H, W), got inputs of shape {input_shape}; set train.tta_flip=false",
+            key="train.tta_flip",
+        )
+    from rdfia_tui.engine.models.modules import FlipAveraged
+
+    return FlipAveraged(net)
 
 
 def data_parallel(net: nn.Module, device: torch.device, loss_fn: LossFn, world: World) -> tuple[nn.Module, LossFn]:

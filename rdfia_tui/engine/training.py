@@ -25,7 +25,7 @@ from rdfia_tui.engine.data.streaming import batches_of
 from rdfia_tui.engine.distributed import ONE_PROCESS, ShareWeightedLoss, Steering, World
 from rdfia_tui.engine.early_stop import EarlyStopping
 from rdfia_tui.engine.errors import RecordError, RecordWriteError
-from rdfia_tui.engine.evaluation import EpochEvaluator, per_class_accuracy, predict_samples, sample_indices
+from rdfia_tui.engine.evaluation import EpochEvaluator, eval_batch_size, per_class_accuracy, predict_samples, sample_indices
 from rdfia_tui.engine.events import (
     BatchProgress,
     BoundaryUpdated,
@@ -48,7 +48,7 @@ from rdfia_tui.engine.runs.checkpoint import TrainingState
 from rdfia_tui.engine.runs.files import held
 from rdfia_tui.engine.runs.record import RunRecord, UnwrittenRecord, resolve_runs_dir
 from rdfia_tui.engine.runs.status import RunStatus
-from rdfia_tui.engine.schedules import lr_at
+from rdfia_tui.engine.schedules import is_stepped, lr_at
 from rdfia_tui.engine.setup import RunSetup, set_up
 from rdfia_tui.engine.steps import Step
 from rdfia_tui.engine.stop_rules import (
@@ -77,6 +77,7 @@ class EpochOutcome:
     diverged_step: int | None = None
     stopped: bool = False
     lr_changes: list[tuple[int, float]] = field(default_factory=list)
+    lr_scale: float | None = None  # a stepped schedule's new scale, after an lr set by hand
 
 
 @dataclass
@@ -107,6 +108,8 @@ class EpochLoop:
     world: World = ONE_PROCESS
     augment_generator: torch.Generator | None = None  # a rank's own augmentation stream; None: ``generator``
     shared_loss: ShareWeightedLoss | None = None  # a distributed run weights each rank's loss by its share
+    planned_lr: Callable[[int], float] | None = None  # a stepped schedule: the lr of each 1-based step, before lr_scale
+    lr_scale: float = 1.0  # an lr set by hand rescales the schedule
 
     @classmethod
     def of(cls, setup: RunSetup, augment_generator: torch.Generator | None = None) -> EpochLoop:
@@ -169,9 +172,7 @@ def train_one_epoch(loop: EpochLoop, control: RunControl, on_progress: Progress)
             out.stopped, step = True, step - 1
             break
         losses.paused += paused
-        if new_lr is not None:
-            set_lr(loop.optimiser, new_lr)
-            out.lr_changes.append((step, new_lr))
+        follow_schedule(loop, out, step, new_lr)
         if loop.shared_loss is not None:
             loop.shared_loss.weigh(len(share), len(idx), world.world_size)
         loss, logits = loop.step(xb, yb)
@@ -188,6 +189,18 @@ def train_one_epoch(loop: EpochLoop, control: RunControl, on_progress: Progress)
         out.loss = float((losses.losses * losses.sizes).sum().item()) / out.images
         out.acc = float(correct.item()) / out.images
     return out
+
+
+def follow_schedule(loop: EpochLoop, out: EpochOutcome, step: int, new_lr: float | None) -> None:
+    """Before ``step``: an lr set by hand (kept in ``out``; a stepped schedule is rescaled to it), else a stepped
+    schedule's lr for this step."""
+    if new_lr is not None:
+        set_lr(loop.optimiser, new_lr)
+        out.lr_changes.append((step, new_lr))
+        if loop.planned_lr is not None:
+            loop.lr_scale = out.lr_scale = new_lr / loop.planned_lr(step)
+    elif loop.planned_lr is not None:
+        set_lr(loop.optimiser, loop.planned_lr(step) * loop.lr_scale)
 
 
 def fit(
@@ -299,8 +312,9 @@ class TrainingRun:
     def __init__(self, setup: RunSetup, record: RunRecord, emit: Emit, control: RunControl) -> None:
         self.setup, self.record, self.emit, self.control = setup, record, emit, control
         t, splits = setup.cfg.train, setup.splits
-        self.evaluator = EpochEvaluator(setup.net, splits, setup.loss_fn, t.eval_batch_size, setup.dtype, setup.pipeline, emit,
-                                        t.progress_interval, record.test_confusion)  # fmt: skip
+        batch = eval_batch_size(t.eval_batch_size, setup.device)
+        self.evaluator = EpochEvaluator(setup.net, splits, setup.loss_fn, batch, setup.dtype, setup.pipeline, emit, t.progress_interval,
+                                        record.test_confusion)  # fmt: skip
         self.samples = sample_indices(splits.test.y, splits.n_classes) if len(splits.input_shape) == 3 else None
         self.plane = plane_extent(splits.train.x.float()) if splits.input_shape == (2,) else None
         self.start_epoch, self.lr_scale = 0, 1.0  # lr_scale: a learning rate set by hand rescales the schedule
@@ -421,7 +435,8 @@ class TrainingRun:
     def begin(self) -> Ending | None:
         """A new run measures its initial weights (epoch 0); a resumed one replays its history for the charts."""
         if self.start_epoch == 0:
-            metrics = self.evaluator.measure_initial(lr_at(self.setup.cfg.schedule, self.setup.cfg.optim.lr, 0))
+            cfg = self.setup.cfg
+            metrics = self.evaluator.measure_initial(lr_at(cfg.schedule, cfg.optim.lr, 0, cfg.train.epochs))
             ending = initial_loss_rule(metrics, self.setup.splits)
             if ending is None:
                 self.add_epoch(metrics)
@@ -442,10 +457,12 @@ class TrainingRun:
     def epoch(self, epoch: int) -> Ending | None:
         """Train, measure, record and checkpoint one epoch; the Ending when a stop rule fires."""
         cfg, began = self.setup.cfg, time.perf_counter()
-        planned = lr_at(cfg.schedule, cfg.optim.lr, epoch - 1)
+        planned = lr_at(cfg.schedule, cfg.optim.lr, epoch - 1, cfg.train.epochs)
         set_lr(self.setup.optimiser, planned * self.lr_scale)
         augment = self.setup.world.epoch_generator(cfg.train.seed, epoch, self.setup.device)  # per rank; None for one process
-        outcome = train_one_epoch(EpochLoop.of(self.setup, augment), self.control, self.progress(epoch))
+        loop = EpochLoop.of(self.setup, augment)
+        loop.planned_lr, loop.lr_scale = self.stepped_lr(epoch), self.lr_scale
+        outcome = train_one_epoch(loop, self.control, self.progress(epoch))
         paused_s = time.perf_counter() - began - outcome.seconds  # a pause is no part of an epoch's cost
         self.take_lr_changes(epoch, outcome, planned)
         lr_used, steps = self.setup.optimiser.param_groups[0]["lr"], self.setup.steps_per_epoch
@@ -475,8 +492,18 @@ class TrainingRun:
         for step, new_lr in outcome.lr_changes:
             self.record.lr_changes.append({"epoch": epoch, "step": step, "lr": new_lr})
             self.notify(f"learning rate set to {new_lr:g} at epoch {epoch}, step {step}")
-        if outcome.lr_changes:
+        if outcome.lr_scale is not None:
+            self.lr_scale = outcome.lr_scale
+        elif outcome.lr_changes:
             self.lr_scale = outcome.lr_changes[-1][1] / planned
+
+    def stepped_lr(self, epoch: int) -> Callable[[int], float] | None:
+        """A stepped schedule's lr for each 1-based step of ``epoch`` (t = epoch − 1 + (step − 1)/steps); None for one
+        that holds the lr through the epoch."""
+        cfg, steps = self.setup.cfg, self.setup.steps_per_epoch
+        if not is_stepped(cfg.schedule):
+            return None
+        return lambda step: lr_at(cfg.schedule, cfg.optim.lr, epoch - 1 + (step - 1) / steps, cfg.train.epochs)
 
     def progress(self, epoch: int) -> Progress:
         """BatchProgress events for ``epoch``: mean loss since the last report, images per second, ETA."""

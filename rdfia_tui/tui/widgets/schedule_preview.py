@@ -14,6 +14,7 @@ CAPTIONS: dict[str, Callable[[ScheduleConfig], str]] = {
     "time": lambda s: f"time k={s.decay:g}",
     "step": lambda s: f"step ×{s.gamma:g}/{s.step_size}",
     "exponential": lambda s: f"exp ×{s.gamma:g}",
+    "onecycle": lambda s: f"1cycle up {s.warmup:g}",
 }
 
 Plan = tuple[ScheduleConfig, float, int]
