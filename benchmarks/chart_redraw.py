@@ -16,7 +16,7 @@ import math
 import time
 from dataclasses import replace
 
-from common import emit, machine, spread
+from common import emit, machine, run_main, spread
 from textual.app import App, ComposeResult
 
 from rdfia_tui.engine.events import BatchProgress, EpochMetrics
@@ -83,4 +83,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -54,6 +54,17 @@ def data_root(explicit: str | None, needed: str = "cifar10.npz") -> Path:
     return root
 
 
+def run_main(main) -> None:
+    """Run a script's ``main``; a user's mistake (a preset, key or value the engine refuses) is one line and exit 2."""
+    from rdfia_tui.engine.errors import RdfiaError
+
+    try:
+        main()
+    except RdfiaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def emit(result: dict[str, object], out: str | None = None) -> None:
     """Print the JSON result (and write it to ``out`` when given)."""
     text = json.dumps(result, indent=2)

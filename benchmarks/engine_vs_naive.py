@@ -19,7 +19,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import data_root, emit, machine, spread
+from common import data_root, emit, machine, run_main, spread
 from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
@@ -149,7 +149,7 @@ def shared_images(cfg, root) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.nd
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="folder with cifar10.npz (default: $RDFIA_TUI_DATA, then ../shared/data)")
+    parser.add_argument("--data", help="folder with cifar10.npz (default: $RDFIA_TUI_DATA)")
     parser.add_argument("--limit", type=int, default=10000, help="training images drawn from the 50,000 (default 10000)")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
@@ -194,4 +194,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -18,7 +18,7 @@ from collections import OrderedDict
 
 import torch
 import torch.nn.functional as F
-from common import emit, machine, spread
+from common import emit, machine, run_main, spread
 from roofline import DTYPES, timed
 from torch import nn
 
@@ -117,4 +117,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -15,7 +15,7 @@ import argparse
 from types import SimpleNamespace
 
 import torch
-from common import data_root, emit, machine, spread
+from common import data_root, emit, machine, run_main, spread
 from engine_vs_naive import engine_cfg, engine_run, naive_run, shared_images
 from speed_settings import VARIANTS as SETTINGS
 from speed_settings import epoch_times
@@ -29,7 +29,7 @@ VARIANTS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="folder with cifar10.npz (default: $RDFIA_TUI_DATA, then ../shared/data)")
+    parser.add_argument("--data", help="folder with cifar10.npz (default: $RDFIA_TUI_DATA)")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--workers", type=int, default=8, help="DataLoader workers of the naive loop")
     parser.add_argument("--repeats", type=int, default=3)
@@ -81,4 +81,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

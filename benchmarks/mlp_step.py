@@ -13,7 +13,7 @@ import argparse
 import time
 
 import torch
-from common import emit, machine, spread
+from common import emit, machine, run_main, spread
 
 from rdfia_tui.engine.catalog import LOSSES
 from rdfia_tui.engine.config import apply_overrides
@@ -65,4 +65,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

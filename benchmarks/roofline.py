@@ -22,7 +22,7 @@ import time
 
 import torch
 import torch.nn.functional as F
-from common import data_root, emit, machine
+from common import data_root, emit, machine, run_main
 from torch.utils.flop_counter import FlopCounterMode
 
 from rdfia_tui.engine.config import apply_overrides
@@ -133,18 +133,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="time spent on each timed call")
     parser.add_argument("--epochs", type=int, default=2, help="epochs of the engine's run (the first is not counted)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an override for the engine's run")
-    parser.add_argument("--data", help="folder with cifar10.npz (default: $RDFIA_TUI_DATA, then ../shared/data)")
+    parser.add_argument("--data", help="folder with cifar10.npz (default: $RDFIA_TUI_DATA)")
     parser.add_argument("--out", help="also write the JSON here")
     args = parser.parse_args()
     device = torch.device(args.device)
     native = device.type == "cuda" or cpu_has_native_bf16()
     precisions = args.precision or (["fp32", "bf16"] if native else ["fp32"])
     root = data_root(args.data)
+    presets = args.preset or ["cifar10-convnet"]
+    for preset in presets:  # a mistake is said before anything is measured
+        apply_overrides(load_preset(preset), args.set)
     results = {
-        preset: {p: measure(preset, device, p, args, root) for p in precisions} for preset in (args.preset or ["cifar10-convnet"])
+        preset: {p: measure(preset, device, p, args, root) for p in precisions} for preset in presets
     }
     emit({"machine": machine(), "native_bf16": native, "results": results}, args.out)
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -14,7 +14,7 @@ import argparse
 import statistics
 import time
 
-from common import data_root, emit, machine, spread
+from common import data_root, emit, machine, run_main, spread
 
 from rdfia_tui.engine.config import apply_overrides
 from rdfia_tui.engine.events import EpochEnded
@@ -63,7 +63,7 @@ def epoch_times(preset: str, overrides: list[str], root, runs_dir: str) -> dict[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="folder with cifar10.npz (default: $RDFIA_TUI_DATA, then ../shared/data)")
+    parser.add_argument("--data", help="folder with cifar10.npz (default: $RDFIA_TUI_DATA)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--limit", type=int, default=5000, help="training images (0: all 50,000)")
     parser.add_argument("--epochs", type=int, default=2)
@@ -96,4 +96,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from common import emit, machine, spread
+from common import emit, machine, run_main, spread
 
 MARKER = b"circles-autograd"  # the first preset in the list
 
@@ -90,4 +90,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, data_root, emit, machine, spread
+from common import REPO, data_root, emit, machine, run_main, spread
 
 CASES = {
     "circles-mlp": [],
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--preset", action="append", help="presets to time (default: the four in CASES)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="another override for every run")
-    parser.add_argument("--data", help="data root (default: $RDFIA_TUI_DATA, then ../shared/data)")
+    parser.add_argument("--data", help="data root (default: $RDFIA_TUI_DATA)")
     parser.add_argument("--out", help="also write the JSON here")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
@@ -93,4 +93,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -16,7 +16,7 @@ import statistics
 import tempfile
 import time
 
-from common import data_root, emit, machine
+from common import data_root, emit, machine, run_main
 
 from rdfia_tui.engine.config import apply_overrides
 from rdfia_tui.engine.events import EpochEnded, RunStarted
@@ -24,6 +24,17 @@ from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.training import fit
 
 THRESHOLDS = (0.70, 0.75, 0.80, 0.85)
+
+
+def fraction(text: str) -> float:
+    """An accuracy threshold: a number in [0, 1] (0.8, not 80)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction such as 0.8, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"thresholds are fractions in [0, 1] (0.8 for 80 %), got {text}")
+    return value
 
 
 def one_run(preset: str, seed: int, overrides: list[str], root, runs_dir: str) -> dict[str, object]:
@@ -78,11 +89,13 @@ def main() -> None:
     parser.add_argument("--preset", action="append", required=True, help="a preset to time (repeat for several)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="train.seed of each repeat")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an override for every preset")
-    parser.add_argument("--thresholds", type=float, nargs="+", default=list(THRESHOLDS), help="test accuracies (0-1)")
-    parser.add_argument("--data", help="folder with cifar10.npz (default: $RDFIA_TUI_DATA, then ../shared/data)")
+    parser.add_argument("--thresholds", type=fraction, nargs="+", default=list(THRESHOLDS), help="test accuracies as fractions, e.g. 0.8")
+    parser.add_argument("--data", help="folder with cifar10.npz (default: $RDFIA_TUI_DATA)")
     parser.add_argument("--out", help="also write the JSON here")
     args = parser.parse_args()
     root = data_root(args.data)
+    for preset in args.preset:  # a mistake in any preset or override is said before the first run, not after it
+        apply_overrides(load_preset(preset), args.set)
     runs: dict[str, list[dict]] = {p: [] for p in args.preset}
     with tempfile.TemporaryDirectory() as runs_dir:
         for seed in args.seeds:
@@ -100,4 +113,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

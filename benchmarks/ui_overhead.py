@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import data_root, emit, machine, spread
+from common import data_root, emit, machine, run_main, spread
 
 from rdfia_tui.engine.presets import load_preset
 
@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--preset", default="mnist-mlp")
     parser.add_argument("--set", action="append", default=[], help="override, e.g. train.epochs=3")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--data", help="data folder (default: $RDFIA_TUI_DATA, then ../shared/data)")
+    parser.add_argument("--data", help="data folder (default: $RDFIA_TUI_DATA)")
     parser.add_argument("--runs-dir", default="/tmp/rdfia-bench-runs")
     parser.add_argument("--out")
     args = parser.parse_args()
@@ -92,4 +92,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -159,3 +159,19 @@ def test_exact_speedups_times_the_three_forms_and_the_eval_batches() -> None:
     assert set(row["training_images_per_s"]) == {"relu→pool", "pool→relu", "pool→relu, in-place"}
     assert row["training_images_per_s"]["relu→pool"]["vs_course_order"] == 1.0
     assert set(row["eval_images_per_s"]) == {"8", "16"} and all(v > 0 for v in row["eval_images_per_s"].values())
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "fragment"),
+    [
+        ("time_to_accuracy.py", ["--preset", "nosuch"], "no preset named 'nosuch'"),
+        ("time_to_accuracy.py", ["--preset", "cifar10-fast", "--set", "train.label_smoothing=3"], "train.label_smoothing: got 3.0"),
+        ("roofline.py", ["--preset", "cifar10-convnet", "--set", "nokey"], "expected section.key=value"),
+        ("time_to_accuracy.py", ["--preset", "cifar10-fast", "--thresholds", "80"], "thresholds are fractions"),
+    ],
+)
+def test_a_benchmarks_user_mistake_is_one_line_and_exit_2(script: str, args: list[str], fragment: str, shared_data: Path) -> None:
+    out = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), "--data", str(shared_data), *args],
+                         capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert fragment in out.stderr.strip().splitlines()[-1], out.stderr

@@ -17,6 +17,7 @@ from torch import nn
 from rdfia_tui.engine import layer_plan
 from rdfia_tui.engine.config import ModelConfig, apply_overrides
 from rdfia_tui.engine.control import RunControl
+from rdfia_tui.engine.data.splits import Split
 from rdfia_tui.engine.errors import ConfigError
 from rdfia_tui.engine.events import BatchProgress
 from rdfia_tui.engine.layer_plan import plan_model
@@ -24,9 +25,10 @@ from rdfia_tui.engine.models import build_model
 from rdfia_tui.engine.models.modules import MODULES, FlipAveraged
 from rdfia_tui.engine.presets import load_preset
 from rdfia_tui.engine.runs.record import read_metrics_csv
+from rdfia_tui.engine.runs.summary import read_summary
 from rdfia_tui.engine.schedules import ONECYCLE_START, lr_at, lr_table
 from rdfia_tui.engine.setup import set_up
-from rdfia_tui.engine.training import fit
+from rdfia_tui.engine.training import EpochLoop, fit, train_one_epoch
 from tests.helpers import circles, make_npz, tiny_cfg
 
 COURSE = load_preset("cifar10-convnet").model
@@ -131,14 +133,29 @@ def test_onecycle_rises_from_lr0_over_25_to_lr0_then_falls_to_zero() -> None:
     assert lr_at(cfg, 0.4, 0, 0) == pytest.approx(0.4 / 25)  # a run of 0 epochs only measures epoch 0
 
 
-def test_onecycle_changes_the_lr_at_every_step(runs_dir: Path) -> None:
+def test_a_stepped_schedule_sets_the_lr_before_every_step() -> None:
+    torch.manual_seed(0)
+    model = nn.Linear(2, 2)
+    optimiser = torch.optim.SGD(model.parameters(), lr=1.0)
+    seen: list[float] = []
+
+    def step(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        seen.append(optimiser.param_groups[0]["lr"])
+        logits = model(x)
+        return F.cross_entropy(logits, y).detach(), logits.detach()
+
+    split = Split(torch.randn(40, 2), torch.arange(40) % 2)
+    loop = EpochLoop(model, split, 10, torch.Generator().manual_seed(0), optimiser, step, planned_lr=lambda s: 0.1 * s, lr_scale=0.5)
+    out = train_one_epoch(loop, RunControl(), lambda *args: None)
+    assert seen == pytest.approx([0.05, 0.1, 0.15, 0.2]) and out.first_lr == pytest.approx(0.05)
+
+
+def test_a_onecycle_run_records_each_epochs_first_lr(runs_dir: Path) -> None:
     cfg = circles("schedule.name=onecycle", "train.epochs=4", "train.batch_size=50")
     result = fit(cfg, runs_dir=runs_dir)
-    steps = 4  # 200 points, 10 % held out: 180 examples in batches of 50
     lrs = [row["lr"] for row in read_metrics_csv(result.run_dir / "metrics.csv")]
-    assert lrs[0] == pytest.approx(lr_at(cfg.schedule, cfg.optim.lr, 0, 4))
-    for epoch in range(1, 5):  # each epoch ends with its last step's lr
-        assert lrs[epoch] == pytest.approx(lr_at(cfg.schedule, cfg.optim.lr, epoch - 1 + (steps - 1) / steps, 4), rel=1e-9)
+    assert lrs == pytest.approx([lr_at(cfg.schedule, cfg.optim.lr, max(0, e - 1), 4) for e in range(5)], rel=1e-9)
+    assert lrs == pytest.approx([lrs[0], *lr_table(cfg.schedule, cfg.optim.lr, 4)])  # what `rdfia-tui schedule` prints
 
 
 def test_an_lr_set_by_hand_rescales_the_onecycle_schedule(runs_dir: Path) -> None:
@@ -153,8 +170,10 @@ def test_an_lr_set_by_hand_rescales_the_onecycle_schedule(runs_dir: Path) -> Non
 
     result = fit(cfg, emit, control, runs_dir=runs_dir)
     lrs = [row["lr"] for row in read_metrics_csv(result.run_dir / "metrics.csv")]
-    for epoch in (2, 3, 4):
-        assert lrs[epoch] == pytest.approx(lr_at(cfg.schedule, cfg.optim.lr, epoch - 1 + 3 / 4, 4) / 2, rel=1e-9)
+    assert lrs[2] == pytest.approx(lr_at(cfg.schedule, cfg.optim.lr, 1, 4))  # epoch 2's first step came before the change
+    for epoch in (3, 4):
+        assert lrs[epoch] == pytest.approx(lr_at(cfg.schedule, cfg.optim.lr, epoch - 1, 4) / 2, rel=1e-9)
+    assert [(c["epoch"], c["step"]) for c in read_summary(result.run_dir)["lr_changes"]] == [(2, 2)]
 
 
 # ---- label smoothing and test-time flips -----------------------------------------------------------

@@ -75,8 +75,8 @@ def test_default_convnet_receptive_fields_and_jumps() -> None:
     assert [rows[n].receptive_field for n in names] == [5, 6, 14, 16, 32, 36]
     assert [rows[n].jump for n in names] == [1, 2, 2, 4, 4, 8]
     assert [rows[n].out_shape for n in names] == [(32, 32, 32), (32, 16, 16), (64, 12, 12), (64, 6, 6), (64, 2, 2), (64, 1, 1)]
-    # activations keep the map and so its receptive field; flat layers have none
-    assert rows["relu2"].receptive_field == 14 and rows["relu2"].jump == 2
+    # activations keep the map and so its receptive field (relu2 follows pool2: max-pool runs first); flat layers have none
+    assert (rows["relu2"].receptive_field, rows["relu2"].jump, rows["relu2"].out_shape) == (16, 4, (64, 6, 6))
     assert rows["fc4"].receptive_field is None and rows["fc4"].jump is None
 
 

@@ -163,16 +163,17 @@ def test_each_schedules_formula_is_the_engines_lr_at(name: str) -> None:
         assert formula(t) == pytest.approx(lr_at(cfg.schedule, cfg.optim.lr, t, 60), rel=1e-12, abs=1e-15), t
 
 
-def test_a_real_run_starts_at_ln_k_and_uses_the_schedules_lr(runs_dir: Path) -> None:
+@pytest.mark.parametrize("name", ["step", "onecycle"])
+def test_a_real_run_starts_at_ln_k_and_uses_the_schedules_lr(name: str, runs_dir: Path) -> None:
     recorder = Recorder()
-    cfg = circles("schedule.name=step", "schedule.step_size=2", "schedule.gamma=0.5", "train.epochs=5")
+    cfg = circles(f"schedule.name={name}", "schedule.step_size=2", "schedule.gamma=0.5", "train.epochs=5")
     fit(cfg, recorder, runs_dir=runs_dir)
     epochs = recorder.epochs()
     assert epochs[0].train_loss == pytest.approx(math.log(2), rel=0.05)  # a network that has learnt nothing
     view = lesson_view(cfg, epochs)
     schedule = next(b for b in view.blocks if b.name == "schedule")
     assert not any("differs" in line for line in schedule.lines)
-    _, formula = SCHEDULE_FORMULAS["step"](cfg.schedule, cfg.optim.lr, cfg.train.epochs)
+    _, formula = SCHEDULE_FORMULAS[name](cfg.schedule, cfg.optim.lr, cfg.train.epochs)
     assert [e.lr for e in epochs[1:]] == pytest.approx([formula(e.epoch - 1) for e in epochs[1:]])
     initial = next(b for b in view.blocks if b.name == "initial_loss")
     assert f"epoch 0 (measured): loss train {epochs[0].train_loss:.4f}" in "\n".join(initial.lines)
@@ -375,3 +376,10 @@ async def test_the_lesson_tab_stays_and_hides_another_runs_measurements(tmp_path
         assert "epoch 0 (measured)" not in panel.plain() and app.main.panels.active == "tab-lesson"
         await type_into(pilot, app, "model.hidden", "0")
         await wait_for(pilot, lambda: "The form has an error" in panel.plain())
+
+
+def test_a_run_folder_given_as_a_preset_is_pointed_to_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "summary.json").write_text("{}", encoding="utf-8")
+    assert main(["lesson", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"rdfia-tui lesson --run {tmp_path}" in err

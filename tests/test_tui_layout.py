@@ -277,3 +277,17 @@ def test_the_eta_counts_a_whole_epoch_at_the_wall_time_it_took() -> None:
     assert eta_seconds(10, 0.1, 3, 20, 0.5, 4.0) == pytest.approx(1.0 + 0.5 + 12.0)
     # before any epoch has ended: the steps at this pace, plus one evaluation per epoch
     assert eta_seconds(10, 0.1, 3, 20, 0.5, 0.0) == pytest.approx(1.5 + 3 * 2.5)
+
+
+async def test_the_lr_preview_draws_a_onecycle_and_says_when_the_form_is_wrong(tmp_path: Path) -> None:
+    options = AppOptions(runs_dir=tmp_path / "runs", overrides=["schedule.name=onecycle", "train.epochs=8"])
+    app = create_app(options, engine=ScriptedEngine())
+    async with app.run_test(size=(120, 40)) as pilot:
+        preview = app.main.schedule_preview
+        await wait_for(pilot, lambda: len(preview.values) == 8)
+        assert max(preview.values) == pytest.approx(app.main.form.config.optim.lr) and preview.values.index(max(preview.values)) == 2
+        app.main.form.set_value("schedule.warmup", "1.0")
+        await wait_for(pilot, lambda: "form has an error" in preview.caption)
+        app.main.form.set_value("schedule.warmup", "0.5")
+        await wait_for(pilot, lambda: preview.caption == "1cycle up 0.5")
+        assert preview.values.index(max(preview.values)) == 4

@@ -271,7 +271,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
     lrs = lr_table(cfg.schedule, cfg.optim.lr, cfg.train.epochs)
     stepped = "; the lr changes at every step, each epoch's first step shown" if is_stepped(cfg.schedule) else ""
-    print(f"{cfg.name}: {cfg.schedule.name} schedule from lr {cfg.optim.lr:g} over {cfg.train.epochs} epochs{stepped}")
+    epochs = f"{cfg.train.epochs} epoch{'s' if cfg.train.epochs != 1 else ''}"
+    print(f"{cfg.name}: {cfg.schedule.name} schedule from lr {cfg.optim.lr:g} over {epochs}{stepped}")
     print(format_table(["epoch", "lr"], [[str(epoch), f"{lr:.6g}"] for epoch, lr in enumerate(lrs, start=1)], right={0, 1}))
     return 0
 

@@ -34,6 +34,8 @@ def cmd_lesson(args: argparse.Namespace) -> int:
         raise ConfigError("--set changes a preset's config; a run's is the one it trained with: drop --set, or name a preset")
     if args.run:
         view = _run_view(args.run, args.runs_dir)
+    elif args.preset and (Path(args.preset) / "summary.json").is_file():
+        raise ConfigError(f"{args.preset} is a run folder; for the lesson of a run use: rdfia-tui lesson --run {args.preset}")
     elif args.preset:
         view = lesson_view(resolve_config(args), reference=load_preset(args.preset))  # the report's figures: the preset's network
     else:

@@ -78,6 +78,7 @@ class EpochOutcome:
     stopped: bool = False
     lr_changes: list[tuple[int, float]] = field(default_factory=list)
     lr_scale: float | None = None  # a stepped schedule's new scale, after an lr set by hand
+    first_lr: float | None = None  # a stepped schedule: the lr of the epoch's first step (what the record keeps)
 
 
 @dataclass
@@ -173,6 +174,8 @@ def train_one_epoch(loop: EpochLoop, control: RunControl, on_progress: Progress)
             break
         losses.paused += paused
         follow_schedule(loop, out, step, new_lr)
+        if step == 1 and loop.planned_lr is not None:
+            out.first_lr = loop.optimiser.param_groups[0]["lr"]
         if loop.shared_loss is not None:
             loop.shared_loss.weigh(len(share), len(idx), world.world_size)
         loss, logits = loop.step(xb, yb)
@@ -465,7 +468,10 @@ class TrainingRun:
         outcome = train_one_epoch(loop, self.control, self.progress(epoch))
         paused_s = time.perf_counter() - began - outcome.seconds  # a pause is no part of an epoch's cost
         self.take_lr_changes(epoch, outcome, planned)
-        lr_used, steps = self.setup.optimiser.param_groups[0]["lr"], self.setup.steps_per_epoch
+        # the epoch's lr: the one it ended with (a change by hand shows), or a stepped schedule's first step's, as
+        # `rdfia-tui schedule`, the preview and the lesson give it
+        lr_used = outcome.first_lr if outcome.first_lr is not None else self.setup.optimiser.param_groups[0]["lr"]
+        steps = self.setup.steps_per_epoch
         ending = training_rule(epoch, outcome.diverged_step, outcome.stopped, self.setup.model, steps, lr_used)
         if ending is not None:
             return ending

@@ -99,21 +99,12 @@ SCHEDULE_FORMULAS: dict[str, Callable[[ScheduleConfig, float, int], tuple[str, C
 MAX_ROWS = 14
 
 
-def _left_schedule(lr: float, epoch: int, formula: Callable[[float], float], stepped: bool) -> bool:
-    """Whether the lr recorded for ``epoch`` (its last step's) is not the formula's: a stepped schedule's last step lies
-    between the epoch's first lr, formula(epoch − 1), and the next epoch's, formula(epoch)."""
-    if not stepped:
-        return not math.isclose(lr, formula(epoch - 1), rel_tol=1e-6)
-    low, high = sorted((formula(epoch - 1), formula(epoch)))
-    return not low * (1 - 1e-6) <= lr <= high * (1 + 1e-6)
-
-
-def _shown_epochs(epochs: int, formula: Callable[[float], float], recorded: dict[int, float], stepped: bool = False) -> list[int]:
+def _shown_epochs(epochs: int, formula: Callable[[float], float], recorded: dict[int, float]) -> list[int]:
     """The epochs a schedule table lists (1-based): the first three, the last, each where the formula's lr changes
     by more than 1 % (a step schedule's drops), and each where the run's lr left the formula; at most MAX_ROWS,
     the first ones kept."""
     changes = [e for e in range(2, epochs + 1) if not math.isclose(formula(e - 1), formula(e - 2), rel_tol=0.01)]
-    off = [e for e, lr in recorded.items() if _left_schedule(lr, e, formula, stepped)]
+    off = [e for e, lr in recorded.items() if not math.isclose(lr, formula(e - 1), rel_tol=1e-6)]
     wanted = sorted({1, 2, 3, epochs, *changes[: MAX_ROWS // 2], *off[:2]})
     return [e for e in wanted if 1 <= e <= epochs][:MAX_ROWS]
 
@@ -122,20 +113,20 @@ def schedule(ctx: LessonContext) -> Block:
     """The learning rate of each epoch by the schedule's formula (labs 6-7 Q28a; t = epoch − 1), checked against the
     engine's ``lr_at`` and against the lr the run recorded."""
     cfg = ctx.cfg
-    n, stepped = cfg.train.epochs, is_stepped(cfg.schedule)
+    n = cfg.train.epochs
     text, formula = SCHEDULE_FORMULAS[cfg.schedule.name](cfg.schedule, cfg.optim.lr, n)
     recorded = {e.epoch: e.lr for e in ctx.epochs if e.epoch >= 1}
     lines, checks, before = [f"{cfg.schedule.name}: {text}", "epoch   t   formula      run"], [], 0
-    if stepped:
-        lines.insert(1, "formula: the epoch's first step; run: its last step")
-    for epoch in _shown_epochs(n, formula, recorded, stepped):
+    if is_stepped(cfg.schedule):
+        lines.insert(1, "the lr changes at every step; each row is the epoch's first step")
+    for epoch in _shown_epochs(n, formula, recorded):
         if epoch > before + 1:
             lines.append("  …")
         before, value = epoch, formula(epoch - 1)
         checks.append(Check(f"lr at epoch {epoch}", value, lr_at(cfg.schedule, cfg.optim.lr, epoch - 1, n)))
         ran = f"{recorded[epoch]:.4g}" if epoch in recorded else "—"
         lines.append(f"{epoch:>5} {epoch - 1:>3}   {value:<10.4g}   {ran}")
-    changed = [e for e, lr in recorded.items() if _left_schedule(lr, e, formula, stepped)]
+    changed = [e for e, lr in recorded.items() if not math.isclose(lr, formula(e - 1), rel_tol=1e-6)]
     if changed:
         lines.append(f"from epoch {min(changed)} the run's lr differs from the schedule:")
         lines.append("it was set by hand while the run trained (the l key, or rdfia-tui control)")

@@ -14,7 +14,8 @@ from rdfia_tui.engine.models.modules import build_sequential
 
 
 def build_convnet(cfg: ModelConfig, input_shape: tuple[int, ...], n_classes: int) -> nn.Sequential:
-    """(conv → [bn] → relu → pool) per conv, then ([dropout] → fc → relu) per fc, [dropout] → fc (layer_plan.plan_convnet).
+    """(conv → [bn] → max-pool → relu, or → relu → avg-pool) per conv, then ([dropout] → fc → relu) per fc, [dropout] → fc
+    (layer_plan.plan_convnet).
 
     Raises ArchitectureError, with the layer table up to the failing layer, when the input is too small.
     """

@@ -319,6 +319,7 @@ class MainScreen(ChartControls, Screen):
         if message.config is None:
             self.query_one(MemoryFit).form_invalid()
             self.lesson_panel.form_invalid(next(iter(message.errors.values()), "invalid value"))
+            self.schedule_preview.form_invalid()
             return
         self.app.post_message(ConfigChanged(message.config))
         self.lesson_panel.follow_config(message.config, self.form.base)

@@ -46,6 +46,13 @@ class SchedulePreview(SeriesChart):
         self._scale()
         return True
 
+    def form_invalid(self) -> None:
+        """The form cannot be read: the plan drawn stays, captioned as the last valid one (redrawn once the form is)."""
+        if self.plan is not None:
+            self.caption = "last valid · form has an error"
+            self.plan = None
+            self._dirty = True
+
     def used(self, epoch: int, lr: float) -> None:
         """The lr a finished epoch ended with (epoch 0, before training, has none)."""
         if epoch >= 1:
