@@ -127,7 +127,9 @@ def set_up(
     torch.set_num_threads(threads)
     speed = resolve_speed(cfg, device, model)
     pipeline.memory_format = speed.memory_format
-    net = flip_averaged(speed.apply(model, device), input_shape) if t.tta_flip else speed.apply(model, device)
+    net = speed.apply(model, device)
+    if t.tta_flip:
+        net = flip_averaged(net, input_shape)
     loss_fn: LossFn = LOSSES.get(t.loss)
     trained, step_loss = data_parallel(net, device, training_loss(loss_fn, t.label_smoothing), world)
     step, optimiser = training_step(cfg, model, trained, speed, step_loss)

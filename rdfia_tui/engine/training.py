@@ -77,7 +77,6 @@ class EpochOutcome:
     diverged_step: int | None = None
     stopped: bool = False
     lr_changes: list[tuple[int, float]] = field(default_factory=list)
-    lr_scale: float | None = None  # a stepped schedule's new scale, after an lr set by hand
     first_lr: float | None = None  # a stepped schedule: the lr of the epoch's first step (what the record keeps)
 
 
@@ -201,7 +200,7 @@ def follow_schedule(loop: EpochLoop, out: EpochOutcome, step: int, new_lr: float
         set_lr(loop.optimiser, new_lr)
         out.lr_changes.append((step, new_lr))
         if loop.planned_lr is not None:
-            loop.lr_scale = out.lr_scale = new_lr / loop.planned_lr(step)
+            loop.lr_scale = new_lr / loop.planned_lr(step)
     elif loop.planned_lr is not None:
         set_lr(loop.optimiser, loop.planned_lr(step) * loop.lr_scale)
 
@@ -467,7 +466,7 @@ class TrainingRun:
         loop.planned_lr, loop.lr_scale = self.stepped_lr(epoch), self.lr_scale
         outcome = train_one_epoch(loop, self.control, self.progress(epoch))
         paused_s = time.perf_counter() - began - outcome.seconds  # a pause is no part of an epoch's cost
-        self.take_lr_changes(epoch, outcome, planned)
+        self.take_lr_changes(epoch, outcome, planned, loop)
         # the epoch's lr: the one it ended with (a change by hand shows), or a stepped schedule's first step's, as
         # `rdfia-tui schedule`, the preview and the lesson give it
         lr_used = outcome.first_lr if outcome.first_lr is not None else self.setup.optimiser.param_groups[0]["lr"]
@@ -493,13 +492,13 @@ class TrainingRun:
             return None
         return ending or Ending(RunStatus.EARLY_STOPPED, f"stopped early after epoch {epoch}, as rank 0 decided")
 
-    def take_lr_changes(self, epoch: int, outcome: EpochOutcome, planned: float) -> None:
+    def take_lr_changes(self, epoch: int, outcome: EpochOutcome, planned: float, loop: EpochLoop) -> None:
         """Record the learning rates set by hand during the epoch; the last one rescales the schedule."""
         for step, new_lr in outcome.lr_changes:
             self.record.lr_changes.append({"epoch": epoch, "step": step, "lr": new_lr})
             self.notify(f"learning rate set to {new_lr:g} at epoch {epoch}, step {step}")
-        if outcome.lr_scale is not None:
-            self.lr_scale = outcome.lr_scale
+        if loop.planned_lr is not None:
+            self.lr_scale = loop.lr_scale  # a stepped schedule's loop rescaled itself at the change
         elif outcome.lr_changes:
             self.lr_scale = outcome.lr_changes[-1][1] / planned
 
